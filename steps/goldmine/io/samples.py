@@ -1,0 +1,144 @@
+"""Event samples in HDF5, with MadMiner's names, written and read in chunks.
+
+    samples/observations         float64 (N, O)  one column per observable
+    samples/weights              float64 (N, B)  pb per event, one column per benchmark
+    samples/sampling_benchmarks  int64   (N,)    benchmark index the event was sampled at
+                                                 (-1: background)
+    sample_summary/signal_events     int64 (B,)  events sampled at each benchmark
+    sample_summary/background_events int64 ()
+
+Datasets are chunked and gzip-compressed with an unlimited first axis, so a writer
+appends chunk after chunk and a reader never needs the whole sample in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from goldmine.errors import InputFileError
+
+__all__ = ["SampleChunk", "SampleWriter", "count_samples", "iter_samples", "write_sample_summary"]
+
+OBSERVATIONS = "samples/observations"
+WEIGHTS = "samples/weights"
+SAMPLING_BENCHMARKS = "samples/sampling_benchmarks"
+DEFAULT_CHUNK_ROWS = 8192
+COMPRESSION = {"compression": "gzip", "compression_opts": 4, "shuffle": True}
+
+
+@dataclass(frozen=True, eq=False)
+class SampleChunk:
+    """Rows [start, start + n) of a sample: observations (n, O), weights (n, B) in pb,
+    sampling_benchmarks (n,)."""
+
+    start: int
+    observations: np.ndarray
+    weights: np.ndarray
+    sampling_benchmarks: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.weights)
+
+
+class SampleWriter:
+    """Appends rows to the sample datasets of an open HDF5 file."""
+
+    def __init__(
+        self, file: h5py.File, n_observables: int, n_benchmarks: int, *, chunk_rows: int = DEFAULT_CHUNK_ROWS
+    ) -> None:
+        self.n_observables = n_observables
+        self.n_benchmarks = n_benchmarks
+        self.observations = file.create_dataset(
+            OBSERVATIONS,
+            shape=(0, n_observables),
+            maxshape=(None, n_observables),
+            dtype=np.float64,
+            chunks=(chunk_rows, max(n_observables, 1)),
+            **COMPRESSION,
+        )
+        self.weights = file.create_dataset(
+            WEIGHTS,
+            shape=(0, n_benchmarks),
+            maxshape=(None, n_benchmarks),
+            dtype=np.float64,
+            chunks=(chunk_rows, n_benchmarks),
+            **COMPRESSION,
+        )
+        self.sampling_benchmarks = file.create_dataset(
+            SAMPLING_BENCHMARKS, shape=(0,), maxshape=(None,), dtype=np.int64, chunks=(chunk_rows,), **COMPRESSION
+        )
+
+    def __len__(self) -> int:
+        return self.weights.shape[0]
+
+    def append(self, observations: np.ndarray, weights: np.ndarray, sampling_benchmarks: np.ndarray) -> None:
+        """Append n rows: observations (n, O), weights (n, B) in pb, sampling_benchmarks (n,)."""
+        observations = np.asarray(observations, dtype=np.float64)
+        weights = np.asarray(weights, dtype=np.float64)
+        sampling_benchmarks = np.asarray(sampling_benchmarks, dtype=np.int64)
+        n_rows = len(weights)
+        expected = {
+            "observations": ((n_rows, self.n_observables), observations.shape),
+            "weights": ((n_rows, self.n_benchmarks), weights.shape),
+            "sampling_benchmarks": ((n_rows,), sampling_benchmarks.shape),
+        }
+        for name, (want, got) in expected.items():
+            if want != got:
+                msg = f"{name} must have shape {want}, got {got}"
+                raise ValueError(msg)
+        start = len(self)
+        for dataset, rows in (
+            (self.observations, observations),
+            (self.weights, weights),
+            (self.sampling_benchmarks, sampling_benchmarks),
+        ):
+            dataset.resize(start + n_rows, axis=0)
+            dataset[start:] = rows
+
+
+def write_sample_summary(file: h5py.File, signal_events: np.ndarray, background_events: int) -> None:
+    """Events sampled per benchmark, shape (B,), and the background count."""
+    file.create_dataset("sample_summary/signal_events", data=np.asarray(signal_events, dtype=np.int64))
+    file.create_dataset("sample_summary/background_events", data=np.int64(background_events))
+
+
+def count_samples(path: str | Path) -> int:
+    """Number of events N in a sample file."""
+    with _open(path) as file:
+        return int(file[WEIGHTS].shape[0])
+
+
+def iter_samples(
+    path: str | Path, *, chunk_size: int = 100_000, start: int = 0, stop: int | None = None
+) -> Iterator[SampleChunk]:
+    """Stream rows [start, stop) of a sample file in chunks of at most ``chunk_size`` rows."""
+    if chunk_size < 1:
+        msg = f"chunk_size must be positive, got {chunk_size}"
+        raise ValueError(msg)
+    with _open(path) as file:
+        observations, weights = file[OBSERVATIONS], file[WEIGHTS]
+        sampling = file[SAMPLING_BENCHMARKS] if SAMPLING_BENCHMARKS in file else None
+        n_rows = weights.shape[0]
+        stop = n_rows if stop is None else min(stop, n_rows)
+        for begin in range(start, stop, chunk_size):
+            end = min(begin + chunk_size, stop)
+            ids = sampling[begin:end] if sampling is not None and sampling.shape[0] else np.full(end - begin, -1)
+            yield SampleChunk(begin, observations[begin:end], weights[begin:end], np.asarray(ids, dtype=np.int64))
+
+
+def _open(path: str | Path) -> h5py.File:
+    try:
+        file = h5py.File(path, "r")
+    except OSError as err:
+        msg = f"{path}: cannot open as HDF5 ({err})"
+        raise InputFileError(msg) from err
+    if WEIGHTS not in file or OBSERVATIONS not in file:
+        file.close()
+        msg = f"{path}: no event sample ({OBSERVATIONS} and {WEIGHTS} missing)"
+        raise InputFileError(msg)
+    return file
