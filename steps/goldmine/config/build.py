@@ -1,0 +1,210 @@
+"""The meaning checks a schema cannot express, then the frozen dataclasses.
+
+Each failure raises :class:`ConfigError` with the dotted key, the bad value and the fix.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import types
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from goldmine.config.model import (
+    AnalysisConfig,
+    BuiltinGeneration,
+    DetectorConfig,
+    GenerationConfig,
+    MadgraphGeneration,
+    MorphingConfig,
+)
+from goldmine.errors import ConfigError
+from goldmine.expressions import ExpressionError, compile_arithmetic
+from goldmine.io.provenance import digest
+from goldmine.setup import Benchmark, Observable, Parameter, Systematic
+
+__all__ = ["build_config"]
+
+
+def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
+    return types.MappingProxyType(dict(mapping))
+
+
+def _check_unique(names: Iterable[str], key: str) -> None:
+    seen: dict[str, int] = {}
+    for index, name in enumerate(names):
+        if name in seen:
+            msg = f"duplicate name {name!r} (also at {key}[{seen[name]}]); names must be unique"
+            raise ConfigError(f"{key}[{index}].name", msg)
+        seen[name] = index
+
+
+def _suggest(name: str, choices: Iterable[str]) -> str:
+    choices = list(choices)
+    close = difflib.get_close_matches(name, choices, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else f"; known: {', '.join(choices)}"
+
+
+def _parameters(raw: list[dict[str, Any]]) -> tuple[Parameter, ...]:
+    _check_unique((p["name"] for p in raw), "parameters")
+    lha_seen: dict[tuple[str, int], int] = {}
+    parameters = []
+    for index, entry in enumerate(raw):
+        key = f"parameters[{index}]"
+        low, high = entry["range"]
+        if not low < high:
+            raise ConfigError(f"{key}.range", f"expected [low, high] with low < high, got [{low}, {high}]")
+        lha = (entry["lha_block"].lower(), entry["lha_id"])
+        if lha in lha_seen:
+            msg = f"LHA entry {entry['lha_block']} {entry['lha_id']} is already used by parameters[{lha_seen[lha]}]"
+            raise ConfigError(f"{key}.lha_id", msg)
+        lha_seen[lha] = index
+        transform = entry["transform"]
+        if transform is not None:
+            try:
+                compile_arithmetic(transform, ["theta"])
+            except ExpressionError as err:
+                raise ConfigError(f"{key}.transform", str(err)) from None
+        parameters.append(
+            Parameter(entry["name"], entry["lha_block"], entry["lha_id"], entry["max_power"], (low, high), transform)
+        )
+    return tuple(parameters)
+
+
+def _benchmarks(raw: Mapping[str, Mapping[str, float]], names: list[str]) -> tuple[Benchmark, ...]:
+    benchmarks = []
+    for name, values in raw.items():
+        for parameter in values:
+            if parameter not in names:
+                msg = f"unknown parameter {parameter!r}{_suggest(parameter, names)}"
+                raise ConfigError(f"benchmarks.{name}.{parameter}", msg)
+        missing = [p for p in names if p not in values]
+        if missing:
+            msg = f"no value for parameter {', '.join(missing)}; give every parameter a value"
+            raise ConfigError(f"benchmarks.{name}", msg)
+        benchmarks.append(Benchmark(name, tuple(float(values[p]) for p in names)))
+    return tuple(benchmarks)
+
+
+def _morphing(raw: Mapping[str, Any] | None, benchmark_names: list[str]) -> MorphingConfig | None:
+    if raw is None:
+        return None
+    for index, name in enumerate(raw["basis"]):
+        if name not in benchmark_names:
+            msg = f"unknown benchmark {name!r}{_suggest(name, benchmark_names)}"
+            raise ConfigError(f"morphing.basis[{index}]", msg)
+        if name in raw["basis"][:index]:
+            raise ConfigError(f"morphing.basis[{index}]", f"benchmark {name!r} is listed twice")
+    return MorphingConfig(raw["max_overall_power"], tuple(raw["basis"]), raw["optimize"], raw["trials"])
+
+
+_SYSTEMATIC_KEYS = {"norm": {"factor"}, "scale": {"scale", "factors"}, "pdf": {"pdf"}}
+
+
+def _systematics(raw: list[dict[str, Any]]) -> tuple[Systematic, ...]:
+    _check_unique((s["name"] for s in raw), "systematics")
+    systematics = []
+    for index, entry in enumerate(raw):
+        kind = entry["type"]
+        foreign = set(entry) - {"name", "type"} - _SYSTEMATIC_KEYS[kind]
+        if foreign:
+            wanted = ", ".join(sorted(_SYSTEMATIC_KEYS[kind]))
+            msg = f"key {sorted(foreign)[0]!r} does not apply to a {kind!r} systematic (it takes {wanted})"
+            raise ConfigError(f"systematics[{index}].{sorted(foreign)[0]}", msg)
+        if kind == "norm":
+            systematics.append(Systematic(entry["name"], "norm", repr(float(entry["factor"]))))
+        elif kind == "scale":
+            factors = ",".join(repr(float(f)) for f in entry["factors"])
+            systematics.append(Systematic(entry["name"], "scale", factors, entry["scale"]))
+        else:
+            systematics.append(Systematic(entry["name"], "pdf", entry["pdf"]))
+    return tuple(systematics)
+
+
+def _existing_file(text: str | None, base: Path, key: str) -> Path | None:
+    if text is None:
+        return None
+    path = (base / text).resolve()
+    if not path.is_file():
+        raise ConfigError(key, f"file not found: {text} (looked for {path})")
+    return path
+
+
+def _generation(raw: Mapping[str, Any], benchmark_names: list[str], base: Path) -> GenerationConfig:
+    for index, name in enumerate(raw["sampling_benchmarks"]):
+        if name not in benchmark_names:
+            msg = f"unknown benchmark {name!r}{_suggest(name, benchmark_names)}"
+            raise ConfigError(f"generation.sampling_benchmarks[{index}]", msg)
+        if name in raw["sampling_benchmarks"][:index]:
+            raise ConfigError(f"generation.sampling_benchmarks[{index}]", f"benchmark {name!r} is listed twice")
+    builtin = BuiltinGeneration(**raw["builtin"])
+    madgraph = None
+    if "madgraph" in raw:
+        mg = raw["madgraph"]
+        madgraph = MadgraphGeneration(
+            process_card=_existing_file(mg["process_card"], base, "generation.madgraph.process_card"),
+            run_card=_existing_file(mg["run_card"], base, "generation.madgraph.run_card"),
+            param_card=_existing_file(mg["param_card"], base, "generation.madgraph.param_card"),
+            pythia8_card=_existing_file(mg["pythia8_card"], base, "generation.madgraph.pythia8_card"),
+            mg_dir=None if mg["mg_dir"] is None else (base / mg["mg_dir"]).resolve(),
+            shower=mg["shower"],
+        )
+    return GenerationConfig(
+        backend=raw["backend"],
+        beam_energy=float(raw["beam_energy"]),
+        events_per_job=raw["events_per_job"],
+        jobs_per_benchmark=raw["jobs_per_benchmark"],
+        sampling_benchmarks=tuple(raw["sampling_benchmarks"]),
+        master_seed=raw["master_seed"],
+        builtin=builtin,
+        madgraph=madgraph,
+    )
+
+
+def _check_syntax(text: str, key: str) -> None:
+    """Reject text that is not a Python-syntax expression. What names and calls are
+    allowed is checked where expressions are compiled, by the observables stage."""
+    try:
+        ast.parse(text.strip(), mode="eval")
+    except SyntaxError as err:
+        raise ConfigError(key, f"not a valid expression: {text!r} ({err.msg})") from None
+
+
+def _observables(raw: list[dict[str, Any]]) -> tuple[Observable, ...]:
+    _check_unique((o["name"] for o in raw), "observables")
+    for index, entry in enumerate(raw):
+        _check_syntax(entry["expression"], f"observables[{index}].expression")
+    return tuple(Observable(o["name"], o["expression"], o["default"], o["required"]) for o in raw)
+
+
+def build_config(normalized: dict[str, Any], *, base: Path, source: Path | None) -> AnalysisConfig:
+    """Check a schema-valid, default-filled config for meaning and build the dataclasses."""
+    parameters = _parameters(normalized["parameters"])
+    names = [p.name for p in parameters]
+    benchmarks = _benchmarks(normalized["benchmarks"], names)
+    benchmark_names = [b.name for b in benchmarks]
+    for kind in ("cuts", "efficiencies"):
+        for index, text in enumerate(normalized[kind]):
+            _check_syntax(text, f"{kind}[{index}]")
+    detector = normalized["detector"]
+    return AnalysisConfig(
+        name=normalized["name"],
+        description=normalized["description"],
+        parameters=parameters,
+        benchmarks=benchmarks,
+        morphing=_morphing(normalized.get("morphing"), benchmark_names),
+        systematics=_systematics(normalized["systematics"]),
+        generation=_generation(normalized["generation"], benchmark_names, base),
+        detector=DetectorConfig(detector["backend"], _existing_file(detector["card"], base, "detector.card")),
+        observables=_observables(normalized["observables"]),
+        cuts=tuple(normalized["cuts"]),
+        efficiencies=tuple(normalized["efficiencies"]),
+        augmentation=_frozen(normalized["augmentation"]),
+        training=_frozen(normalized["training"]),
+        evaluation=_frozen(normalized["evaluation"]),
+        normalized=_frozen(normalized),
+        digest=digest(normalized),
+        source=source,
+    )

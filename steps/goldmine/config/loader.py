@@ -1,0 +1,71 @@
+"""Load an analysis config: YAML (duplicate keys rejected) → schema → meaning → dataclasses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from goldmine.config.build import build_config
+from goldmine.config.model import AnalysisConfig
+from goldmine.config.schema import fill_defaults, validate
+from goldmine.errors import ConfigError
+
+__all__ = ["load_config", "parse_config"]
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses a mapping with the same key twice; PyYAML
+    would silently keep the last one (a duplicated benchmark name would vanish)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                msg = f"duplicate key {key!r} at line {line} (first at line {seen[key]})"
+                raise ConfigError(str(key), msg)
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_config(path: str | Path) -> AnalysisConfig:
+    """Read, validate and build the analysis config in ``path``.
+
+    Raises :class:`ConfigError` naming the file, the dotted key and the problem.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as err:
+        msg = f"cannot read config ({err.strerror})"
+        raise ConfigError("", msg, source=str(path)) from err
+    return parse_config(text, source=path)
+
+
+def parse_config(text: str, *, source: Path | None = None) -> AnalysisConfig:
+    """Validate and build a config from YAML text; relative card paths resolve against
+    ``source``'s folder (the working directory when None)."""
+    where = str(source) if source else None
+    try:
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except ConfigError as err:
+        raise ConfigError(err.key, err.message, source=where) from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        position = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err)
+        raise ConfigError("", f"not valid YAML{position}: {problem}", source=where) from None
+    if not isinstance(raw, dict):
+        found = "an empty file" if raw is None else f"a {type(raw).__name__}"
+        raise ConfigError("", f"expected a mapping of sections (parameters, benchmarks, ...), got {found}", source=where)
+
+    normalized = fill_defaults(raw)
+    validate(normalized, source=where)
+    base = source.parent if source else Path.cwd()
+    try:
+        return build_config(normalized, base=base, source=source)
+    except ConfigError as err:
+        raise ConfigError(err.key, err.message, source=where) from None

@@ -1,0 +1,117 @@
+"""Typed, frozen view of a validated analysis config. Stages never index raw YAML."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from goldmine.setup import Benchmark, Observable, Parameter, Systematic
+
+__all__ = [
+    "AnalysisConfig",
+    "BuiltinGeneration",
+    "DetectorConfig",
+    "GenerationConfig",
+    "MadgraphGeneration",
+    "MorphingConfig",
+]
+
+
+@dataclass(frozen=True)
+class MorphingConfig:
+    """``basis``: benchmark names of the basis, or with ``optimize`` the fixed part of it."""
+
+    max_overall_power: int
+    basis: tuple[str, ...]
+    optimize: bool
+    trials: int
+
+
+@dataclass(frozen=True)
+class BuiltinGeneration:
+    """The built-in Pythia 8 + EWdim6 generator. ``shat_bias``: sampling bias exponent."""
+
+    w_charge: Literal["plus", "minus", "both"]
+    shat_bias: float
+    shower: bool
+
+
+@dataclass(frozen=True)
+class MadgraphGeneration:
+    """Cards for MG5_aMC, as absolute paths resolved against the config's folder."""
+
+    process_card: Path
+    run_card: Path
+    param_card: Path
+    pythia8_card: Path | None
+    mg_dir: Path | None
+    shower: bool
+
+    @property
+    def cards(self) -> tuple[Path, ...]:
+        return tuple(p for p in (self.process_card, self.run_card, self.param_card, self.pythia8_card) if p)
+
+
+@dataclass(frozen=True)
+class GenerationConfig:
+    """``beam_energy`` in GeV per beam; one job samples ``events_per_job`` events."""
+
+    backend: Literal["builtin", "madgraph"]
+    beam_energy: float
+    events_per_job: int
+    jobs_per_benchmark: int
+    sampling_benchmarks: tuple[str, ...]
+    master_seed: int
+    builtin: BuiltinGeneration
+    madgraph: MadgraphGeneration | None
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    backend: Literal["delphes", "builtin", "parton"]
+    card: Path | None
+
+
+@dataclass(frozen=True)
+class AnalysisConfig:
+    """A validated analysis. ``normalized`` is the config with defaults filled (JSON-ready);
+    ``digest`` its stable hash, recorded in every output's provenance."""
+
+    name: str
+    description: str
+    parameters: tuple[Parameter, ...]
+    benchmarks: tuple[Benchmark, ...]
+    morphing: MorphingConfig | None
+    systematics: tuple[Systematic, ...]
+    generation: GenerationConfig
+    detector: DetectorConfig
+    observables: tuple[Observable, ...]
+    cuts: tuple[str, ...]
+    efficiencies: tuple[str, ...]
+    augmentation: Mapping[str, Any]
+    training: Mapping[str, Any]
+    evaluation: Mapping[str, Any]
+    normalized: Mapping[str, Any]
+    digest: str
+    source: Path | None = None
+
+    @property
+    def parameter_names(self) -> list[str]:
+        return [p.name for p in self.parameters]
+
+    @property
+    def benchmark_names(self) -> list[str]:
+        return [b.name for b in self.benchmarks]
+
+    def benchmark(self, name: str) -> Benchmark:
+        return self.benchmarks[self.benchmark_names.index(name)]
+
+    @property
+    def input_files(self) -> tuple[Path, ...]:
+        """Files the config refers to (cards), for provenance checksums."""
+        files = list(self.generation.madgraph.cards) if self.generation.madgraph else []
+        if self.detector.card is not None:
+            files.append(self.detector.card)
+        return tuple(files)
