@@ -1,0 +1,59 @@
+"""The ``goldmine`` command: a click group over the stages of the chain."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import click
+
+from goldmine import __version__
+from goldmine.errors import GoldmineError
+from goldmine.stages.configure import configure
+
+__all__ = ["cli"]
+
+CHAIN = """\
+Mining gold from LHC simulations: MadMiner's inference methods as a workflow.
+
+\b
+The chain, one stage per command:
+  configure -> generate x(benchmark, job) -> delphes -> observables -> combine
+  -> augment x method -> train x(method, ensemble member) -> evaluate -> plot
+
+Stages read and write files (HDF5 in MadMiner's layout, YAML, JSON); each
+command's --help says which.
+"""
+
+
+class _ReportedError(click.ClickException):
+    """A goldmine error shown as ``Error: ...`` with the error's own exit code."""
+
+    def __init__(self, error: GoldmineError) -> None:
+        super().__init__(str(error))
+        self.exit_code = error.exit_code
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GoldmineError as err:
+            raise _ReportedError(err) from err
+
+
+@click.group(cls=_Group, help=CHAIN)
+@click.version_option(__version__, prog_name="goldmine")
+@click.option("-v", "--verbose", count=True, help="More log output (-v: debug).")
+@click.option("-q", "--quiet", count=True, help="Less log output (-q: warnings, -qq: errors).")
+def cli(verbose: int, quiet: int) -> None:
+    level = logging.INFO - 10 * verbose + 10 * quiet
+    logging.basicConfig(
+        level=max(logging.DEBUG, min(level, logging.CRITICAL)),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+        force=True,
+    )
+
+
+cli.add_command(configure)

@@ -1,0 +1,51 @@
+"""``goldmine configure``: analysis config → setup.h5 and the generation plan."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+import numpy as np
+
+from goldmine.config.loader import load_config
+from goldmine.config.setup_builder import build_setup
+from goldmine.io.documents import write_yaml
+from goldmine.io.provenance import Provenance
+from goldmine.io.setup_file import write_setup
+from goldmine.stages.options import seed_option
+from goldmine.workflow.plan import derive_seed, generation_plan, plan_document
+
+log = logging.getLogger(__name__)
+
+
+@click.command()
+@click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("setup.h5"), show_default=True,
+    help="Setup file to write (HDF5, MadMiner layout).",
+)
+@click.option(
+    "--plan", type=click.Path(dir_okay=False, path_type=Path), default=Path("plan.yml"), show_default=True,
+    help="Generation plan to write (YAML).",
+)
+@seed_option("Master seed; overrides generation.master_seed of the config.")
+def configure(config: Path, output: Path, plan: Path, seed: int | None) -> None:
+    """Validate CONFIG, build the morphing setup and plan the generation jobs."""
+    analysis = load_config(config)
+    master_seed = analysis.generation.master_seed if seed is None else seed
+    morphing_seed = derive_seed(master_seed, "morphing")
+    setup = build_setup(analysis, rng=np.random.default_rng(morphing_seed))
+    jobs = generation_plan(analysis.generation, master_seed)
+
+    provenance = Provenance.capture(
+        config_hash=analysis.digest,
+        seeds={"master_seed": master_seed, "morphing_seed": morphing_seed},
+        input_paths=[config, *analysis.input_files],
+    )
+    write_setup(output, setup, provenance)
+    write_yaml(plan, plan_document(jobs, provenance.to_dict()))
+    log.info(
+        "wrote %s (%d parameters, %d benchmarks) and %s (%d generation jobs)",
+        output, len(setup.parameters), len(setup.benchmarks), plan, len(jobs),
+    )

@@ -1,0 +1,71 @@
+"""The generation plan: one job per (sampling benchmark, job index), each with its own seed.
+
+Seeds derive from the master seed through :class:`numpy.random.SeedSequence`, keyed by
+the benchmark name and the job index, so a job's seed does not change when other
+benchmarks or jobs are added, and no two jobs of a plan share a seed.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from goldmine.config.model import GenerationConfig
+
+__all__ = ["MAX_SEED", "GenerationJob", "derive_seed", "generation_plan", "plan_document"]
+
+#: Largest seed every generator accepts (Pythia 8's Random:seed ≤ 900000000).
+MAX_SEED = 900_000_000
+
+
+@dataclass(frozen=True)
+class GenerationJob:
+    """One generation job: sample ``events`` events at ``benchmark`` with ``seed``."""
+
+    name: str
+    benchmark: str
+    job_index: int
+    seed: int
+    events: int
+
+
+def derive_seed(master_seed: int, *key: str | int) -> int:
+    """A seed in [1, MAX_SEED] that depends only on the master seed and ``key``."""
+    spawn_key = tuple(zlib.crc32(k.encode()) if isinstance(k, str) else int(k) for k in key)
+    state = np.random.SeedSequence(entropy=master_seed, spawn_key=spawn_key).generate_state(2, dtype=np.uint64)
+    return int(state[0] % MAX_SEED) + 1
+
+
+def generation_plan(generation: GenerationConfig, master_seed: int) -> tuple[GenerationJob, ...]:
+    """Jobs in the order benchmark by benchmark, job index by job index.
+
+    A seed collision (chance about n²/1.8e9) is resolved deterministically by stepping
+    the later job's seed until it is free.
+    """
+    jobs, used = [], set()
+    for benchmark in generation.sampling_benchmarks:
+        for index in range(generation.jobs_per_benchmark):
+            seed = derive_seed(master_seed, "generate", benchmark, index)
+            while seed in used:
+                seed = seed % MAX_SEED + 1
+            used.add(seed)
+            jobs.append(GenerationJob(f"{benchmark}_{index}", benchmark, index, seed, generation.events_per_job))
+    return tuple(jobs)
+
+
+def plan_document(jobs: tuple[GenerationJob, ...], provenance: dict[str, Any]) -> dict[str, Any]:
+    """The plan as written to ``plan.yml``: parallel lists that a yadage ``fromyaml-pub``
+    publisher exposes and a ``zip`` scatter walks, the same jobs as records, and provenance."""
+    return {
+        "job_names": [job.name for job in jobs],
+        "benchmarks": [job.benchmark for job in jobs],
+        "job_indices": [job.job_index for job in jobs],
+        "seeds": [job.seed for job in jobs],
+        "events": [job.events for job in jobs],
+        "n_jobs": len(jobs),
+        "jobs": [asdict(job) for job in jobs],
+        "provenance": provenance,
+    }
