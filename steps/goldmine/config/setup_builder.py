@@ -21,6 +21,10 @@ log = logging.getLogger(__name__)
 OPTIMIZED_BASIS_PREFIX = "morphing_basis_vector_"
 
 
+def _source(config: AnalysisConfig) -> str | None:
+    return str(config.source) if config.source else None
+
+
 def build_setup(config: AnalysisConfig, *, rng: np.random.Generator) -> Setup:
     """The setup of ``config``: benchmarks with the morphing basis first, then the rest
     in config order. With ``morphing.optimize``, the basis is completed by
@@ -49,7 +53,7 @@ def build_setup(config: AnalysisConfig, *, rng: np.random.Generator) -> Setup:
             f"({', '.join(labels)}); list exactly {len(components)} benchmarks, or set "
             "morphing.optimize: true to complete the basis automatically"
         )
-        raise ConfigError("morphing.basis", msg)
+        raise ConfigError("morphing.basis", msg, source=_source(config))
 
     try:
         morpher = Morpher.from_basis(
@@ -59,7 +63,7 @@ def build_setup(config: AnalysisConfig, *, rng: np.random.Generator) -> Setup:
             parameter_names=config.parameter_names,
         )
     except MorphingError as err:
-        raise ConfigError("morphing.basis", str(err)) from None
+        raise ConfigError("morphing.basis", str(err), source=_source(config)) from None
     log.info(
         "morphing: %d components (%s); expected sum of squared weights %.4g",
         len(components),
@@ -90,7 +94,7 @@ def _optimized_points(
             fixed_names=[b.name for b in fixed],
         )
     except MorphingError as err:
-        raise ConfigError("morphing.basis", str(err)) from None
+        raise ConfigError("morphing.basis", str(err), source=_source(config)) from None
     taken = set(config.benchmark_names)
     names = (f"{OPTIMIZED_BASIS_PREFIX}{i}" for i in range(len(taken) + len(components) + 1))
     free_names = [name for name in names if name not in taken][: len(components) - len(fixed)]
