@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Create .venv with goldmine and its test tools, pinned by constraints.txt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -m venv .venv
+.venv/bin/pip install --quiet -c constraints.txt -e ".[test]"
