@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from goldmine.config.augmentation import build_augmentation
 from goldmine.config.model import (
     AnalysisConfig,
     BuiltinGeneration,
@@ -201,7 +202,7 @@ def build_config(normalized: dict[str, Any], *, base: Path, source: Path | None)
         observables=_observables(normalized["observables"]),
         cuts=tuple(normalized["cuts"]),
         efficiencies=tuple(normalized["efficiencies"]),
-        augmentation=_frozen(normalized["augmentation"]),
+        augmentation=build_augmentation(normalized["augmentation"], parameters, benchmarks),
         training=_frozen(normalized["training"]),
         evaluation=_frozen(normalized["evaluation"]),
         normalized=_frozen(normalized),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from goldmine.config.augmentation import AugmentationConfig
 from goldmine.setup import Benchmark, Observable, Parameter, Systematic
 
 __all__ = [
@@ -90,7 +91,7 @@ class AnalysisConfig:
     observables: tuple[Observable, ...]
     cuts: tuple[str, ...]
     efficiencies: tuple[str, ...]
-    augmentation: Mapping[str, Any]
+    augmentation: AugmentationConfig
     training: Mapping[str, Any]
     evaluation: Mapping[str, Any]
     normalized: Mapping[str, Any]
