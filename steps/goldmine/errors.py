@@ -3,7 +3,7 @@ code that the command line returns for it."""
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "GoldmineError", "InputFileError", "MorphingError"]
+__all__ = ["ConfigError", "GoldmineError", "InputFileError", "MorphingError", "OutputExistsError"]
 
 
 class GoldmineError(Exception):
@@ -32,3 +32,7 @@ class InputFileError(GoldmineError, OSError):
 
 class MorphingError(GoldmineError, ValueError):
     """The morphing basis cannot determine the morphing components."""
+
+
+class OutputExistsError(GoldmineError, FileExistsError):
+    """An output path is taken; goldmine never overwrites a finished output."""

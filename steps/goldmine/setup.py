@@ -106,6 +106,28 @@ class Setup:
             msg = f"unknown benchmark {name!r}; the setup has {', '.join(self.benchmark_names)}"
             raise KeyError(msg) from None
 
+    def first_mismatch(self, other: Setup) -> str | None:
+        """Where ``other`` differs from this setup (parameters, benchmarks, morphing,
+        observables), or None when both describe the same analysis."""
+        checks = [
+            ("parameter names", self.parameter_names, other.parameter_names),
+            ("parameter ranges", self.parameter_ranges.tolist(), other.parameter_ranges.tolist()),
+            ("benchmark names", self.benchmark_names, other.benchmark_names),
+            ("benchmark values", self.benchmark_values.tolist(), other.benchmark_values.tolist()),
+            ("observables", [o.name for o in self.observables], [o.name for o in other.observables]),
+        ]
+        for what, mine, theirs in checks:
+            if mine != theirs:
+                return f"{what} differ: {mine} vs {theirs}"
+        if (self.morpher is None) != (other.morpher is None):
+            return "one has morphing and the other not"
+        if self.morpher is not None and other.morpher is not None:
+            if not np.array_equal(self.morpher.components, other.morpher.components):
+                return "morphing components differ"
+            if not np.allclose(self.morpher.matrix, other.morpher.matrix, rtol=1e-10, atol=0.0):
+                return "morphing matrices differ"
+        return None
+
     def benchmark_weights(self, theta: np.ndarray) -> np.ndarray:
         """Morphing weights over all B benchmarks (zero beyond the basis).
 

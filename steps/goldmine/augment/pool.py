@@ -1,0 +1,95 @@
+"""The events of one partition, streamed in chunks as component weights.
+
+With morphing, an event's weight at any θ is dσ(z_i|θ) = Σ_c f_c(θ) g_ic, where
+g_i = M · w_i[:C] are its component weights (pb) from its basis-benchmark weights w_i
+and the morphing matrix M (1907.10621 eq. 6). Everything the samplers need, per
+event, is its observations x_i, g_i and its sampling benchmark.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from goldmine.augment.partitions import Partition
+from goldmine.errors import InputFileError
+from goldmine.io.samples import iter_samples
+from goldmine.physics.morphing import Morpher
+
+__all__ = ["EventChunk", "EventPool", "PoolStatistics"]
+
+
+@dataclass(frozen=True, eq=False)
+class EventChunk:
+    """Events [start, start + n) of the file: observations (n, O), component weights
+    g (n, C) in pb (partition-scaled), sampling benchmark indices (n,), -1 for background."""
+
+    start: int
+    observations: np.ndarray
+    component_weights: np.ndarray
+    sampling_benchmarks: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class PoolStatistics:
+    """Sums over the partition: ``sigma_components`` Σ_i g_i (C,) in pb, so that
+    σ(θ) = f(θ)·Σ_i g_i; ``second_moments`` Σ_i g_i g_iᵀ (C, C) in pb², so that
+    Σ_i dσ_i(θ)² = f(θ)ᵀ S f(θ); event counts per sampling benchmark (B,) and background."""
+
+    n_events: int
+    sigma_components: np.ndarray
+    second_moments: np.ndarray
+    events_per_sampling_benchmark: np.ndarray
+    background_events: int
+
+
+@dataclass(frozen=True)
+class EventPool:
+    """A partition of an event file, read through a morpher."""
+
+    path: Path
+    partition: Partition
+    morpher: Morpher
+    n_benchmarks: int
+    chunk_size: int = 50_000
+
+    def chunks(self) -> Iterator[EventChunk]:
+        n_basis = self.morpher.matrix.shape[1]
+        to_components = self.morpher.matrix.T * self.partition.weight_scale  # (B_basis, C)
+        for chunk in iter_samples(
+            self.path, chunk_size=self.chunk_size, start=self.partition.start, stop=self.partition.stop
+        ):
+            _check_finite(chunk.weights, chunk.start, self.path)
+            yield EventChunk(
+                chunk.start, chunk.observations, chunk.weights[:, :n_basis] @ to_components, chunk.sampling_benchmarks
+            )
+
+    def statistics(self) -> PoolStatistics:
+        """One pass over the partition."""
+        n_components = self.morpher.n_components
+        sigma = np.zeros(n_components)
+        second = np.zeros((n_components, n_components))
+        per_benchmark = np.zeros(self.n_benchmarks, dtype=np.int64)
+        background = 0
+        for chunk in self.chunks():
+            g = chunk.component_weights
+            sigma += g.sum(axis=0)
+            second += g.T @ g
+            signal = chunk.sampling_benchmarks >= 0
+            per_benchmark += np.bincount(chunk.sampling_benchmarks[signal], minlength=self.n_benchmarks)
+            background += int(np.sum(~signal))
+        return PoolStatistics(len(self.partition), sigma, second, per_benchmark, background)
+
+
+def _check_finite(weights: np.ndarray, start: int, path: Path) -> None:
+    bad = ~np.isfinite(weights)
+    if bad.any():
+        row, column = np.argwhere(bad)[0]
+        msg = (
+            f"{path}: event {start + row} has a non-finite weight ({weights[row, column]}) "
+            f"for benchmark {column} ({int(bad.sum())} bad weights in events {start}-{start + len(weights) - 1})"
+        )
+        raise InputFileError(msg)
