@@ -9,6 +9,7 @@ import click
 
 from goldmine import __version__
 from goldmine.errors import GoldmineError
+from goldmine.stages.augment import augment
 from goldmine.stages.configure import configure
 
 __all__ = ["cli"]
@@ -47,13 +48,20 @@ class _Group(click.Group):
 @click.option("-v", "--verbose", count=True, help="More log output (-v: debug).")
 @click.option("-q", "--quiet", count=True, help="Less log output (-q: warnings, -qq: errors).")
 def cli(verbose: int, quiet: int) -> None:
-    level = logging.INFO - 10 * verbose + 10 * quiet
-    logging.basicConfig(
-        level=max(logging.DEBUG, min(level, logging.CRITICAL)),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        datefmt="%H:%M:%S",
-        force=True,
-    )
+    _configure_logging(max(logging.DEBUG, min(logging.INFO - 10 * verbose + 10 * quiet, logging.CRITICAL)))
+
+
+def _configure_logging(level: int) -> None:
+    """One stderr handler on the ``goldmine`` logger; the root logger is left alone."""
+    logger = logging.getLogger("goldmine")
+    for handler in [h for h in logger.handlers if getattr(h, "goldmine_cli", False)]:
+        logger.removeHandler(handler)
+    handler = logging.StreamHandler()
+    handler.goldmine_cli = True  # type: ignore[attr-defined]
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
+    logger.addHandler(handler)
+    logger.setLevel(level)
 
 
 cli.add_command(configure)
+cli.add_command(augment)

@@ -37,6 +37,9 @@ def configure(config: Path, output: Path, plan: Path, seed: int | None) -> None:
     morphing_seed = derive_seed(master_seed, "morphing")
     setup = build_setup(analysis, rng=np.random.default_rng(morphing_seed))
     jobs = generation_plan(analysis.generation, master_seed)
+    log.debug("config %s: digest %s, master seed %d", config, analysis.digest, master_seed)
+    for job in jobs:
+        log.debug("job %s: %d events at %s, seed %d", job.name, job.events, job.benchmark, job.seed)
 
     provenance = Provenance.capture(
         config_hash=analysis.digest,

@@ -1,0 +1,103 @@
+"""A toy process with a known density: dσ(z|a, b)/dz = (1 + a z1 + b z2)² on z ∈ [-1, 1]².
+
+σ(a, b) = 4 (1 + a²/3 + b²/3); the density is quadratic in θ = (a, b), so morphing
+with the six components 1, b, b², a, ab, a² is exact. Events are uniform z, sign-
+symmetrised, with an even per-event factor v(z) = c0 + c1 z1² + c2 z2² solved so that
+each partition block's weighted moments are exactly the uniform ones: every block
+then gives σ(θ) to machine precision, and r(x,z), t(x,z) have exact analytic values
+(v cancels in both). Observables: x = (z1, z2, event index).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import h5py
+import numpy as np
+import yaml
+
+from goldmine.io.samples import SampleWriter, write_sample_summary
+from goldmine.io.setup_file import write_setup_sections
+from goldmine.setup import Setup
+
+BASIS = {"sm": (0.0, 0.0), "a_pos": (1.0, 0.0), "a_neg": (-1.0, 0.0), "b_pos": (0.0, 1.0), "b_neg": (0.0, -1.0),
+         "mixed": (1.0, 1.0)}
+
+
+def toy_config(**augmentation) -> dict:
+    return {
+        "name": "toy",
+        "parameters": [
+            {"name": "a", "lha_block": "toy", "lha_id": 1, "range": [-1.0, 1.0]},
+            {"name": "b", "lha_block": "toy", "lha_id": 2, "range": [-1.0, 1.0]},
+        ],
+        "benchmarks": {name: {"a": a, "b": b} for name, (a, b) in BASIS.items()},
+        "morphing": {"max_overall_power": 2, "basis": list(BASIS)},
+        "generation": {"backend": "builtin", "events_per_job": 10, "sampling_benchmarks": ["sm"]},
+        "observables": [
+            {"name": "z1", "expression": "p_truth[0].px"},
+            {"name": "z2", "expression": "p_truth[0].py"},
+            {"name": "index", "expression": "event_index"},
+        ],
+        "augmentation": augmentation,
+    }
+
+
+def write_config(path: Path, **augmentation) -> Path:
+    path.write_text(yaml.safe_dump(toy_config(**augmentation), sort_keys=False))
+    return path
+
+
+def sigma(theta: np.ndarray) -> np.ndarray:
+    """σ(θ) for θ (..., 2)."""
+    theta = np.asarray(theta, dtype=float)
+    return 4.0 * (1.0 + (theta**2).sum(axis=-1) / 3.0)
+
+
+def log_p(z: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """log p(z|θ) for z, θ (n, 2)."""
+    return np.log((1.0 + (theta * z).sum(axis=-1)) ** 2) - np.log(sigma(theta))
+
+
+def score(z: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """t(z|θ) = ∇_θ log p(z|θ), shape (n, 2)."""
+    linear = 1.0 + (theta * z).sum(axis=-1, keepdims=True)
+    return 2.0 * z / linear - (2.0 * theta / 3.0) / (1.0 + (theta**2).sum(axis=-1, keepdims=True) / 3.0)
+
+
+def marginal_cdf(z1: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """CDF of z1 under p(z|θ) for a single θ = (a, b), a ≠ 0."""
+    a, b = theta
+    integral = 2.0 * ((1.0 + a * z1) ** 3 - (1.0 - a) ** 3) / (3.0 * a) + (2.0 * b**2 / 3.0) * (z1 + 1.0)
+    return integral / sigma(theta)
+
+
+def _block(n_events: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """z (n, 2) and v (n,) with exact uniform moments up to second order."""
+    assert n_events % 4 == 0
+    base = rng.uniform(-1.0, 1.0, size=(n_events // 4, 2))
+    z = np.concatenate([base * sign for sign in ([1, 1], [-1, 1], [1, -1], [-1, -1])])
+    z = z[rng.permutation(n_events)]
+    basis = np.stack([np.ones(n_events), z[:, 0] ** 2, z[:, 1] ** 2], axis=1)
+    moments = basis.T @ basis / n_events  # E[basis_i basis_j]
+    coefficients = np.linalg.solve(moments, np.array([1.0, 1.0 / 3.0, 1.0 / 3.0]))
+    return z, basis @ coefficients
+
+
+def write_events(
+    path: Path, setup: Setup, blocks: tuple[int, ...], rng: np.random.Generator, *, sampling_ids: np.ndarray | None = None
+) -> np.ndarray:
+    """Write blocks of exactly normalised events (one block per partition); returns z (N, 2)."""
+    parts = [_block(n, rng) for n in blocks]
+    z = np.concatenate([p[0] for p in parts])
+    v = np.concatenate([p[1] for p in parts])
+    n_events = len(z)
+    thetas = setup.benchmark_values  # (B, 2)
+    weights = v[:, None] * (1.0 + z @ thetas.T) ** 2 * 4.0 / n_events
+    observations = np.column_stack([z, np.arange(n_events)])
+    ids = np.zeros(n_events, dtype=int) if sampling_ids is None else sampling_ids
+    with h5py.File(path, "w") as file:
+        write_setup_sections(file, setup)
+        SampleWriter(file, 3, len(thetas)).append(observations, weights, ids)
+        write_sample_summary(file, np.bincount(ids[ids >= 0], minlength=len(thetas)), int(np.sum(ids < 0)))
+    return z
