@@ -80,6 +80,9 @@ def test_samples_append_and_stream_in_chunks(tmp_path, setup) -> None:
     np.testing.assert_array_equal(np.concatenate([c.observations for c in chunks]), observations)
     np.testing.assert_array_equal(np.concatenate([c.weights for c in chunks]), weights)
     np.testing.assert_array_equal(np.concatenate([c.sampling_benchmarks for c in chunks]), sampling)
+    no_observations = next(iter_samples(path, chunk_size=100, read_observations=False))
+    assert no_observations.observations.shape == (100, 0)
+    np.testing.assert_array_equal(no_observations.weights, weights[:100])
     window = list(iter_samples(path, chunk_size=3, start=10, stop=15))
     assert [len(c) for c in window] == [3, 2]
     np.testing.assert_array_equal(window[1].weights, weights[13:15])

@@ -56,11 +56,16 @@ class EventPool:
     n_benchmarks: int
     chunk_size: int = 50_000
 
-    def chunks(self) -> Iterator[EventChunk]:
+    def chunks(self, *, observations: bool = True) -> Iterator[EventChunk]:
+        """The partition chunk by chunk; without ``observations`` they are not read."""
         n_basis = self.morpher.matrix.shape[1]
         to_components = self.morpher.matrix.T * self.partition.weight_scale  # (B_basis, C)
         for chunk in iter_samples(
-            self.path, chunk_size=self.chunk_size, start=self.partition.start, stop=self.partition.stop
+            self.path,
+            chunk_size=self.chunk_size,
+            start=self.partition.start,
+            stop=self.partition.stop,
+            read_observations=observations,
         ):
             _check_finite(chunk.weights, chunk.start, self.path)
             yield EventChunk(
@@ -74,7 +79,7 @@ class EventPool:
         second = np.zeros((n_components, n_components))
         per_benchmark = np.zeros(self.n_benchmarks, dtype=np.int64)
         background = 0
-        for chunk in self.chunks():
+        for chunk in self.chunks(observations=False):
             g = chunk.component_weights
             sigma += g.sum(axis=0)
             second += g.T @ g

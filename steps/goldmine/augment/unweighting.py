@@ -95,7 +95,7 @@ def draw_events(
     n_thetas = len(f)
 
     chunk_sums, squared_sums, negative = [], np.zeros(n_thetas), 0
-    for chunk in pool.chunks():
+    for chunk in pool.chunks(observations=False):
         sums = np.empty(n_thetas)
         for block in _blocks(n_thetas, len(chunk.component_weights)):
             weights, n_negative = _sampling_weights(chunk, f[block], request.eligible[block], request.max_weight[block])

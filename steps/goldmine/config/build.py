@@ -89,15 +89,20 @@ def _benchmarks(raw: Mapping[str, Mapping[str, float]], names: list[str]) -> tup
     return tuple(benchmarks)
 
 
+def _check_benchmark_list(names: list[str], benchmark_names: list[str], key: str) -> None:
+    """Every name is a known benchmark, and none is listed twice."""
+    for index, name in enumerate(names):
+        if name not in benchmark_names:
+            msg = f"unknown benchmark {name!r}{_suggest(name, benchmark_names)}"
+            raise ConfigError(f"{key}[{index}]", msg)
+        if name in names[:index]:
+            raise ConfigError(f"{key}[{index}]", f"benchmark {name!r} is listed twice")
+
+
 def _morphing(raw: Mapping[str, Any] | None, benchmark_names: list[str]) -> MorphingConfig | None:
     if raw is None:
         return None
-    for index, name in enumerate(raw["basis"]):
-        if name not in benchmark_names:
-            msg = f"unknown benchmark {name!r}{_suggest(name, benchmark_names)}"
-            raise ConfigError(f"morphing.basis[{index}]", msg)
-        if name in raw["basis"][:index]:
-            raise ConfigError(f"morphing.basis[{index}]", f"benchmark {name!r} is listed twice")
+    _check_benchmark_list(raw["basis"], benchmark_names, "morphing.basis")
     return MorphingConfig(raw["max_overall_power"], tuple(raw["basis"]), raw["optimize"], raw["trials"])
 
 
@@ -134,12 +139,7 @@ def _existing_file(text: str | None, base: Path, key: str) -> Path | None:
 
 
 def _generation(raw: Mapping[str, Any], benchmark_names: list[str], base: Path) -> GenerationConfig:
-    for index, name in enumerate(raw["sampling_benchmarks"]):
-        if name not in benchmark_names:
-            msg = f"unknown benchmark {name!r}{_suggest(name, benchmark_names)}"
-            raise ConfigError(f"generation.sampling_benchmarks[{index}]", msg)
-        if name in raw["sampling_benchmarks"][:index]:
-            raise ConfigError(f"generation.sampling_benchmarks[{index}]", f"benchmark {name!r} is listed twice")
+    _check_benchmark_list(raw["sampling_benchmarks"], benchmark_names, "generation.sampling_benchmarks")
     builtin = BuiltinGeneration(**raw["builtin"])
     madgraph = None
     if "madgraph" in raw:

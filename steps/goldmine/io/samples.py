@@ -114,9 +114,17 @@ def count_samples(path: str | Path) -> int:
 
 
 def iter_samples(
-    path: str | Path, *, chunk_size: int = 100_000, start: int = 0, stop: int | None = None
+    path: str | Path,
+    *,
+    chunk_size: int = 100_000,
+    start: int = 0,
+    stop: int | None = None,
+    read_observations: bool = True,
 ) -> Iterator[SampleChunk]:
-    """Stream rows [start, stop) of a sample file in chunks of at most ``chunk_size`` rows."""
+    """Stream rows [start, stop) of a sample file in chunks of at most ``chunk_size`` rows.
+
+    With ``read_observations=False`` the observations are not read (shape (n, 0)).
+    """
     if chunk_size < 1:
         msg = f"chunk_size must be positive, got {chunk_size}"
         raise ValueError(msg)
@@ -128,7 +136,8 @@ def iter_samples(
         for begin in range(start, stop, chunk_size):
             end = min(begin + chunk_size, stop)
             ids = sampling[begin:end] if sampling is not None and sampling.shape[0] else np.full(end - begin, -1)
-            yield SampleChunk(begin, observations[begin:end], weights[begin:end], np.asarray(ids, dtype=np.int64))
+            rows = observations[begin:end] if read_observations else np.empty((end - begin, 0))
+            yield SampleChunk(begin, rows, weights[begin:end], np.asarray(ids, dtype=np.int64))
 
 
 def _open(path: str | Path) -> h5py.File:
