@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from goldmine.config.augmentation import build_augmentation
+from goldmine.config.training import TrainingConfig
 from goldmine.config.model import (
     AnalysisConfig,
     BuiltinGeneration,
@@ -203,7 +204,7 @@ def build_config(normalized: dict[str, Any], *, base: Path, source: Path | None)
         cuts=tuple(normalized["cuts"]),
         efficiencies=tuple(normalized["efficiencies"]),
         augmentation=build_augmentation(normalized["augmentation"], parameters, benchmarks),
-        training=_frozen(normalized["training"]),
+        training=TrainingConfig.from_raw(normalized["training"]),
         evaluation=_frozen(normalized["evaluation"]),
         normalized=_frozen(normalized),
         digest=digest(normalized),

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from goldmine.config.augmentation import AugmentationConfig
+from goldmine.config.training import TrainingConfig
 from goldmine.setup import Benchmark, Observable, Parameter, Systematic
 
 __all__ = [
@@ -92,7 +93,7 @@ class AnalysisConfig:
     cuts: tuple[str, ...]
     efficiencies: tuple[str, ...]
     augmentation: AugmentationConfig
-    training: Mapping[str, Any]
+    training: TrainingConfig
     evaluation: Mapping[str, Any]
     normalized: Mapping[str, Any]
     digest: str

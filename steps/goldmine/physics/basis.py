@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
 
 from goldmine.errors import MorphingError
 from goldmine.physics.morphing import component_gradients, component_matrix, morphing_matrix
@@ -88,6 +87,8 @@ def optimize_basis(
     Each of ``n_trials`` trials draws the free points uniformly in ``ranges`` (P, 2)
     and refines them with L-BFGS; the best refined basis is returned.
     """
+    from scipy.optimize import minimize  # imported here: half a second that most commands never need
+
     components = np.asarray(components, dtype=int)
     ranges = np.asarray(ranges, dtype=float)
     n_components, n_parameters = components.shape

@@ -1,0 +1,168 @@
+"""The four estimator families. Each returns named outputs of documented shape:
+
+    ScoreEstimator                    x → t_hat (n, P)
+    ParameterizedRatioEstimator       (x, θ) → log_r_hat (n,), t_hat (n, P) = ∇_θ log r̂
+    DoublyParameterizedRatioEstimator (x, θ0, θ1) → log_r_hat (n,), t_hat0, t_hat1 (n, P)
+    LikelihoodEstimator               (x, θ) → log_p_hat (n,), t_hat (n, P) = ∇_θ log p̂
+
+r̂(x|θ) estimates p(x|θ0)/p(x|θ1) with θ1 the reference of the training data. x and θ
+are standardised inside each module (buffers fitted on the training data), so the
+same transform is applied at training and at evaluation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import ClassVar, Literal
+
+import torch
+import zuko
+from torch import nn
+
+from goldmine.inference.networks import Standardize, mlp
+
+__all__ = [
+    "ESTIMATORS",
+    "DoublyParameterizedRatioEstimator",
+    "EstimatorSettings",
+    "LikelihoodEstimator",
+    "ParameterizedRatioEstimator",
+    "ScoreEstimator",
+]
+
+Family = Literal["score", "parameterized_ratio", "doubly_parameterized_ratio", "likelihood"]
+
+
+@dataclass(frozen=True)
+class EstimatorSettings:
+    """Architecture: MLP widths and activation; for the likelihood family a masked
+    autoregressive flow with ``flow_transforms`` transforms."""
+
+    n_observables: int
+    n_parameters: int
+    hidden: tuple[int, ...] = (100, 100)
+    activation: str = "tanh"
+    dropout: float = 0.0
+    flow_transforms: int = 5
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "hidden": list(self.hidden)}
+
+
+def _gradient(output: torch.Tensor, wrt: torch.Tensor) -> torch.Tensor:
+    """∇ of a per-sample output (n,) with respect to inputs (n, P), differentiable."""
+    (gradient,) = torch.autograd.grad(output.sum(), wrt, create_graph=torch.is_grad_enabled())
+    return gradient
+
+
+class _Estimator(nn.Module):
+    family: ClassVar[Family]
+
+    def __init__(self, settings: EstimatorSettings) -> None:
+        super().__init__()
+        self.settings = settings
+        self.x_scaling = Standardize(settings.n_observables)
+        self.theta_scaling = Standardize(settings.n_parameters)
+
+    def fit_scaling(self, x: torch.Tensor, theta: torch.Tensor | None) -> None:
+        self.x_scaling.fit(x)
+        if theta is not None:
+            self.theta_scaling.fit(theta)
+
+
+class ScoreEstimator(_Estimator):
+    """SALLY/SALLINO: t̂(x) ≈ E[t(x,z|θ_ref)|x] = t(x|θ_ref)."""
+
+    family = "score"
+
+    def __init__(self, settings: EstimatorSettings) -> None:
+        super().__init__(settings)
+        self.net = mlp(settings.n_observables, settings.n_parameters, settings.hidden, settings.activation,
+                       settings.dropout)
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {"t_hat": self.net(self.x_scaling(x))}
+
+
+class ParameterizedRatioEstimator(_Estimator):
+    """log r̂(x|θ) = log p̂(x|θ)/p̂(x|θ_ref), one network of (θ, x)."""
+
+    family = "parameterized_ratio"
+
+    def __init__(self, settings: EstimatorSettings) -> None:
+        super().__init__(settings)
+        self.net = mlp(settings.n_parameters + settings.n_observables, 1, settings.hidden, settings.activation,
+                       settings.dropout)
+
+    def forward(self, x: torch.Tensor, theta: torch.Tensor, *, score: bool = True) -> dict[str, torch.Tensor]:
+        if score and not theta.requires_grad:
+            theta = theta.detach().requires_grad_(True)
+        log_r_hat = self.net(torch.cat([self.theta_scaling(theta), self.x_scaling(x)], dim=1))[:, 0]
+        out = {"log_r_hat": log_r_hat}
+        if score:
+            out["t_hat"] = _gradient(log_r_hat, theta)
+        return out
+
+
+class DoublyParameterizedRatioEstimator(_Estimator):
+    """log r̂(x|θ0, θ1) = f(x, θ0, θ1) − f(x, θ1, θ0): antisymmetric by construction."""
+
+    family = "doubly_parameterized_ratio"
+
+    def __init__(self, settings: EstimatorSettings) -> None:
+        super().__init__(settings)
+        # An output bias would cancel in f(θ0, θ1) − f(θ1, θ0): leave it out.
+        self.net = mlp(2 * settings.n_parameters + settings.n_observables, 1, settings.hidden, settings.activation,
+                       settings.dropout, output_bias=False)
+
+    def forward(
+        self, x: torch.Tensor, theta0: torch.Tensor, theta1: torch.Tensor, *, score: bool = True
+    ) -> dict[str, torch.Tensor]:
+        if score:
+            theta0 = theta0 if theta0.requires_grad else theta0.detach().requires_grad_(True)
+            theta1 = theta1 if theta1.requires_grad else theta1.detach().requires_grad_(True)
+        x_scaled, scaled0, scaled1 = self.x_scaling(x), self.theta_scaling(theta0), self.theta_scaling(theta1)
+        forward = self.net(torch.cat([scaled0, scaled1, x_scaled], dim=1))[:, 0]
+        backward = self.net(torch.cat([scaled1, scaled0, x_scaled], dim=1))[:, 0]
+        log_r_hat = forward - backward
+        out = {"log_r_hat": log_r_hat}
+        if score:
+            gradient0, gradient1 = torch.autograd.grad(
+                log_r_hat.sum(), (theta0, theta1), create_graph=torch.is_grad_enabled()
+            )
+            out.update(t_hat0=gradient0, t_hat1=gradient1)
+        return out
+
+
+class LikelihoodEstimator(_Estimator):
+    """log p̂(x|θ): a conditional masked autoregressive flow (zuko) on standardised x."""
+
+    family = "likelihood"
+
+    def __init__(self, settings: EstimatorSettings) -> None:
+        super().__init__(settings)
+        self.flow = zuko.flows.MAF(
+            features=settings.n_observables,
+            context=settings.n_parameters,
+            transforms=settings.flow_transforms,
+            hidden_features=tuple(settings.hidden),
+        )
+
+    def forward(self, x: torch.Tensor, theta: torch.Tensor, *, score: bool = True) -> dict[str, torch.Tensor]:
+        if score and not theta.requires_grad:
+            theta = theta.detach().requires_grad_(True)
+        # log p(x) = log p(x_std) − Σ log std_x: the Jacobian of the standardisation
+        log_p_hat = self.flow(self.theta_scaling(theta)).log_prob(self.x_scaling(x)) - torch.log(
+            self.x_scaling.std
+        ).sum()
+        out = {"log_p_hat": log_p_hat}
+        if score:
+            out["t_hat"] = _gradient(log_p_hat, theta)
+        return out
+
+
+ESTIMATORS: dict[str, type[_Estimator]] = {
+    cls.family: cls
+    for cls in (ScoreEstimator, ParameterizedRatioEstimator, DoublyParameterizedRatioEstimator, LikelihoodEstimator)
+}
+

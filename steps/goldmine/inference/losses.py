@@ -1,0 +1,70 @@
+"""Per-sample losses, shape (batch,). Each takes only what it uses.
+
+Conventions follow arXiv:1805.00020 ("A guide to constraining effective field theories
+with machine learning", sec. 4) and arXiv:1805.12244 (sec. 3): y = 0 for x drawn at θ0,
+y = 1 for x drawn at θ1, r = p(x|θ0)/p(x|θ1), and the classifier s = 1/(1 + r) is the
+probability of y = 1. Score terms average over the P components, so a batch mean of
+these losses equals MadMiner's loss of the same name.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+__all__ = [
+    "negative_log_likelihood",
+    "ratio_augmented_xe",
+    "ratio_mse",
+    "ratio_xe",
+    "score_mse",
+    "score_mse_denominator",
+    "score_mse_numerator",
+]
+
+#: ROLR clips log r and log r̂ to ±10 before exponentiating, as MadMiner does.
+LOG_R_CLIP = 10.0
+
+
+def score_mse(t_hat: torch.Tensor, t_xz: torch.Tensor) -> torch.Tensor:
+    """SALLY, SALLINO: |t̂(x) − t(x,z)|² / P. Minimised by t̂(x) = E[t(x,z)|x] = t(x)
+    (1805.00020 sec. 4.1; 1805.12244 eq. 14)."""
+    return ((t_hat - t_xz) ** 2).mean(dim=1)
+
+
+def ratio_xe(log_r_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """CARL: cross-entropy of ŝ = 1/(1 + r̂) against the label y (1805.00020 sec. 4.2;
+    Cranmer, Pavez, Louppe, arXiv:1506.02169)."""
+    return F.binary_cross_entropy_with_logits(-log_r_hat, y, reduction="none")
+
+
+def ratio_augmented_xe(log_r_hat: torch.Tensor, r_xz: torch.Tensor) -> torch.Tensor:
+    """ALICE: cross-entropy of ŝ against s(x,z) = 1/(1 + r(x,z)) instead of y
+    (arXiv:1808.00973, eq. 10)."""
+    return F.binary_cross_entropy_with_logits(-log_r_hat, 1.0 / (1.0 + r_xz), reduction="none")
+
+
+def ratio_mse(log_r_hat: torch.Tensor, y: torch.Tensor, r_xz: torch.Tensor) -> torch.Tensor:
+    """ROLR: (1 − y)|1/r̂ − 1/r(x,z)|² + y|r̂ − r(x,z)|², minimised by r̂ = r(x)
+    (1805.00020 sec. 4.3; 1805.12244 eq. 18)."""
+    log_r_hat = log_r_hat.clamp(-LOG_R_CLIP, LOG_R_CLIP)
+    r_xz = r_xz.clamp(float(torch.exp(torch.tensor(-LOG_R_CLIP))), float(torch.exp(torch.tensor(LOG_R_CLIP))))
+    numerator = (torch.exp(-log_r_hat) - 1.0 / r_xz) ** 2
+    denominator = (torch.exp(log_r_hat) - r_xz) ** 2
+    return (1.0 - y) * numerator + y * denominator
+
+
+def score_mse_numerator(t_hat0: torch.Tensor, t_xz0: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The score term of CASCAL, RASCAL, ALICES: (1 − y)|t̂(x|θ0) − t(x,z|θ0)|² / P, on
+    the rows drawn at θ0 (1805.00020 sec. 4.4; 1805.12244 eq. 20)."""
+    return (1.0 - y) * score_mse(t_hat0, t_xz0)
+
+
+def score_mse_denominator(t_hat1: torch.Tensor, t_xz1: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The θ1 score term of the doubly parameterised variants, on rows drawn at θ1."""
+    return y * score_mse(t_hat1, t_xz1)
+
+
+def negative_log_likelihood(log_p_hat: torch.Tensor) -> torch.Tensor:
+    """NDE: −log p̂(x|θ) (1805.12244 sec. 3.1); with a score term, SCANDAL (eq. 22)."""
+    return -log_p_hat

@@ -1,0 +1,102 @@
+"""Methods as tables of loss terms: (loss, weight, arguments). The training loop knows
+no method; it sums the weighted terms of whichever method it is given."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+
+from goldmine.inference import losses
+from goldmine.inference.estimators import Family
+
+__all__ = ["METHODS", "Method", "Term", "forward"]
+
+
+@dataclass(frozen=True)
+class Term:
+    """``loss(**{a: values[a] for a in arguments})``, weighted by 1 or by α."""
+
+    name: str
+    loss: Callable[..., torch.Tensor]
+    arguments: tuple[str, ...]
+    weight: Literal["one", "alpha"] = "one"
+
+
+@dataclass(frozen=True)
+class Method:
+    """A method: its estimator family, its loss terms, and the data columns it needs."""
+
+    name: str
+    family: Family
+    terms: tuple[Term, ...]
+
+    @property
+    def needs_score(self) -> bool:
+        return any(argument.startswith("t_hat") for term in self.terms for argument in term.arguments)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Data columns read: the inputs of the family and every term's truth."""
+        inputs = {
+            "score": ("x",),
+            "parameterized_ratio": ("x", "theta0"),
+            "doubly_parameterized_ratio": ("x", "theta0", "theta1"),
+            "likelihood": ("x", "theta"),
+        }[self.family]
+        truths = [a for term in self.terms for a in term.arguments if "_hat" not in a]
+        return tuple(dict.fromkeys([*inputs, *truths]))
+
+    def loss_terms(self, outputs: Mapping[str, torch.Tensor], batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """Per-term batch means, shape (n_terms,)."""
+        values = {**batch, **outputs}
+        return torch.stack([term.loss(**{a: values[a] for a in term.arguments}).mean() for term in self.terms])
+
+    def weights(self, alpha: float) -> torch.Tensor:
+        return torch.tensor([alpha if term.weight == "alpha" else 1.0 for term in self.terms])
+
+
+XE = Term("xe", losses.ratio_xe, ("log_r_hat", "y"))
+IMPROVED_XE = Term("improved_xe", losses.ratio_augmented_xe, ("log_r_hat", "r_xz"))
+MSE_R = Term("mse_r", losses.ratio_mse, ("log_r_hat", "y", "r_xz"))
+SCORE_0 = Term("mse_score0", losses.score_mse_numerator, ("t_hat0", "t_xz0", "y"), "alpha")
+SCORE_1 = Term("mse_score1", losses.score_mse_denominator, ("t_hat1", "t_xz1", "y"), "alpha")
+NLL = Term("nll", losses.negative_log_likelihood, ("log_p_hat",))
+
+_RATIO_TERMS = {
+    "carl": (XE,),
+    "rolr": (MSE_R,),
+    "alice": (IMPROVED_XE,),
+    "cascal": (XE, SCORE_0),
+    "rascal": (MSE_R, SCORE_0),
+    "alices": (IMPROVED_XE, SCORE_0),
+}
+
+METHODS: dict[str, Method] = {
+    "sally": Method("sally", "score", (Term("mse_score", losses.score_mse, ("t_hat", "t_xz")),)),
+    "sallino": Method("sallino", "score", (Term("mse_score", losses.score_mse, ("t_hat", "t_xz")),)),
+    "nde": Method("nde", "likelihood", (NLL,)),
+    "scandal": Method("scandal", "likelihood", (NLL, Term("mse_score", losses.score_mse, ("t_hat", "t_xz"), "alpha"))),
+    **{name: Method(name, "parameterized_ratio", terms) for name, terms in _RATIO_TERMS.items()},
+    **{
+        f"{name}2": Method(f"{name}2", "doubly_parameterized_ratio", terms + ((SCORE_1,) if SCORE_0 in terms else ()))
+        for name, terms in _RATIO_TERMS.items()
+    },
+}
+
+
+def forward(model: torch.nn.Module, family: Family, batch: Mapping[str, torch.Tensor], *, score: bool) -> dict[str, torch.Tensor]:
+    """Call an estimator of ``family`` on a batch; outputs named as the loss terms expect
+    (the parameterised ratio's score is the score at θ0, ``t_hat0``)."""
+    if family == "score":
+        return model(batch["x"])
+    if family == "parameterized_ratio":
+        out = model(batch["x"], batch["theta0"], score=score)
+        if "t_hat" in out:
+            out["t_hat0"] = out.pop("t_hat")
+        return out
+    if family == "doubly_parameterized_ratio":
+        return model(batch["x"], batch["theta0"], batch["theta1"], score=score)
+    return model(batch["x"], batch["theta"], score=score)

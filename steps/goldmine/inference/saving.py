@@ -1,0 +1,66 @@
+"""A trained model as a directory: settings, weights, scaling, history, provenance.
+
+    settings.json     method, family, architecture, training settings, result, provenance
+    state_dict.pt     the weights, the scaling buffers included
+    x_scaling.npy     (2, O): mean and std of x;  theta_scaling.npy (2, P) likewise
+    history.json      one record per epoch
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from goldmine import __version__
+from goldmine.errors import InputFileError
+from goldmine.inference.estimators import ESTIMATORS, EstimatorSettings
+from goldmine.inference.methods import METHODS, Method
+
+__all__ = ["LoadedModel", "load_model", "save_model"]
+
+SETTINGS, STATE, HISTORY = "settings.json", "state_dict.pt", "history.json"
+
+
+def save_model(directory: Path, model: nn.Module, method: Method, info: dict[str, Any]) -> None:
+    """Write ``model`` into an existing, empty ``directory``."""
+    settings = {"goldmine_version": __version__, "method": method.name, "family": method.family,
+                "estimator": model.settings.to_dict(), **info}
+    history = settings.pop("history", [])
+    (directory / SETTINGS).write_text(json.dumps(settings, indent=2) + "\n")
+    (directory / HISTORY).write_text(json.dumps(history, indent=1) + "\n")
+    torch.save(model.state_dict(), directory / STATE)
+    for name in ("x_scaling", "theta_scaling"):
+        scaling = getattr(model, name)
+        np.save(directory / f"{name}.npy", torch.stack([scaling.mean, scaling.std]).cpu().numpy())
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    model: nn.Module
+    method: Method
+    settings: dict[str, Any]
+
+    @property
+    def family(self) -> str:
+        return self.method.family
+
+
+def load_model(directory: str | Path, device: str | torch.device = "cpu") -> LoadedModel:
+    """Restore a model of any family from its directory."""
+    directory = Path(directory)
+    try:
+        settings = json.loads((directory / SETTINGS).read_text())
+        state = torch.load(directory / STATE, map_location=device, weights_only=True)
+    except (OSError, json.JSONDecodeError) as err:
+        raise InputFileError(f"{directory}: not a goldmine model directory ({err})") from err
+    estimator = dict(settings["estimator"])
+    estimator["hidden"] = tuple(estimator["hidden"])
+    model = ESTIMATORS[settings["family"]](EstimatorSettings(**estimator))
+    model.load_state_dict(state)
+    return LoadedModel(model.to(device).eval(), METHODS[settings["method"]], settings)

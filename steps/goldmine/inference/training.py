@@ -1,0 +1,199 @@
+"""One training loop for every method: it owns seeds, batches, optimizer, schedule,
+early stopping and logging, and knows nothing about the method beyond its loss terms.
+
+Batches are gathered from whole tensors with a per-epoch permutation (no per-sample
+DataLoader). Early stopping keeps a deep copy of the best state and restores it.
+Non-finite losses are flagged on the device and checked once per epoch, so the guard
+costs no GPU synchronisation per batch.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import torch
+from torch import nn
+
+from goldmine.errors import GoldmineError
+from goldmine.inference.methods import Method, forward
+
+__all__ = ["TrainResult", "TrainSettings", "TrainingError", "train"]
+
+log = logging.getLogger(__name__)
+
+Tensors = Mapping[str, torch.Tensor]
+
+
+class TrainingError(GoldmineError):
+    """Training could not go on (a non-finite loss)."""
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Optimisation settings; the learning rate decays exponentially from
+    ``learning_rate`` to ``final_learning_rate`` over ``epochs``."""
+
+    epochs: int = 50
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    final_learning_rate: float = 1e-4
+    optimizer: Literal["adam", "amsgrad", "sgd"] = "amsgrad"
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    validation_split: float = 0.25
+    early_stopping: bool = True
+    patience: int | None = None
+    clip_gradient: float | None = None
+    alpha: float = 1.0
+    evaluation_batch_size: int = 8192
+
+    def __post_init__(self) -> None:
+        checks = {
+            "epochs": self.epochs >= 1,
+            "batch_size": self.batch_size >= 1,
+            "learning_rate": self.learning_rate > 0,
+            "final_learning_rate": self.final_learning_rate > 0,
+            "validation_split": 0 <= self.validation_split < 1,
+            "alpha": self.alpha >= 0,
+            "optimizer": self.optimizer in ("adam", "amsgrad", "sgd"),
+        }
+        for name, ok in checks.items():
+            if not ok:
+                msg = f"training setting {name} = {getattr(self, name)!r} is out of range"
+                raise ValueError(msg)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """Per-epoch ``history`` (losses per term, learning rate, seconds) and the epoch
+    whose weights the model holds."""
+
+    history: list[dict[str, Any]] = field(default_factory=list)
+    best_epoch: int = 0
+    best_loss: float = math.inf
+    stopped_early: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _optimizer(model: nn.Module, settings: TrainSettings) -> torch.optim.Optimizer:
+    parameters = model.parameters()
+    if settings.optimizer == "sgd":
+        return torch.optim.SGD(parameters, lr=settings.learning_rate, momentum=settings.momentum,
+                               weight_decay=settings.weight_decay)
+    return torch.optim.Adam(parameters, lr=settings.learning_rate, weight_decay=settings.weight_decay,
+                            amsgrad=settings.optimizer == "amsgrad")
+
+
+def _epoch_losses(
+    model: nn.Module,
+    method: Method,
+    data: Tensors,
+    weights: torch.Tensor,
+    batch_size: int,
+    order: torch.Tensor,
+    optimizer: torch.optim.Optimizer | None,
+    clip_gradient: float | None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sum over batches of the per-term losses (kept on the device), and a flag for a
+    non-finite loss. Trains when ``optimizer`` is given, else only evaluates."""
+    n_rows = len(order)
+    totals = torch.zeros(len(method.terms), device=weights.device)
+    bad = torch.zeros((), dtype=torch.bool, device=weights.device)
+    for start in range(0, n_rows, batch_size):
+        rows = order[start : start + batch_size]
+        batch = {name: values[rows] for name, values in data.items()}
+        terms = method.loss_terms(forward(model, method.family, batch, score=method.needs_score), batch)
+        loss = (weights * terms).sum()
+        if optimizer is not None:
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if clip_gradient is not None:
+                nn.utils.clip_grad_norm_(model.parameters(), clip_gradient)
+            optimizer.step()
+        detached = terms.detach()
+        totals += detached * len(rows)
+        bad |= ~torch.isfinite(detached).all()
+    return totals / n_rows, bad
+
+
+def train(
+    model: nn.Module,
+    method: Method,
+    training: Tensors,
+    validation: Tensors | None,
+    settings: TrainSettings,
+    *,
+    seed: int,
+) -> TrainResult:
+    """Train ``model`` in place. ``training`` and ``validation`` map column names to
+    tensors on the model's device, rows aligned."""
+    device = next(model.parameters()).device
+    generator = torch.Generator(device="cpu").manual_seed(seed)
+    torch.manual_seed(seed)
+    optimizer = _optimizer(model, settings)
+    decay = (settings.final_learning_rate / settings.learning_rate) ** (1.0 / max(settings.epochs - 1, 1))
+    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=decay)
+    weights = method.weights(settings.alpha).to(device)
+    n_train = len(training["x"])
+    names = [term.name for term in method.terms]
+
+    history: list[dict[str, Any]] = []
+    best_loss, best_epoch, best_state, stopped_early = math.inf, 0, copy.deepcopy(model.state_dict()), False
+    for epoch in range(1, settings.epochs + 1):
+        start = time.perf_counter()
+        learning_rate = optimizer.param_groups[0]["lr"]
+        model.train()
+        order = torch.randperm(n_train, generator=generator).to(device)
+        train_terms, bad = _epoch_losses(model, method, training, weights, settings.batch_size, order, optimizer,
+                                         settings.clip_gradient)
+        scheduler.step()
+        record: dict[str, Any] = {"epoch": epoch, "learning_rate": learning_rate}
+        record.update(_named("train", names, train_terms, weights))
+        if validation is not None:
+            model.eval()
+            validation_order = torch.arange(len(validation["x"]), device=device)
+            validation_terms, validation_bad = _epoch_losses(
+                model, method, validation, weights, settings.evaluation_batch_size, validation_order, None, None
+            )
+            bad |= validation_bad
+            record.update(_named("validation", names, validation_terms, weights))
+        record["seconds"] = time.perf_counter() - start
+        if bool(bad):
+            model.load_state_dict(best_state)
+            msg = (
+                f"non-finite loss in epoch {epoch} ({record}); the model holds the weights of epoch {best_epoch}. "
+                "Lower the learning rate, set training.clip_gradient, or check the data for extreme values"
+            )
+            raise TrainingError(msg)
+        history.append(record)
+        monitored = record["validation_loss"] if validation is not None else record["train_loss"]
+        log.info("epoch %d: %s", epoch, ", ".join(f"{k} {v:.5g}" for k, v in record.items() if k.endswith("loss")))
+        if monitored < best_loss:
+            best_loss, best_epoch, best_state = monitored, epoch, copy.deepcopy(model.state_dict())
+        elif settings.patience is not None and epoch - best_epoch >= settings.patience:
+            stopped_early = True
+            log.info("no improvement for %d epochs: stopping", settings.patience)
+            break
+    if settings.early_stopping:
+        model.load_state_dict(best_state)
+    else:
+        best_epoch, best_loss = history[-1]["epoch"], history[-1].get("validation_loss", history[-1]["train_loss"])
+    return TrainResult(history, best_epoch, float(best_loss), stopped_early)
+
+
+def _named(prefix: str, names: list[str], terms: torch.Tensor, weights: torch.Tensor) -> dict[str, float]:
+    values = terms.tolist()
+    out = {f"{prefix}_{name}": value for name, value in zip(names, values)}
+    out[f"{prefix}_loss"] = float((weights * terms).sum())
+    return out
