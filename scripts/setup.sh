@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Create .venv with goldmine and its test tools, pinned by constraints.txt.
+# Create .venv with goldmine (with torch for the train stage) and its test tools,
+# pinned by constraints.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
-.venv/bin/pip install --quiet -c constraints.txt -e ".[test]"
+.venv/bin/pip install --quiet -c constraints.txt -e ".[ml,test]"

@@ -61,7 +61,7 @@ def test_defaults_are_filled(base) -> None:
     assert config.parameters[0].max_power == 2
     assert config.detector.backend == "builtin"
     assert config.morphing is None and config.systematics == () and config.observables == ()
-    assert config.normalized["training"] == {}
+    assert config.training.epochs == 50 and config.training.activation == "tanh"
 
 
 def test_digest_ignores_formatting_but_not_content(base) -> None:

@@ -11,6 +11,7 @@ from goldmine import __version__
 from goldmine.errors import GoldmineError
 from goldmine.stages.augment import augment
 from goldmine.stages.configure import configure
+from goldmine.stages.train import train
 
 __all__ = ["cli"]
 
@@ -65,3 +66,4 @@ def _configure_logging(level: int) -> None:
 
 cli.add_command(configure)
 cli.add_command(augment)
+cli.add_command(train)

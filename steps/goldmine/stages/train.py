@@ -1,0 +1,66 @@
+"""``goldmine train``: augmented data → one trained estimator (one ensemble member)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+
+from goldmine.augment.samplers import METHODS
+from goldmine.config.loader import load_config
+from goldmine.io.atomic import atomic_directory
+from goldmine.io.provenance import Provenance
+from goldmine.stages.options import seed_option
+
+log = logging.getLogger(__name__)
+
+
+@click.command()
+@click.option("--method", required=True, type=click.Choice(sorted(m for m in METHODS if m not in ("test", "plain"))),
+              help="Method to train.")
+@click.option("--data", "data_directory", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Directory written by `goldmine augment` for this method.")
+@click.option("--config", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Analysis config (its training section).")
+@click.option("--output", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Model directory to create.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--bootstrap", is_flag=True, help="Resample the training rows with replacement (ensembles).")
+@seed_option("Seed of initialisation, batching, validation hold-out and bootstrap.")
+def train(method: str, data_directory: Path, config: Path, output: Path, device: str, bootstrap: bool,
+          seed: int | None) -> None:
+    """Train one estimator for METHOD; ensemble members are separate runs with their own seeds."""
+    # torch is imported here, not at start-up, so that other commands stay fast.
+    from goldmine.inference.estimators import EstimatorSettings
+    from goldmine.inference.fit import fit, resolve_device
+    from goldmine.inference.saving import save_model
+    from goldmine.inference.training import TrainSettings
+
+    analysis = load_config(config)
+    settings = analysis.training
+    seed = 0 if seed is None else seed
+    n_observables, n_parameters = len(analysis.observables), len(analysis.parameters)
+    architecture = EstimatorSettings(n_observables, n_parameters, settings.hidden, settings.activation,
+                                     settings.dropout, settings.flow_transforms)
+    optimisation = TrainSettings(
+        epochs=settings.epochs, batch_size=settings.batch_size, learning_rate=settings.learning_rate,
+        final_learning_rate=settings.final_learning_rate, optimizer=settings.optimizer,  # type: ignore[arg-type]
+        weight_decay=settings.weight_decay, validation_split=settings.validation_split,
+        early_stopping=settings.early_stopping, patience=settings.patience, clip_gradient=settings.clip_gradient,
+        alpha=settings.alpha,
+    )
+    with atomic_directory(output) as directory:
+        fitted = fit(method, data_directory, architecture, optimisation, seed=seed, device=resolve_device(device),
+                     bootstrap=bootstrap)
+        inputs = sorted(data_directory.glob("*.npy")) + [config]
+        provenance = Provenance.capture(config_hash=analysis.digest, seeds={"seed": seed}, input_paths=inputs)
+        save_model(directory, fitted.model.cpu(), fitted.method, {
+            "training": optimisation.to_dict(), "bootstrap": bootstrap, "n_train": fitted.n_train,
+            "n_validation": fitted.n_validation, "best_epoch": fitted.result.best_epoch,
+            "best_loss": fitted.result.best_loss, "stopped_early": fitted.result.stopped_early,
+            "parameters": analysis.parameter_names, "observables": [o.name for o in analysis.observables],
+            "history": fitted.result.history, "provenance": provenance.to_dict(),
+        })
+    log.info("wrote %s (%s, best epoch %d, loss %.5g)", output, method, fitted.result.best_epoch,
+             fitted.result.best_loss)

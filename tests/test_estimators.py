@@ -1,0 +1,129 @@
+"""Contract tests per estimator family: shapes, gradients, scaling, save/load, symmetry."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from goldmine.inference import losses
+from goldmine.inference.estimators import (
+    DoublyParameterizedRatioEstimator,
+    EstimatorSettings,
+    LikelihoodEstimator,
+    ParameterizedRatioEstimator,
+    ScoreEstimator,
+)
+from goldmine.inference.evaluation import ensemble_statistics, evaluate
+from goldmine.inference.methods import METHODS, forward
+from goldmine.inference.networks import mlp
+from goldmine.inference.saving import load_model, save_model
+
+SETTINGS = EstimatorSettings(n_observables=3, n_parameters=2, hidden=(16, 16), activation="tanh", flow_transforms=2)
+CASES = [
+    (ScoreEstimator, "sally", {"t_hat": (7, 2)}),
+    (ParameterizedRatioEstimator, "alices", {"log_r_hat": (7,), "t_hat0": (7, 2)}),
+    (DoublyParameterizedRatioEstimator, "rascal2", {"log_r_hat": (7,), "t_hat0": (7, 2), "t_hat1": (7, 2)}),
+    (LikelihoodEstimator, "scandal", {"log_p_hat": (7,), "t_hat": (7, 2)}),
+]
+
+
+def _batch(n: int = 7) -> dict[str, torch.Tensor]:
+    generator = torch.Generator().manual_seed(0)
+    return {"x": torch.randn(n, 3, generator=generator) * 5 + 10, "theta": torch.randn(n, 2, generator=generator),
+            "theta0": torch.randn(n, 2, generator=generator), "theta1": torch.randn(n, 2, generator=generator)}
+
+
+@pytest.mark.parametrize(("cls", "method", "shapes"), CASES)
+def test_outputs_have_documented_shapes_and_gradients_reach_every_weight(cls, method, shapes) -> None:
+    torch.manual_seed(0)
+    model = cls(SETTINGS)
+    outputs = forward(model, METHODS[method].family, _batch(), score=True)
+    assert {name: tuple(value.shape) for name, value in outputs.items()} == shapes
+    sum(value.sum() for value in outputs.values()).backward()
+    for name, parameter in model.named_parameters():
+        assert parameter.grad is not None and parameter.grad.abs().sum() > 0, name
+
+
+@pytest.mark.parametrize(("cls", "method", "shapes"), CASES)
+def test_save_and_load_give_the_same_outputs(tmp_path, cls, method, shapes) -> None:
+    torch.manual_seed(0)
+    model = cls(SETTINGS)
+    batch = _batch()
+    model.fit_scaling(batch["x"], batch["theta"])
+    save_model(tmp_path, model, METHODS[method], {"history": [{"epoch": 1}]})
+    loaded = load_model(tmp_path)
+    assert loaded.family == cls.family
+    np.testing.assert_array_equal(np.load(tmp_path / "x_scaling.npy")[0], batch["x"].mean(0).numpy())
+    theta = batch["theta0"].numpy() if "ratio" in cls.family else batch["theta"].numpy()
+    before = evaluate(type(loaded)(model.eval(), METHODS[method], {}), batch["x"].numpy(), theta, batch["theta1"].numpy())
+    after = evaluate(loaded, batch["x"].numpy(), theta, batch["theta1"].numpy())
+    for name in before:
+        np.testing.assert_allclose(after[name], before[name], rtol=1e-6)
+
+
+def test_scaling_is_applied_inside_the_model() -> None:
+    model = ScoreEstimator(SETTINGS)
+    batch = _batch(100)
+    model.fit_scaling(batch["x"], None)
+    standardized = model.x_scaling(batch["x"])
+    assert torch.allclose(standardized.mean(0), torch.zeros(3), atol=1e-5)
+    assert torch.allclose(standardized.std(0), torch.ones(3), atol=1e-5)
+    assert {"x_scaling.mean", "x_scaling.std", "theta_scaling.mean"} <= set(model.state_dict())
+
+
+def test_doubly_parameterized_ratio_is_antisymmetric() -> None:
+    torch.manual_seed(0)
+    model = DoublyParameterizedRatioEstimator(SETTINGS)
+    batch = _batch()
+    forward_ratio = model(batch["x"], batch["theta0"], batch["theta1"], score=False)["log_r_hat"]
+    backward_ratio = model(batch["x"], batch["theta1"], batch["theta0"], score=False)["log_r_hat"]
+    torch.testing.assert_close(forward_ratio, -backward_ratio)
+    same = model(batch["x"], batch["theta0"], batch["theta0"], score=False)["log_r_hat"]
+    torch.testing.assert_close(same, torch.zeros(7))
+
+
+def test_ratio_score_is_the_theta_gradient() -> None:
+    torch.manual_seed(0)
+    model = ParameterizedRatioEstimator(SETTINGS)
+    batch = _batch()
+    t_hat = model(batch["x"], batch["theta0"])["t_hat"]
+    step = 1e-3
+    for i in range(2):
+        shift = torch.zeros(2)
+        shift[i] = step
+        up = model(batch["x"], batch["theta0"] + shift, score=False)["log_r_hat"]
+        down = model(batch["x"], batch["theta0"] - shift, score=False)["log_r_hat"]
+        torch.testing.assert_close(t_hat[:, i], (up - down) / (2 * step), rtol=1e-2, atol=1e-3)
+
+
+@pytest.mark.parametrize(("name", "cls"), [("sigmoid", nn.Sigmoid), ("relu", nn.ReLU), ("tanh", nn.Tanh)])
+def test_activations_map_to_their_own_function(name, cls) -> None:
+    network = mlp(2, 1, (4,), name)
+    assert isinstance(network[1], cls)
+    with pytest.raises(ValueError, match="unknown activation 'sigmod'"):
+        mlp(2, 1, (4,), "sigmod")
+
+
+def test_losses_vanish_or_are_minimal_at_the_truth() -> None:
+    t = torch.randn(5, 2)
+    assert torch.all(losses.score_mse(t, t) == 0)
+    log_r = torch.randn(5)
+    y = torch.tensor([0.0, 1.0, 0.0, 1.0, 1.0])
+    assert torch.allclose(losses.ratio_mse(log_r, y, torch.exp(log_r)), torch.zeros(5), atol=1e-10)
+    # the improved cross-entropy is minimal where r̂ = r(x,z)
+    r_xz = torch.tensor([0.5, 2.0])
+    grid = torch.linspace(-3, 3, 601)
+    values = torch.stack([losses.ratio_augmented_xe(torch.full((2,), g), r_xz) for g in grid])
+    torch.testing.assert_close(grid[values.argmin(0)], torch.log(r_xz), atol=0.011, rtol=0)
+    assert torch.all(losses.score_mse_numerator(t + 1, t, torch.ones(5)) == 0)
+
+
+def test_ensemble_mean_and_covariance() -> None:
+    members = [{"t_hat": np.array([[1.0, 2.0]]), "log_r_hat": np.array([0.0])},
+               {"t_hat": np.array([[3.0, 2.0]]), "log_r_hat": np.array([2.0])}]
+    stats = ensemble_statistics(members)
+    np.testing.assert_array_equal(stats["t_hat"][0], [[2.0, 2.0]])
+    np.testing.assert_array_equal(stats["t_hat"][1], [[[2.0, 0.0], [0.0, 0.0]]])
+    np.testing.assert_array_equal(stats["log_r_hat"][1], [2.0])
