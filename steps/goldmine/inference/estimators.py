@@ -19,7 +19,7 @@ import torch
 import zuko
 from torch import nn
 
-from goldmine.inference.networks import Standardize, mlp
+from goldmine.inference.networks import Standardize, forward_with_input_gradient, mlp
 
 __all__ = [
     "ESTIMATORS",
@@ -95,13 +95,14 @@ class ParameterizedRatioEstimator(_Estimator):
                        settings.dropout)
 
     def forward(self, x: torch.Tensor, theta: torch.Tensor, *, score: bool = True) -> dict[str, torch.Tensor]:
-        if score and not theta.requires_grad:
-            theta = theta.detach().requires_grad_(True)
-        log_r_hat = self.net(torch.cat([self.theta_scaling(theta), self.x_scaling(x)], dim=1))[:, 0]
-        out = {"log_r_hat": log_r_hat}
-        if score:
-            out["t_hat"] = _gradient(log_r_hat, theta)
-        return out
+        inputs = torch.cat([self.theta_scaling(theta), self.x_scaling(x)], dim=1)
+        if not score:
+            return {"log_r_hat": self.net(inputs)[:, 0]}
+        n_parameters = theta.shape[1]
+        output, gradient = forward_with_input_gradient(
+            self.net, inputs, slice(0, n_parameters), 1.0 / self.theta_scaling.std
+        )
+        return {"log_r_hat": output[:, 0], "t_hat": gradient[:, :, 0]}
 
 
 class DoublyParameterizedRatioEstimator(_Estimator):
@@ -118,20 +119,22 @@ class DoublyParameterizedRatioEstimator(_Estimator):
     def forward(
         self, x: torch.Tensor, theta0: torch.Tensor, theta1: torch.Tensor, *, score: bool = True
     ) -> dict[str, torch.Tensor]:
-        if score:
-            theta0 = theta0 if theta0.requires_grad else theta0.detach().requires_grad_(True)
-            theta1 = theta1 if theta1.requires_grad else theta1.detach().requires_grad_(True)
         x_scaled, scaled0, scaled1 = self.x_scaling(x), self.theta_scaling(theta0), self.theta_scaling(theta1)
-        forward = self.net(torch.cat([scaled0, scaled1, x_scaled], dim=1))[:, 0]
-        backward = self.net(torch.cat([scaled1, scaled0, x_scaled], dim=1))[:, 0]
-        log_r_hat = forward - backward
-        out = {"log_r_hat": log_r_hat}
-        if score:
-            gradient0, gradient1 = torch.autograd.grad(
-                log_r_hat.sum(), (theta0, theta1), create_graph=torch.is_grad_enabled()
-            )
-            out.update(t_hat0=gradient0, t_hat1=gradient1)
-        return out
+        forward_inputs = torch.cat([scaled0, scaled1, x_scaled], dim=1)
+        backward_inputs = torch.cat([scaled1, scaled0, x_scaled], dim=1)
+        if not score:
+            return {"log_r_hat": (self.net(forward_inputs) - self.net(backward_inputs))[:, 0]}
+        n_parameters = theta0.shape[1]
+        columns, scale = slice(0, 2 * n_parameters), (1.0 / self.theta_scaling.std).repeat(2)
+        forward_output, forward_gradient = forward_with_input_gradient(self.net, forward_inputs, columns, scale)
+        backward_output, backward_gradient = forward_with_input_gradient(self.net, backward_inputs, columns, scale)
+        # f(a, b, x) − f(b, a, x) with a = θ0, b = θ1: the backward pass sees θ1 first
+        first, second = slice(0, n_parameters), slice(n_parameters, 2 * n_parameters)
+        return {
+            "log_r_hat": (forward_output - backward_output)[:, 0],
+            "t_hat0": (forward_gradient[:, first] - backward_gradient[:, second])[:, :, 0],
+            "t_hat1": (forward_gradient[:, second] - backward_gradient[:, first])[:, :, 0],
+        }
 
 
 class LikelihoodEstimator(_Estimator):

@@ -33,7 +33,8 @@ def evaluate(
     for start in range(0, len(x), batch_size):
         batch = {name: torch.as_tensor(np.asarray(columns[name][start : start + batch_size], dtype=np.float32),
                                        device=device) for name in names}
-        with torch.set_grad_enabled(score and loaded.family != "score"):
+        # Only the likelihood family takes its score by autograd; the others need no graph.
+        with torch.set_grad_enabled(score and loaded.family == "likelihood"):
             outputs = forward(model, loaded.family, batch, score=score)
         for name, values in outputs.items():
             chunks.setdefault(name, []).append(values.detach().cpu().numpy())

@@ -1,8 +1,10 @@
 """One training loop for every method: it owns seeds, batches, optimizer, schedule,
 early stopping and logging, and knows nothing about the method beyond its loss terms.
 
-Batches are gathered from whole tensors with a per-epoch permutation (no per-sample
-DataLoader). Early stopping keeps a deep copy of the best state and restores it.
+Each epoch shuffles every column once into contiguous tensors, and batches are slices
+of them (no per-sample DataLoader, no per-batch gather). The optimizer updates all
+weights as one flat buffer (:mod:`goldmine.inference.optim`). Early stopping keeps a
+deep copy of the best state and restores it.
 Non-finite losses are flagged on the device and checked once per epoch, so the guard
 costs no GPU synchronisation per batch.
 """
@@ -22,6 +24,7 @@ from torch import nn
 
 from goldmine.errors import GoldmineError
 from goldmine.inference.methods import Method, forward
+from goldmine.inference.optim import FlatOptimizer
 
 __all__ = ["TrainResult", "TrainSettings", "TrainingError", "train"]
 
@@ -86,43 +89,32 @@ class TrainResult:
         return asdict(self)
 
 
-def _optimizer(model: nn.Module, settings: TrainSettings) -> torch.optim.Optimizer:
-    parameters = model.parameters()
-    if settings.optimizer == "sgd":
-        return torch.optim.SGD(parameters, lr=settings.learning_rate, momentum=settings.momentum,
-                               weight_decay=settings.weight_decay)
-    return torch.optim.Adam(parameters, lr=settings.learning_rate, weight_decay=settings.weight_decay,
-                            amsgrad=settings.optimizer == "amsgrad")
-
-
 def _epoch_losses(
     model: nn.Module,
     method: Method,
     data: Tensors,
     weights: torch.Tensor,
     batch_size: int,
-    order: torch.Tensor,
-    optimizer: torch.optim.Optimizer | None,
+    optimizer: FlatOptimizer | None,
     clip_gradient: float | None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Sum over batches of the per-term losses (kept on the device), and a flag for a
     non-finite loss. Trains when ``optimizer`` is given, else only evaluates."""
-    n_rows = len(order)
+    n_rows = len(data["x"])
     totals = torch.zeros(len(method.terms), device=weights.device)
     bad = torch.zeros((), dtype=torch.bool, device=weights.device)
     for start in range(0, n_rows, batch_size):
-        rows = order[start : start + batch_size]
-        batch = {name: values[rows] for name, values in data.items()}
+        batch = {name: values[start : start + batch_size] for name, values in data.items()}
         terms = method.loss_terms(forward(model, method.family, batch, score=method.needs_score), batch)
         loss = (weights * terms).sum()
         if optimizer is not None:
-            optimizer.zero_grad(set_to_none=True)
+            optimizer.zero_grad()
             loss.backward()
             if clip_gradient is not None:
-                nn.utils.clip_grad_norm_(model.parameters(), clip_gradient)
+                optimizer.clip_grad_norm(clip_gradient)
             optimizer.step()
         detached = terms.detach()
-        totals += detached * len(rows)
+        totals += detached * len(batch["x"])
         bad |= ~torch.isfinite(detached).all()
     return totals / n_rows, bad
 
@@ -141,9 +133,9 @@ def train(
     device = next(model.parameters()).device
     generator = torch.Generator(device="cpu").manual_seed(seed)
     torch.manual_seed(seed)
-    optimizer = _optimizer(model, settings)
+    optimizer = FlatOptimizer(model.parameters(), kind=settings.optimizer, lr=settings.learning_rate,
+                              momentum=settings.momentum, weight_decay=settings.weight_decay)
     decay = (settings.final_learning_rate / settings.learning_rate) ** (1.0 / max(settings.epochs - 1, 1))
-    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=decay)
     weights = method.weights(settings.alpha).to(device)
     n_train = len(training["x"])
     names = [term.name for term in method.terms]
@@ -152,19 +144,18 @@ def train(
     best_loss, best_epoch, best_state, stopped_early = math.inf, 0, copy.deepcopy(model.state_dict()), False
     for epoch in range(1, settings.epochs + 1):
         start = time.perf_counter()
-        learning_rate = optimizer.param_groups[0]["lr"]
+        learning_rate = optimizer.lr = settings.learning_rate * decay ** (epoch - 1)
         model.train()
         order = torch.randperm(n_train, generator=generator).to(device)
-        train_terms, bad = _epoch_losses(model, method, training, weights, settings.batch_size, order, optimizer,
+        shuffled = {name: values[order] for name, values in training.items()}
+        train_terms, bad = _epoch_losses(model, method, shuffled, weights, settings.batch_size, optimizer,
                                          settings.clip_gradient)
-        scheduler.step()
         record: dict[str, Any] = {"epoch": epoch, "learning_rate": learning_rate}
         record.update(_named("train", names, train_terms, weights))
         if validation is not None:
             model.eval()
-            validation_order = torch.arange(len(validation["x"]), device=device)
             validation_terms, validation_bad = _epoch_losses(
-                model, method, validation, weights, settings.evaluation_batch_size, validation_order, None, None
+                model, method, validation, weights, settings.evaluation_batch_size, None, None
             )
             bad |= validation_bad
             record.update(_named("validation", names, validation_terms, weights))
