@@ -52,7 +52,8 @@ class Method:
     def loss_terms(self, outputs: Mapping[str, torch.Tensor], batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
         """Per-term batch means, shape (n_terms,)."""
         values = {**batch, **outputs}
-        return torch.stack([term.loss(**{a: values[a] for a in term.arguments}).mean() for term in self.terms])
+        means = [term.loss(**{a: values[a] for a in term.arguments}).mean() for term in self.terms]
+        return means[0].unsqueeze(0) if len(means) == 1 else torch.stack(means)
 
     def weights(self, alpha: float) -> torch.Tensor:
         return torch.tensor([alpha if term.weight == "alpha" else 1.0 for term in self.terms])

@@ -97,26 +97,26 @@ def _epoch_losses(
     batch_size: int,
     optimizer: FlatOptimizer | None,
     clip_gradient: float | None,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Sum over batches of the per-term losses (kept on the device), and a flag for a
-    non-finite loss. Trains when ``optimizer`` is given, else only evaluates."""
+) -> torch.Tensor:
+    """Per-term losses averaged over the epoch's rows (n_terms,), left on the device.
+    Trains when ``optimizer`` is given, else only evaluates. Batch losses are written
+    into one tensor and reduced once, so a step adds no bookkeeping operations."""
     n_rows = len(data["x"])
-    totals = torch.zeros(len(method.terms), device=weights.device)
-    bad = torch.zeros((), dtype=torch.bool, device=weights.device)
-    for start in range(0, n_rows, batch_size):
+    starts = range(0, n_rows, batch_size)
+    batch_losses = torch.empty(len(starts), len(method.terms), device=weights.device)
+    single = len(method.terms) == 1 and float(weights[0]) == 1.0
+    for index, start in enumerate(starts):
         batch = {name: values[start : start + batch_size] for name, values in data.items()}
         terms = method.loss_terms(forward(model, method.family, batch, score=method.needs_score), batch)
-        loss = (weights * terms).sum()
         if optimizer is not None:
             optimizer.zero_grad()
-            loss.backward()
+            (terms[0] if single else (weights * terms).sum()).backward()
             if clip_gradient is not None:
                 optimizer.clip_grad_norm(clip_gradient)
             optimizer.step()
-        detached = terms.detach()
-        totals += detached * len(batch["x"])
-        bad |= ~torch.isfinite(detached).all()
-    return totals / n_rows, bad
+        batch_losses[index] = terms.detach()
+    rows_per_batch = torch.tensor([min(batch_size, n_rows - start) for start in starts], device=weights.device)
+    return (batch_losses * rows_per_batch[:, None]).sum(dim=0) / n_rows
 
 
 def train(
@@ -148,16 +148,17 @@ def train(
         model.train()
         order = torch.randperm(n_train, generator=generator).to(device)
         shuffled = {name: values[order] for name, values in training.items()}
-        train_terms, bad = _epoch_losses(model, method, shuffled, weights, settings.batch_size, optimizer,
-                                         settings.clip_gradient)
+        train_terms = _epoch_losses(model, method, shuffled, weights, settings.batch_size, optimizer,
+                                    settings.clip_gradient)
+        bad = ~torch.isfinite(train_terms).all()
         record: dict[str, Any] = {"epoch": epoch, "learning_rate": learning_rate}
         record.update(_named("train", names, train_terms, weights))
         if validation is not None:
             model.eval()
-            validation_terms, validation_bad = _epoch_losses(
+            validation_terms = _epoch_losses(
                 model, method, validation, weights, settings.evaluation_batch_size, None, None
             )
-            bad |= validation_bad
+            bad |= ~torch.isfinite(validation_terms).all()
             record.update(_named("validation", names, validation_terms, weights))
         record["seconds"] = time.perf_counter() - start
         if bool(bad):
