@@ -145,3 +145,14 @@ def test_input_gradient_equals_autograd(activation, dropout) -> None:
         torch.testing.assert_close(gradient[:, :, output], reference[:, 1:3] * scale, rtol=1e-5, atol=1e-6)
     if dropout == 0.0:
         torch.testing.assert_close(outputs, network(inputs))
+
+
+def test_score_for_the_first_rows_only() -> None:
+    torch.manual_seed(0)
+    model = ParameterizedRatioEstimator(SETTINGS)
+    batch = _batch(9)
+    full = model(batch["x"], batch["theta0"])
+    partial = model(batch["x"], batch["theta0"], score_rows=4)
+    torch.testing.assert_close(partial["log_r_hat"], full["log_r_hat"])
+    torch.testing.assert_close(partial["t_hat"][:4], full["t_hat"][:4])
+    assert torch.all(partial["t_hat"][4:] == 0)

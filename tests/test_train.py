@@ -233,3 +233,16 @@ def test_cuda_request_without_cuda(data, tmp_path) -> None:
 def test_load_model_from_a_wrong_directory(tmp_path) -> None:
     with pytest.raises(InputFileError, match="not a goldmine model directory"):
         load_model(tmp_path)
+
+
+def test_numerator_first_batches_train_the_same(data, monkeypatch) -> None:
+    """ALICES orders each batch y = 0 first and computes t̂ only there; the batches hold
+    the same rows, so the training trajectory must not change."""
+    settings = TrainSettings(epochs=2, validation_split=0.2)
+    assert METHODS["alices"].numerator_score_only and not METHODS["carl"].numerator_score_only
+    ordered = fit("alices", data / "ratio", ARCHITECTURE, settings, seed=3, device=CPU)
+    monkeypatch.setattr(type(METHODS["alices"]), "numerator_score_only", property(lambda self: False))
+    plain = fit("alices", data / "ratio", ARCHITECTURE, settings, seed=3, device=CPU)
+    for mine, reference in zip(ordered.result.history, plain.result.history):
+        assert mine["validation_loss"] == pytest.approx(reference["validation_loss"], rel=1e-4)
+        assert mine["train_mse_score0"] == pytest.approx(reference["train_mse_score0"], rel=1e-4)

@@ -94,15 +94,22 @@ class ParameterizedRatioEstimator(_Estimator):
         self.net = mlp(settings.n_parameters + settings.n_observables, 1, settings.hidden, settings.activation,
                        settings.dropout)
 
-    def forward(self, x: torch.Tensor, theta: torch.Tensor, *, score: bool = True) -> dict[str, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, theta: torch.Tensor, *, score: bool = True, score_rows: int | None = None
+    ) -> dict[str, torch.Tensor]:
+        """With ``score_rows`` = k, t_hat is computed for the first k rows only and is
+        zero below them (training orders a batch so that only those rows need it)."""
         inputs = torch.cat([self.theta_scaling(theta), self.x_scaling(x)], dim=1)
         if not score:
             return {"log_r_hat": self.net(inputs)[:, 0]}
         n_parameters = theta.shape[1]
         output, gradient = forward_with_input_gradient(
-            self.net, inputs, slice(0, n_parameters), 1.0 / self.theta_scaling.std
+            self.net, inputs, slice(0, n_parameters), 1.0 / self.theta_scaling.std, score_rows
         )
-        return {"log_r_hat": output[:, 0], "t_hat": gradient[:, :, 0]}
+        t_hat = gradient[:, :, 0]
+        if score_rows is not None and score_rows < len(x):
+            t_hat = torch.cat([t_hat, t_hat.new_zeros(len(x) - score_rows, n_parameters)])
+        return {"log_r_hat": output[:, 0], "t_hat": t_hat}
 
 
 class DoublyParameterizedRatioEstimator(_Estimator):

@@ -38,6 +38,13 @@ class Method:
         return any(argument.startswith("t_hat") for term in self.terms for argument in term.arguments)
 
     @property
+    def numerator_score_only(self) -> bool:
+        """Whether the only score term is the θ0 score on rows with y = 0 (CASCAL, RASCAL,
+        ALICES): then a batch ordered y = 0 first needs t̂ for those rows only."""
+        scores = [term for term in self.terms if any(a.startswith("t_hat") for a in term.arguments)]
+        return self.family == "parameterized_ratio" and len(scores) == 1 and scores[0] is SCORE_0
+
+    @property
     def columns(self) -> tuple[str, ...]:
         """Data columns read: the inputs of the family and every term's truth."""
         inputs = {
@@ -88,13 +95,21 @@ METHODS: dict[str, Method] = {
 }
 
 
-def forward(model: torch.nn.Module, family: Family, batch: Mapping[str, torch.Tensor], *, score: bool) -> dict[str, torch.Tensor]:
+def forward(
+    model: torch.nn.Module,
+    family: Family,
+    batch: Mapping[str, torch.Tensor],
+    *,
+    score: bool,
+    score_rows: int | None = None,
+) -> dict[str, torch.Tensor]:
     """Call an estimator of ``family`` on a batch; outputs named as the loss terms expect
-    (the parameterised ratio's score is the score at θ0, ``t_hat0``)."""
+    (the parameterised ratio's score is the score at θ0, ``t_hat0``). ``score_rows``:
+    see :meth:`ParameterizedRatioEstimator.forward`."""
     if family == "score":
         return model(batch["x"])
     if family == "parameterized_ratio":
-        out = model(batch["x"], batch["theta0"], score=score)
+        out = model(batch["x"], batch["theta0"], score=score, score_rows=score_rows)
         if "t_hat" in out:
             out["t_hat0"] = out.pop("t_hat")
         return out

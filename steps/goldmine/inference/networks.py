@@ -93,16 +93,18 @@ def _activation_derivative(module: nn.Module, pre: torch.Tensor, post: torch.Ten
 
 
 def forward_with_input_gradient(
-    network: nn.Sequential, inputs: torch.Tensor, columns: slice, scale: torch.Tensor
+    network: nn.Sequential, inputs: torch.Tensor, columns: slice, scale: torch.Tensor, rows: int | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Outputs (n, n_out) of an :func:`mlp` and their derivatives with respect to the
-    input columns ``columns``, each multiplied by ``scale`` (K,): shape (n, K, n_out).
+    input columns ``columns``, each multiplied by ``scale`` (K,): shape (n, K, n_out),
+    or (rows, K, n_out) for the first ``rows`` rows only.
 
     The derivatives are carried forward as tangents beside the activations (one small
     matrix product per layer), so the result is differentiable with respect to the
     weights without the double backward pass that ``torch.autograd.grad`` with
     ``create_graph`` needs. Dropout applies one mask to activations and tangents.
     """
+    rows = len(inputs) if rows is None else rows
     layers = list(network)
     first = layers[0]
     hidden = first(inputs)
@@ -113,9 +115,9 @@ def forward_with_input_gradient(
         elif isinstance(layer, nn.Dropout):
             if layer.training and layer.p > 0:
                 mask = (torch.rand_like(hidden) >= layer.p).to(hidden.dtype) / (1.0 - layer.p)
-                hidden, tangent = hidden * mask, tangent * mask.unsqueeze(1)
+                hidden, tangent = hidden * mask, tangent * mask[:rows].unsqueeze(1)
         else:
             post = layer(hidden)
-            tangent = tangent * _activation_derivative(layer, hidden, post).unsqueeze(1)
+            tangent = tangent * _activation_derivative(layer, hidden[:rows], post[:rows]).unsqueeze(1)
             hidden = post
-    return hidden, tangent
+    return hidden, tangent.expand(rows, -1, -1)

@@ -89,6 +89,16 @@ class TrainResult:
         return asdict(self)
 
 
+def _order_numerator_first(y: torch.Tensor, order: torch.Tensor, batch_size: int) -> tuple[torch.Tensor, list[int]]:
+    """Reorder ``order`` so that inside every batch the rows with y = 0 come first (each
+    batch keeps the same rows, so its gradient is unchanged); also their count per batch."""
+    labels = y.cpu()[order.cpu()]
+    batch_of_row = torch.arange(len(order)) // batch_size
+    within = torch.argsort(batch_of_row * 2 + labels.long(), stable=True)
+    counts = torch.bincount(batch_of_row[labels == 0], minlength=int(batch_of_row[-1]) + 1 if len(order) else 0)
+    return order[within.to(order.device)], counts.tolist()
+
+
 def _epoch_losses(
     model: nn.Module,
     method: Method,
@@ -97,6 +107,7 @@ def _epoch_losses(
     batch_size: int,
     optimizer: FlatOptimizer | None,
     clip_gradient: float | None,
+    score_rows: list[int] | None = None,
 ) -> torch.Tensor:
     """Per-term losses averaged over the epoch's rows (n_terms,), left on the device.
     Trains when ``optimizer`` is given, else only evaluates. Batch losses are written
@@ -107,7 +118,8 @@ def _epoch_losses(
     single = len(method.terms) == 1 and float(weights[0]) == 1.0
     for index, start in enumerate(starts):
         batch = {name: values[start : start + batch_size] for name, values in data.items()}
-        terms = method.loss_terms(forward(model, method.family, batch, score=method.needs_score), batch)
+        rows = None if score_rows is None else score_rows[index]
+        terms = method.loss_terms(forward(model, method.family, batch, score=method.needs_score, score_rows=rows), batch)
         if optimizer is not None:
             optimizer.zero_grad()
             (terms[0] if single else (weights * terms).sum()).backward()
@@ -147,9 +159,12 @@ def train(
         learning_rate = optimizer.lr = settings.learning_rate * decay ** (epoch - 1)
         model.train()
         order = torch.randperm(n_train, generator=generator).to(device)
+        score_rows = None
+        if method.numerator_score_only:
+            order, score_rows = _order_numerator_first(training["y"], order, settings.batch_size)
         shuffled = {name: values[order] for name, values in training.items()}
         train_terms = _epoch_losses(model, method, shuffled, weights, settings.batch_size, optimizer,
-                                    settings.clip_gradient)
+                                    settings.clip_gradient, score_rows)
         bad = ~torch.isfinite(train_terms).all()
         record: dict[str, Any] = {"epoch": epoch, "learning_rate": learning_rate}
         record.update(_named("train", names, train_terms, weights))
