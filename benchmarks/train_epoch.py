@@ -8,8 +8,9 @@ madminer 0.9.6 does not rescale θ of separately given validation data. madminer
 with its fastest setting on this machine (``n_workers=0``). Per-epoch times are the
 medians over epochs 2..E (the first includes set-up); the tools run alternately
 ``--repeats`` times and each keeps its fastest run, since this shared machine's speed
-drifts by tens of percent within minutes. Losses are each tool's best validation loss
-averaged over the runs; the loss definitions agree (goldmine's per-sample losses
+drifts by tens of percent within minutes. Losses are each tool's best validation loss,
+mean ± standard deviation over the runs (madminer initialises at random; goldmine runs
+with seeds 0, 1, 2, ...); the loss definitions agree (goldmine's per-sample losses
 average to MadMiner's). The arrays come from ``goldmine augment`` on a synthetic file.
 
     .venv/bin/python benchmarks/train_epoch.py --madminer-python .venv-madminer/bin/python
@@ -65,10 +66,10 @@ from pathlib import Path
 from goldmine.inference.fit import fit
 from goldmine.inference.estimators import EstimatorSettings
 from goldmine.inference.training import TrainSettings
-method, d, epochs = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
+method, d, epochs, seed = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 settings = TrainSettings(epochs=epochs, batch_size=128, learning_rate=1e-3, final_learning_rate=1e-4,
                          optimizer="amsgrad", validation_split=0.25)
-fitted = fit(method, d, EstimatorSettings(10, 2, (100, 100), "tanh"), settings, seed=0, device=torch.device("cpu"))
+fitted = fit(method, d, EstimatorSettings(10, 2, (100, 100), "tanh"), settings, seed=seed, device=torch.device("cpu"))
 print("RESULT " + json.dumps({"seconds": [h["seconds"] for h in fitted.result.history],
                               "validation": [h["validation_loss"] for h in fitted.result.history]}))
 """
@@ -118,9 +119,9 @@ def main() -> None:
                             "--config", str(workdir / "config.yml"), "--method", method, "--output", str(data)],
                            check=True)
         mm_times, gm_times, mm_losses, gm_losses = [], [], [], []
-        for _ in range(args.repeats):
+        for repeat in range(args.repeats):
             mm_result, mm_log = run([args.madminer_python, "-c", MADMINER, method, str(data), str(args.epochs)])
-            gm_result, _ = run([sys.executable, "-c", GOLDMINE, method, str(data), str(args.epochs)])
+            gm_result, _ = run([sys.executable, "-c", GOLDMINE, method, str(data), str(args.epochs), str(repeat)])
             mm_times.append(float(np.median(madminer_epochs(mm_log)[1:])))
             gm = json.loads(gm_result)
             gm_times.append(float(np.median(gm["seconds"][1:])))
@@ -128,9 +129,11 @@ def main() -> None:
             gm_losses.append(min(gm["validation"]))
             print(f"{method}: madminer {mm_times[-1]:.2f} s/epoch, goldmine {gm_times[-1]:.2f} s/epoch", flush=True)
         mm_seconds, gm_seconds = min(mm_times), min(gm_times)
-        mm_loss, gm_loss = float(np.mean(mm_losses)), float(np.mean(gm_losses))
+        def spread(values: list[float]) -> str:
+            return f"{np.mean(values):.4g} ± {np.std(values, ddof=1):.2g}"
+
         rows.append(f"| {method} | {mm_seconds:.2f} | {gm_seconds:.2f} | {mm_seconds / gm_seconds:.1f}x | "
-                    f"{mm_loss:.5g} | {gm_loss:.5g} |")
+                    f"{spread(mm_losses)} | {spread(gm_losses)} |")
         print(rows[-1], flush=True)
     n_train = int(args.rows * 0.75)
     print(f"\n{n_train} training rows, batch 128, 100x100 tanh, {args.epochs} epochs, best of {args.repeats}")
