@@ -27,7 +27,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synthetic_events import EXAMPLE, write_synthetic_events  # noqa: E402
+from synthetic_events import EXAMPLE, write_synthetic_events
 
 MADMINER = """
 import sys, logging

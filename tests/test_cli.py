@@ -10,7 +10,6 @@ from pathlib import Path
 
 import h5py
 import numpy as np
-import pytest
 import yaml
 from click.testing import CliRunner
 

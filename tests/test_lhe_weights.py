@@ -31,7 +31,8 @@ def test_chunks_concatenate_to_the_whole_file(wh_fixtures) -> None:
 
 
 def test_event_with_missing_weight_is_named(wh_fixtures, tmp_path) -> None:
-    text = gzip.open(wh_fixtures / "events_sm.lhe.gz", "rt").read()
+    with gzip.open(wh_fixtures / "events_sm.lhe.gz", "rt") as stream:
+        text = stream.read()
     start = [i for i in range(len(text)) if text.startswith("<wgt id='val_3'>", i)][2]
     broken = text[:start] + text[text.index("</wgt>", start) + len("</wgt>") :]
     path = tmp_path / "broken.lhe"

@@ -47,8 +47,8 @@ class PartitionResult:
         return {
             "events": [self.partition.start, self.partition.stop],
             "weight_scale": self.partition.weight_scale,
-            "n_rows": int(len(self.plan.draw_theta)),
-            "n_thetas": int(len(thetas)),
+            "n_rows": len(self.plan.draw_theta),
+            "n_thetas": len(thetas),
             "files": self.files,
             "thetas": thetas.tolist() if listed else None,
             "sigma_pb": self.sigma.tolist() if listed else _spread(self.sigma),
@@ -91,12 +91,12 @@ def augment_partition(
     events: Path,
     setup: Setup,
     config: AugmentationConfig,
+    *,
     sampler: str,
     partition: Partition,
     n_rows: int,
     directory: Path,
     rng: np.random.Generator,
-    *,
     chunk_size: int,
 ) -> PartitionResult:
     """Draw ``n_rows`` rows from one partition and write their columns to ``directory``."""
@@ -172,8 +172,8 @@ def augment_method(
     streams = np.random.SeedSequence(seed).spawn(len(sizes))
     results = {
         name: augment_partition(
-            events, setup, config, sampler, partitions[name], n_rows, directory, np.random.default_rng(stream),
-            chunk_size=chunk_size,
+            events, setup, config, sampler=sampler, partition=partitions[name], n_rows=n_rows, directory=directory,
+            rng=np.random.default_rng(stream), chunk_size=chunk_size,
         )
         for (name, n_rows), stream in zip(sizes.items(), streams)
     }

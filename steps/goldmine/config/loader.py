@@ -50,7 +50,7 @@ def parse_config(text: str, *, source: Path | None = None) -> AnalysisConfig:
     ``source``'s folder (the working directory when None)."""
     where = str(source) if source else None
     try:
-        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
     except ConfigError as err:
         raise ConfigError(err.key, err.message, source=where) from None
     except yaml.YAMLError as err:

@@ -68,7 +68,7 @@ def fit(
     n_rows = len(arrays["x"])
     rows = np.arange(n_rows)
     if validation_arrays is None and settings.validation_split > 0:
-        n_held_out = int(round(n_rows * settings.validation_split))
+        n_held_out = round(n_rows * settings.validation_split)
         validation_arrays = {k: np.asarray(v)[n_rows - n_held_out :] for k, v in arrays.items()}
         rows = rows[: n_rows - n_held_out]
     if bootstrap:
@@ -80,7 +80,8 @@ def fit(
 
     torch.manual_seed(seed)
     model = ESTIMATORS[method.family](architecture)
-    model.fit_scaling(training["x"].cpu(), None if (t := _theta_for_scaling(method, training)) is None else t.cpu())
+    theta = _theta_for_scaling(method, training)
+    model.fit_scaling(training["x"].cpu(), None if theta is None else theta.cpu())
     model.to(device)
     log.info("%s: %d training and %d validation rows on %s", method_name, len(rows),
              0 if validation is None else len(validation["x"]), device)

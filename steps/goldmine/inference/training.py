@@ -104,9 +104,10 @@ def _epoch_losses(
     method: Method,
     data: Tensors,
     weights: torch.Tensor,
+    *,
     batch_size: int,
-    optimizer: FlatOptimizer | None,
-    clip_gradient: float | None,
+    optimizer: FlatOptimizer | None = None,
+    clip_gradient: float | None = None,
     score_rows: list[int] | None = None,
 ) -> torch.Tensor:
     """Per-term losses averaged over the epoch's rows (n_terms,), left on the device.
@@ -163,16 +164,15 @@ def train(
         if method.numerator_score_only:
             order, score_rows = _order_numerator_first(training["y"], order, settings.batch_size)
         shuffled = {name: values[order] for name, values in training.items()}
-        train_terms = _epoch_losses(model, method, shuffled, weights, settings.batch_size, optimizer,
-                                    settings.clip_gradient, score_rows)
+        train_terms = _epoch_losses(model, method, shuffled, weights, batch_size=settings.batch_size,
+                                    optimizer=optimizer, clip_gradient=settings.clip_gradient, score_rows=score_rows)
         bad = ~torch.isfinite(train_terms).all()
         record: dict[str, Any] = {"epoch": epoch, "learning_rate": learning_rate}
         record.update(_named("train", names, train_terms, weights))
         if validation is not None:
             model.eval()
-            validation_terms = _epoch_losses(
-                model, method, validation, weights, settings.evaluation_batch_size, None, None
-            )
+            validation_terms = _epoch_losses(model, method, validation, weights,
+                                             batch_size=settings.evaluation_batch_size)
             bad |= ~torch.isfinite(validation_terms).all()
             record.update(_named("validation", names, validation_terms, weights))
         record["seconds"] = time.perf_counter() - start
