@@ -10,6 +10,7 @@ import click
 from goldmine import __version__
 from goldmine.errors import GoldmineError
 from goldmine.stages.augment import augment
+from goldmine.stages.combine import combine
 from goldmine.stages.configure import configure
 from goldmine.stages.train import train
 
@@ -65,5 +66,6 @@ def _configure_logging(level: int) -> None:
 
 
 cli.add_command(configure)
+cli.add_command(combine)
 cli.add_command(augment)
 cli.add_command(train)

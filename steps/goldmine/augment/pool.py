@@ -15,8 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from goldmine.augment.partitions import Partition
-from goldmine.errors import InputFileError
-from goldmine.io.samples import iter_samples
+from goldmine.io.samples import check_finite_weights, iter_samples
 from goldmine.physics.morphing import Morpher
 
 __all__ = ["EventChunk", "EventPool", "PoolStatistics"]
@@ -67,7 +66,7 @@ class EventPool:
             stop=self.partition.stop,
             read_observations=observations,
         ):
-            _check_finite(chunk.weights, chunk.start, self.path)
+            check_finite_weights(chunk.weights, chunk.start, self.path)
             yield EventChunk(
                 chunk.start, chunk.observations, chunk.weights[:, :n_basis] @ to_components, chunk.sampling_benchmarks
             )
@@ -88,13 +87,3 @@ class EventPool:
             background += int(np.sum(~signal))
         return PoolStatistics(len(self.partition), sigma, second, per_benchmark, background)
 
-
-def _check_finite(weights: np.ndarray, start: int, path: Path) -> None:
-    bad = ~np.isfinite(weights)
-    if bad.any():
-        row, column = np.argwhere(bad)[0]
-        msg = (
-            f"{path}: event {start + row} has a non-finite weight ({weights[row, column]}) "
-            f"for benchmark {column} ({int(bad.sum())} bad weights in events {start}-{start + len(weights) - 1})"
-        )
-        raise InputFileError(msg)

@@ -22,7 +22,14 @@ import numpy as np
 
 from goldmine.errors import InputFileError
 
-__all__ = ["SampleChunk", "SampleWriter", "count_samples", "iter_samples", "write_sample_summary"]
+__all__ = [
+    "SampleChunk",
+    "SampleWriter",
+    "check_finite_weights",
+    "count_samples",
+    "iter_samples",
+    "write_sample_summary",
+]
 
 OBSERVATIONS = "samples/observations"
 WEIGHTS = "samples/weights"
@@ -138,6 +145,18 @@ def iter_samples(
             ids = sampling[begin:end] if sampling is not None and sampling.shape[0] else np.full(end - begin, -1)
             rows = observations[begin:end] if read_observations else np.empty((end - begin, 0))
             yield SampleChunk(begin, rows, weights[begin:end], np.asarray(ids, dtype=np.int64))
+
+
+def check_finite_weights(weights: np.ndarray, start: int, path: str | Path) -> None:
+    """Raise InputFileError naming the first event (file index) with a NaN or inf weight."""
+    bad = ~np.isfinite(weights)
+    if bad.any():
+        row, column = np.argwhere(bad)[0]
+        msg = (
+            f"{path}: event {start + row} has a non-finite weight ({weights[row, column]}) "
+            f"for benchmark {column} ({int(bad.sum())} bad weights in events {start}-{start + len(weights) - 1})"
+        )
+        raise InputFileError(msg)
 
 
 def _open(path: str | Path) -> h5py.File:

@@ -1,0 +1,119 @@
+"""Combine event files into one shuffled file, streaming.
+
+Weights: each input's weights sum to its own estimate of σ_b, so each input file f is
+scaled by its k-factor k_f = n_f / N (its share of the events), and the combined
+column again sums to σ_b (MadMiner's convention). Sampling benchmarks are kept.
+
+Shuffle: every event goes to one of M buckets drawn uniformly at random, the buckets
+are written to a temporary file chunk by chunk, and each bucket is then shuffled in
+memory and appended to the output. Uniform bucket choice followed by a uniform order
+within each bucket is a uniformly random permutation of all events, and memory holds
+one chunk or one bucket at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from goldmine.errors import InputFileError
+from goldmine.io.atomic import atomic_path
+from goldmine.io.provenance import Provenance
+from goldmine.io.samples import (
+    SampleWriter,
+    check_finite_weights,
+    count_samples,
+    iter_samples,
+    write_sample_summary,
+)
+from goldmine.io.setup_file import read_setup, write_setup_sections
+from goldmine.setup import Setup
+
+__all__ = ["CombineResult", "combine_event_files"]
+
+log = logging.getLogger(__name__)
+
+#: Events held in memory at once, per chunk read and per bucket shuffled.
+DEFAULT_BUCKET_EVENTS = 500_000
+
+
+@dataclass(frozen=True)
+class CombineResult:
+    n_events: int
+    events_per_file: tuple[int, ...]
+    k_factors: tuple[float, ...]
+
+
+def _common_setup(paths: Sequence[Path]) -> Setup:
+    setup = read_setup(paths[0])
+    for path in paths[1:]:
+        mismatch = setup.first_mismatch(read_setup(path))
+        if mismatch:
+            msg = f"{path} does not share the setup of {paths[0]}: {mismatch}"
+            raise InputFileError(msg)
+    return setup
+
+
+def combine_event_files(
+    inputs: Sequence[Path],
+    output: Path,
+    *,
+    seed: int,
+    provenance: Provenance,
+    bucket_events: int = DEFAULT_BUCKET_EVENTS,
+) -> CombineResult:
+    """Write the shuffled union of ``inputs`` to ``output`` (atomically)."""
+    inputs = [Path(p) for p in inputs]
+    setup = _common_setup(inputs)
+    counts = [count_samples(path) for path in inputs]
+    n_events = sum(counts)
+    if n_events == 0:
+        raise InputFileError(f"no events in {', '.join(map(str, inputs))}")
+    k_factors = [count / n_events for count in counts]
+    n_observables, n_benchmarks = len(setup.observables), len(setup.benchmarks)
+    n_buckets = max(1, -(-n_events // bucket_events))
+    rng = np.random.default_rng(seed)
+    signal = np.zeros(n_benchmarks, dtype=np.int64)
+    background = 0
+
+    with (
+        atomic_path(output) as temporary_output,
+        tempfile.TemporaryDirectory(prefix=f".{output.name}.", suffix=".buckets", dir=output.parent) as scratch,
+    ):
+        with h5py.File(Path(scratch) / "buckets.h5", "w") as buckets:
+            writers = [SampleWriter(buckets.create_group(str(b)), n_observables, n_benchmarks, chunk_rows=4096)
+                       for b in range(n_buckets)]
+            for path, k_factor in zip(inputs, k_factors):
+                for chunk in iter_samples(path, chunk_size=bucket_events):
+                    check_finite_weights(chunk.weights, chunk.start, path)
+                    target = rng.integers(n_buckets, size=len(chunk))
+                    order = np.argsort(target, kind="stable")
+                    bounds = np.searchsorted(target[order], np.arange(n_buckets + 1))
+                    for bucket, writer in enumerate(writers):
+                        rows = order[bounds[bucket] : bounds[bucket + 1]]
+                        writer.append(chunk.observations[rows], chunk.weights[rows] * k_factor,
+                                      chunk.sampling_benchmarks[rows])
+                    ids = chunk.sampling_benchmarks
+                    signal += np.bincount(ids[ids >= 0], minlength=n_benchmarks)
+                    background += int(np.sum(ids < 0))
+            with h5py.File(temporary_output, "w") as file:
+                write_setup_sections(file, setup)
+                writer = SampleWriter(file, n_observables, n_benchmarks)
+                for bucket in range(n_buckets):
+                    group = buckets[str(bucket)]
+                    shuffle = rng.permutation(group["samples/weights"].shape[0])
+                    writer.append(group["samples/observations"][()][shuffle], group["samples/weights"][()][shuffle],
+                                  group["samples/sampling_benchmarks"][()][shuffle])
+                write_sample_summary(file, signal, background)
+                file.create_dataset("goldmine/k_factors", data=np.array(k_factors))
+                file.create_dataset("goldmine/input_events", data=np.array(counts, dtype=np.int64))
+                provenance.attach(file)
+    log.info("combined %d events from %d files into %s", n_events, len(inputs), output)
+    return CombineResult(n_events, tuple(counts), tuple(k_factors))
+

@@ -1,0 +1,30 @@
+"""``goldmine combine``: many event files → one shuffled combined.h5."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+
+from goldmine.io.combine import DEFAULT_BUCKET_EVENTS, combine_event_files
+from goldmine.io.provenance import Provenance
+from goldmine.stages.options import seed_option
+
+log = logging.getLogger(__name__)
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Combined event file to write.")
+@click.option("--bucket-events", type=click.IntRange(min=1), default=DEFAULT_BUCKET_EVENTS, show_default=True,
+              help="Events held in memory at a time while shuffling.")
+@seed_option("Seed of the shuffle.")
+def combine(inputs: tuple[Path, ...], output: Path, bucket_events: int, seed: int | None) -> None:
+    """Check that INPUTS share one setup, scale each file's weights by its share of the
+    events, and write all events in one seeded random order."""
+    seed = 0 if seed is None else seed
+    provenance = Provenance.capture(seeds={"seed": seed}, input_paths=inputs)
+    result = combine_event_files(list(inputs), output, seed=seed, provenance=provenance, bucket_events=bucket_events)
+    log.info("wrote %s: %d events (per file %s)", output, result.n_events, list(result.events_per_file))

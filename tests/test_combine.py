@@ -1,0 +1,114 @@
+"""combine: every event exactly once, shuffled, weights scaled by each file's share."""
+
+from __future__ import annotations
+
+import h5py
+import numpy as np
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import toys
+from goldmine.cli import cli
+from goldmine.io.provenance import Provenance, file_sha256
+from goldmine.io.samples import SampleWriter, iter_samples, write_sample_summary
+from goldmine.io.setup_file import read_setup, write_setup_sections
+
+
+@pytest.fixture(scope="module")
+def job_files(tmp_path_factory):
+    """Three generation jobs' event files of the toy setup: 3000, 1000 and 2000 events,
+    each with weights summing to its own estimate of σ, the third sampled at a_pos."""
+    directory = tmp_path_factory.mktemp("jobs")
+    config = toys.write_config(directory / "toy.yml")
+    assert CliRunner().invoke(cli, ["configure", str(config), "--output", str(directory / "setup.h5"),
+                                    "--plan", str(directory / "plan.yml")]).exit_code == 0
+    setup = read_setup(directory / "setup.h5")
+    rng = np.random.default_rng(3)
+    paths, first_index = [], 0
+    for job, (n_events, sampled_at) in enumerate(((3000, 0), (1000, 0), (2000, 1))):
+        z = rng.uniform(-1, 1, size=(n_events, 2))
+        weights = (1.0 + z @ setup.benchmark_values.T) ** 2 * 4.0 / n_events
+        observations = np.column_stack([z, first_index + np.arange(n_events)])  # a global event id
+        path = directory / f"job{job}.h5"
+        with h5py.File(path, "w") as file:
+            write_setup_sections(file, setup)
+            SampleWriter(file, 3, len(setup.benchmarks)).append(observations, weights, np.full(n_events, sampled_at))
+            write_sample_summary(file, np.eye(len(setup.benchmarks), dtype=int)[sampled_at] * n_events, 0)
+        paths.append(path)
+        first_index += n_events
+    return directory, paths
+
+
+def _read(path):
+    chunks = list(iter_samples(path))
+    return (np.concatenate([c.observations for c in chunks]), np.concatenate([c.weights for c in chunks]),
+            np.concatenate([c.sampling_benchmarks for c in chunks]))
+
+
+def test_every_event_once_in_a_shuffled_order(job_files, tmp_path) -> None:
+    directory, paths = job_files
+    result = CliRunner().invoke(cli, ["combine", "--output", str(tmp_path / "combined.h5"), "--seed", "4",
+                                      "--bucket-events", "700", *map(str, paths)])
+    assert result.exit_code == 0, result.output
+    observations, weights, sampling = _read(tmp_path / "combined.h5")
+    ids = observations[:, 2].astype(int)
+    assert sorted(ids.tolist()) == list(range(6000))
+    assert not np.array_equal(ids, np.arange(6000)), "events must be shuffled"
+    # events of each job are spread over the whole file, not in blocks
+    assert abs(np.mean(np.flatnonzero(ids < 3000)) - 3000) < 150
+    # weights scaled by the job's share of events; sampling benchmarks kept
+    originals = np.concatenate([_read(p)[1] for p in paths])
+    shares = np.repeat([3000 / 6000, 1000 / 6000, 2000 / 6000], [3000, 1000, 2000])
+    np.testing.assert_allclose(weights, (originals * shares[:, None])[ids])
+    np.testing.assert_array_equal(sampling, (ids >= 4000).astype(int))
+    with h5py.File(tmp_path / "combined.h5") as file:
+        assert file["sample_summary/signal_events"][:2].tolist() == [4000, 2000]
+        np.testing.assert_allclose(file["goldmine/k_factors"][()], [0.5, 1 / 6, 1 / 3])
+        provenance = Provenance.from_h5(file)
+    assert provenance.inputs == {str(p): file_sha256(p) for p in paths}
+    assert read_setup(tmp_path / "combined.h5").first_mismatch(read_setup(directory / "setup.h5")) is None
+    # the combined columns estimate σ at each benchmark
+    setup = read_setup(directory / "setup.h5")
+    np.testing.assert_allclose(weights.sum(axis=0), toys.sigma(setup.benchmark_values), rtol=0.05)
+
+
+def test_same_seed_same_file_other_seed_other_order(job_files, tmp_path) -> None:
+    _, paths = job_files
+    for name, seed in (("a", "1"), ("b", "1"), ("c", "2")):
+        args = ["combine", "--output", str(tmp_path / f"{name}.h5"), "--seed", seed, *map(str, paths)]
+        assert CliRunner().invoke(cli, args).exit_code == 0
+    a, b, c = (_read(tmp_path / f"{n}.h5")[0] for n in "abc")
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_a_file_of_another_setup_is_named(job_files, tmp_path) -> None:
+    directory, paths = job_files
+    config = yaml.safe_load((directory / "toy.yml").read_text())
+    config["benchmarks"]["mixed"] = {"a": 0.5, "b": 0.5}
+    (tmp_path / "other.yml").write_text(yaml.safe_dump(config))
+    assert CliRunner().invoke(cli, ["configure", str(tmp_path / "other.yml"), "--output", str(tmp_path / "o.h5"),
+                                    "--plan", str(tmp_path / "p.yml")]).exit_code == 0
+    other = tmp_path / "other_job.h5"
+    with h5py.File(other, "w") as file:
+        write_setup_sections(file, read_setup(tmp_path / "o.h5"))
+        SampleWriter(file, 3, 6).append(np.zeros((5, 3)), np.ones((5, 6)), np.zeros(5))
+    result = CliRunner().invoke(cli, ["combine", "--output", str(tmp_path / "combined.h5"), str(paths[0]), str(other)])
+    assert result.exit_code == 1
+    assert f"{other} does not share the setup of {paths[0]}: benchmark values differ" in result.output
+    assert not (tmp_path / "combined.h5").exists()
+    assert not list(tmp_path.glob(".combined.h5*")), "no scratch file may remain"
+
+
+def test_nan_weight_is_named(job_files, tmp_path) -> None:
+    import shutil
+
+    _, paths = job_files
+    broken = tmp_path / "broken.h5"
+    shutil.copy(paths[1], broken)
+    with h5py.File(broken, "r+") as file:
+        file["samples/weights"][17, 2] = np.inf
+    result = CliRunner().invoke(cli, ["combine", "--output", str(tmp_path / "c.h5"), str(paths[0]), str(broken)])
+    assert result.exit_code == 1 and f"{broken}: event 17 has a non-finite weight (inf) for benchmark 2" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.h5"]
