@@ -35,14 +35,11 @@ class EventChunk:
 @dataclass(frozen=True, eq=False)
 class PoolStatistics:
     """Sums over the partition: ``sigma_components`` Σ_i g_i (C,) in pb, so that
-    σ(θ) = f(θ)·Σ_i g_i; ``second_moments`` Σ_i g_i g_iᵀ (C, C) in pb², so that
-    Σ_i dσ_i(θ)² = f(θ)ᵀ S f(θ); event counts per sampling benchmark (B,) and background."""
+    σ(θ) = f(θ)·Σ_i g_i, and the event count per sampling benchmark (B,)."""
 
     n_events: int
     sigma_components: np.ndarray
-    second_moments: np.ndarray
     events_per_sampling_benchmark: np.ndarray
-    background_events: int
 
 
 @dataclass(frozen=True)
@@ -73,17 +70,11 @@ class EventPool:
 
     def statistics(self) -> PoolStatistics:
         """One pass over the partition."""
-        n_components = self.morpher.n_components
-        sigma = np.zeros(n_components)
-        second = np.zeros((n_components, n_components))
+        sigma = np.zeros(self.morpher.n_components)
         per_benchmark = np.zeros(self.n_benchmarks, dtype=np.int64)
-        background = 0
         for chunk in self.chunks(observations=False):
-            g = chunk.component_weights
-            sigma += g.sum(axis=0)
-            second += g.T @ g
+            sigma += chunk.component_weights.sum(axis=0)
             signal = chunk.sampling_benchmarks >= 0
             per_benchmark += np.bincount(chunk.sampling_benchmarks[signal], minlength=self.n_benchmarks)
-            background += int(np.sum(~signal))
-        return PoolStatistics(len(self.partition), sigma, second, per_benchmark, background)
+        return PoolStatistics(len(self.partition), sigma, per_benchmark)
 
