@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from goldmine.inference.methods import forward
+from goldmine.inference.methods import FAMILY_INPUTS, forward
 from goldmine.inference.saving import LoadedModel
 
 __all__ = ["ensemble_statistics", "evaluate"]
@@ -26,9 +26,8 @@ def evaluate(
     and θ1: ``t_hat`` (n, P), ``log_r_hat`` (n,), ``log_p_hat`` (n,), ``t_hat0``/``t_hat1``."""
     model = loaded.model
     device = next(model.parameters()).device
-    names = {"score": ("x",), "parameterized_ratio": ("x", "theta0"),
-             "doubly_parameterized_ratio": ("x", "theta0", "theta1"), "likelihood": ("x", "theta")}[loaded.family]
-    columns = dict(zip(("x", "theta0" if "theta0" in names else "theta", "theta1"), (x, theta, theta1)))
+    names = FAMILY_INPUTS[loaded.family]
+    columns = dict(zip(names, (x, theta, theta1)))
     chunks: dict[str, list[np.ndarray]] = {}
     for start in range(0, len(x), batch_size):
         batch = {name: torch.as_tensor(np.asarray(columns[name][start : start + batch_size], dtype=np.float32),

@@ -12,7 +12,16 @@ import torch
 from goldmine.inference import losses
 from goldmine.inference.estimators import Family
 
-__all__ = ["METHODS", "Method", "Term", "forward"]
+__all__ = ["FAMILY_INPUTS", "METHODS", "Method", "Term", "forward"]
+
+
+#: The data columns each estimator family takes as inputs, in call order.
+FAMILY_INPUTS: dict[str, tuple[str, ...]] = {
+    "score": ("x",),
+    "parameterized_ratio": ("x", "theta0"),
+    "doubly_parameterized_ratio": ("x", "theta0", "theta1"),
+    "likelihood": ("x", "theta"),
+}
 
 
 @dataclass(frozen=True)
@@ -47,12 +56,7 @@ class Method:
     @property
     def columns(self) -> tuple[str, ...]:
         """Data columns read: the inputs of the family and every term's truth."""
-        inputs = {
-            "score": ("x",),
-            "parameterized_ratio": ("x", "theta0"),
-            "doubly_parameterized_ratio": ("x", "theta0", "theta1"),
-            "likelihood": ("x", "theta"),
-        }[self.family]
+        inputs = FAMILY_INPUTS[self.family]
         truths = [a for term in self.terms for a in term.arguments if "_hat" not in a]
         return tuple(dict.fromkeys([*inputs, *truths]))
 
