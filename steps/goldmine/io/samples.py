@@ -21,6 +21,7 @@ import h5py
 import numpy as np
 
 from goldmine.errors import InputFileError
+from goldmine.io.hdf5 import open_for_reading
 
 __all__ = [
     "SampleChunk",
@@ -160,11 +161,7 @@ def check_finite_weights(weights: np.ndarray, start: int, path: str | Path) -> N
 
 
 def _open(path: str | Path) -> h5py.File:
-    try:
-        file = h5py.File(path, "r")
-    except OSError as err:
-        msg = f"{path}: cannot open as HDF5 ({err})"
-        raise InputFileError(msg) from err
+    file = open_for_reading(path)
     if WEIGHTS not in file or OBSERVATIONS not in file:
         file.close()
         msg = f"{path}: no event sample ({OBSERVATIONS} and {WEIGHTS} missing)"

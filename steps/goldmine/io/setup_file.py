@@ -25,6 +25,7 @@ import numpy as np
 
 from goldmine.errors import InputFileError
 from goldmine.io.atomic import atomic_path
+from goldmine.io.hdf5 import open_for_reading
 from goldmine.io.provenance import Provenance
 from goldmine.physics.morphing import Morpher
 from goldmine.setup import Benchmark, Observable, Parameter, Setup, Systematic
@@ -118,12 +119,7 @@ def write_setup(path: str | Path, setup: Setup, provenance: Provenance) -> None:
 def read_setup(path: str | Path) -> Setup:
     """Read the setup sections of a goldmine or MadMiner HDF5 file."""
     path = Path(path)
-    try:
-        file = h5py.File(path, "r")
-    except OSError as err:
-        msg = f"{path}: cannot open as HDF5 ({err})"
-        raise InputFileError(msg) from err
-    with file:
+    with open_for_reading(path) as file:
         try:
             return _read_sections(file)
         except KeyError as err:
