@@ -161,9 +161,15 @@ BAD_CONFIGS: list[tuple[str, Mutation, str]] = [
     ("norm_with_scale_key", _set("systematics", [{"name": "lumi", "type": "norm", "factor": 1.1, "scale": "mu"}]),
      "systematics[0].scale: key 'scale' does not apply to a 'norm' systematic"),
     ("observable_syntax", _set("observables.0.expression", "l[0].pt +"),
-     "observables[0].expression: not a valid expression: 'l[0].pt +'"),
+     "observables[0].expression: invalid syntax at position 9 of 'l[0].pt +'"),
     ("observable_duplicate", _set("observables.1.name", "pt_l"), "observables[1].name: duplicate name 'pt_l'"),
-    ("cut_syntax", _set("cuts", ["len(l) >>= 1"]), "cuts[0]: not a valid expression"),
+    ("cut_syntax", _set("cuts", ["len(l) >>= 1"]), "cuts[0]: invalid syntax at position 7 of 'len(l) >>= 1'"),
+    ("observable_unknown_object", _set("observables.0.expression", "tau[0].pt"),
+     "observables[0].expression: unknown name 'tau'"),
+    ("observable_not_scalar", _set("observables.0.expression", "l[0]"),
+     "observables[0].expression: 'l[0]' gives a momentum per event; expected a number or boolean"),
+    ("cut_not_boolean", _set("cuts", ["len(l)"]), "cuts[0]: 'len(l)' gives a number per event; expected a boolean"),
+    ("efficiency_call", _set("efficiencies", ["__import__('os')"]), "efficiencies[0]: unknown function '__import__'"),
 ]
 
 RAW_BAD_CONFIGS: list[tuple[str, str, str]] = [

@@ -12,6 +12,7 @@ from goldmine.errors import GoldmineError
 from goldmine.stages.augment import augment
 from goldmine.stages.combine import combine
 from goldmine.stages.configure import configure
+from goldmine.stages.observables import observables
 from goldmine.stages.train import train
 
 __all__ = ["cli"]
@@ -70,6 +71,7 @@ def _configure_logging(level: int) -> None:
 
 
 cli.add_command(configure)
+cli.add_command(observables)
 cli.add_command(combine)
 cli.add_command(augment)
 cli.add_command(train)

@@ -5,7 +5,6 @@ Each failure raises :class:`ConfigError` with the dotted key, the bad value and 
 
 from __future__ import annotations
 
-import ast
 import difflib
 import types
 from collections.abc import Iterable, Mapping
@@ -25,6 +24,7 @@ from goldmine.config.model import (
 from goldmine.errors import ConfigError
 from goldmine.expressions import ExpressionError, compile_arithmetic
 from goldmine.io.provenance import digest
+from goldmine.observables.expression import parse_checked
 from goldmine.setup import Benchmark, Observable, Parameter, Systematic
 
 __all__ = ["build_config"]
@@ -165,19 +165,10 @@ def _generation(raw: Mapping[str, Any], benchmark_names: list[str], base: Path) 
     )
 
 
-def _check_syntax(text: str, key: str) -> None:
-    """Reject text that is not a Python-syntax expression. What names and calls are
-    allowed is checked where expressions are compiled, by the observables stage."""
-    try:
-        ast.parse(text.strip(), mode="eval")
-    except SyntaxError as err:
-        raise ConfigError(key, f"not a valid expression: {text!r} ({err.msg})") from None
-
-
 def _observables(raw: list[dict[str, Any]]) -> tuple[Observable, ...]:
     _check_unique((o["name"] for o in raw), "observables")
     for index, entry in enumerate(raw):
-        _check_syntax(entry["expression"], f"observables[{index}].expression")
+        parse_checked(entry["expression"], f"observables[{index}].expression", ("number", "boolean"))
     return tuple(Observable(o["name"], o["expression"], o["default"], o["required"]) for o in raw)
 
 
@@ -187,9 +178,9 @@ def build_config(normalized: dict[str, Any], *, base: Path, source: Path | None)
     names = [p.name for p in parameters]
     benchmarks = _benchmarks(normalized["benchmarks"], names)
     benchmark_names = [b.name for b in benchmarks]
-    for kind in ("cuts", "efficiencies"):
+    for kind, value in (("cuts", "boolean"), ("efficiencies", "number")):
         for index, text in enumerate(normalized[kind]):
-            _check_syntax(text, f"{kind}[{index}]")
+            parse_checked(text, f"{kind}[{index}]", (value,))
     detector = normalized["detector"]
     return AnalysisConfig(
         name=normalized["name"],

@@ -1,0 +1,172 @@
+"""The observables recipe: events (Delphes ROOT or LHE) + weights → ``events.h5``.
+
+Chunk by chunk: build the objects, apply the selection, pick the weights of the
+setup's benchmarks, normalise them to pb per job, append the passing rows. A job
+whose events all fail the cuts writes an explicit empty ``events.h5`` (with a
+warning): ``combine`` gives it zero share, so one unlucky job does not stop a workflow.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from goldmine.errors import InputFileError
+from goldmine.io.atomic import atomic_path
+from goldmine.io.delphes_root import count_delphes_events, iter_delphes
+from goldmine.io.delphes_root import weight_names as stored_weight_names
+from goldmine.io.lhe_events import count_lhe_events, iter_lhe_events, read_lhe_header
+from goldmine.io.lhe_weights import iter_lhe_weights
+from goldmine.io.provenance import Provenance
+from goldmine.io.samples import SampleWriter, check_finite_weights, write_sample_summary
+from goldmine.io.setup_file import write_setup_sections
+from goldmine.observables.objects import delphes_objects, parton_objects
+from goldmine.observables.selection import Selection
+from goldmine.observables.weights import LHEWeightRows, WeightColumns, normalisation
+from goldmine.setup import Setup
+
+__all__ = ["ObservablesSummary", "extract_observables", "is_lhe"]
+
+log = logging.getLogger(__name__)
+
+#: Largest relative difference allowed between Delphes' float32 weights and the LHE's.
+_FLOAT32_AGREEMENT = 1e-5
+
+
+@dataclass(frozen=True)
+class ObservablesSummary:
+    n_input: int
+    n_passed: int
+    cross_section_pb: dict[str, float]
+
+
+@dataclass(frozen=True, eq=False)
+class _Chunk:
+    objects: dict
+    weights: np.ndarray  # (n, W) in the file's weight order
+    first_event: int
+
+
+def is_lhe(path: Path) -> bool:
+    return path.name.endswith((".lhe", ".lhe.gz"))
+
+
+def extract_observables(
+    setup: Setup,
+    selection: Selection,
+    events: Path,
+    output: Path,
+    *,
+    sampling_benchmark: str,
+    provenance: Provenance,
+    lhe: Path | None = None,
+    weight_names: tuple[str, ...] | None = None,
+    chunk_events: int = 100_000,
+) -> ObservablesSummary:
+    """Write ``output`` (atomically) from ``events`` and, for Delphes input, the weights
+    of ``lhe`` (aligned by event order) or of ``Weight.Weight``."""
+    benchmarks = setup.benchmark_names
+    if sampling_benchmark not in benchmarks:
+        raise InputFileError(f"sampling benchmark {sampling_benchmark!r} is not in the setup ({', '.join(benchmarks)})")
+    sampling_index = benchmarks.index(sampling_benchmark)
+    if is_lhe(events):
+        n_input, event_norm = count_lhe_events(events), read_lhe_header(events).event_norm
+        chunks, names = _lhe_chunks(events, chunk_events)
+    else:
+        chunks, names, n_input, event_norm = _delphes_chunks(events, lhe, weight_names, chunk_events)
+    if n_input == 0:
+        raise InputFileError(f"{events}: holds no events")
+    scale = normalisation(event_norm, n_input, str(lhe or events))
+
+    n_passed, sums = 0, np.zeros(len(benchmarks))
+    with atomic_path(output) as temporary, h5py.File(temporary, "w") as file:
+        write_setup_sections(file, setup)
+        writer = SampleWriter(file, len(setup.observables), len(benchmarks))
+        columns: WeightColumns | None = None
+        for chunk in chunks:
+            if columns is None:
+                columns = WeightColumns.match(names(), benchmarks, sampling_benchmark, str(lhe or events))
+            n_events = len(chunk.weights)
+            check_finite_weights(chunk.weights, chunk.first_event, lhe or events)
+            result = selection.apply(chunk.objects, n_events, first_event=chunk.first_event, source=str(events))
+            weights = columns.select(chunk.weights[result.passed]) * (scale * result.efficiency)[:, None]
+            writer.append(result.observations, weights, np.full(len(weights), sampling_index))
+            n_passed += len(weights)
+            sums += weights.sum(axis=0)
+        signal = np.zeros(len(benchmarks), dtype=np.int64)
+        signal[sampling_index] = n_passed
+        write_sample_summary(file, signal, 0)
+        file.attrs["goldmine_input_events"] = n_input
+        provenance.attach(file)
+    if n_passed == 0:
+        log.warning("%s: no event passed the cuts; wrote an empty %s", events, output)
+    log.info("%s: %d of %d events passed", events, n_passed, n_input)
+    return ObservablesSummary(n_input, n_passed, dict(zip(benchmarks, sums.tolist())))
+
+
+def _lhe_chunks(path: Path, chunk_events: int):  # noqa: ANN202
+    state: dict[str, tuple[str, ...]] = {}
+
+    def chunks() -> Iterator[_Chunk]:
+        for header, chunk in iter_lhe_events(path, chunk_events=chunk_events):
+            state["names"] = ("Weight", *header.weight_names)
+            weights = np.column_stack([chunk.nominal, chunk.weights])
+            yield _Chunk(parton_objects(chunk.particles), weights, chunk.first_event)
+
+    return chunks(), lambda: state["names"]
+
+
+def _delphes_chunks(path: Path, lhe: Path | None, weight_names: tuple[str, ...] | None, chunk_events: int):  # noqa: ANN202
+    n_input = count_delphes_events(path)
+    if lhe is not None:
+        rows = LHEWeightRows(iter_lhe_weights(lhe, chunk_events=chunk_events), str(lhe))
+        n_lhe = count_lhe_events(lhe)
+        if n_lhe < n_input:
+            raise InputFileError(f"{lhe}: has {n_lhe} events, {path} has {n_input}; they cannot be aligned")
+        if n_lhe > n_input:
+            log.warning("%s has %d events, %s %d: using the first %d LHE events", lhe, n_lhe, path, n_input, n_input)
+
+        def chunks() -> Iterator[_Chunk]:
+            for chunk in iter_delphes(path, chunk_events=chunk_events):
+                weights = rows.take(len(chunk), chunk.first_event)
+                if chunk.weights is not None:
+                    _check_aligned(chunk.weights, weights, chunk.first_event, path, lhe)
+                yield _Chunk(delphes_objects(chunk.branches), weights, chunk.first_event)
+
+        return chunks(), lambda: rows.names, n_input, read_lhe_header(lhe).event_norm
+
+    names = weight_names or stored_weight_names(path)
+    if names is None:
+        msg = (f"{path}: Delphes keeps no weight names; give the LHE file (--lhe) or the names in "
+               "Weight.Weight order (--weight-names)")
+        raise InputFileError(msg)
+
+    def delphes_only() -> Iterator[_Chunk]:
+        for chunk in iter_delphes(path, chunk_events=chunk_events):
+            if chunk.weights is None:
+                raise InputFileError(f"{path}: no Weight.Weight branch; give the LHE file (--lhe)")
+            if chunk.weights.shape[1] != len(names):
+                msg = f"{path}: Weight.Weight has {chunk.weights.shape[1]} entries per event, but {len(names)} names were given"
+                raise InputFileError(msg)
+            yield _Chunk(delphes_objects(chunk.branches), chunk.weights, chunk.first_event)
+
+    return delphes_only(), lambda: tuple(names), n_input, None
+
+
+def _check_aligned(delphes: np.ndarray, lhe: np.ndarray, first_event: int, path: Path, lhe_path: Path) -> None:
+    """Delphes carries the HepMC weights (nominal, then the ``<rwgt>`` ones) as float32:
+    they must equal the LHE weights of the same event, else the files are misaligned."""
+    if delphes.shape[1] != lhe.shape[1]:
+        return
+    scale = np.maximum(np.abs(lhe), np.finfo(np.float32).tiny)
+    bad = (np.abs(delphes - lhe) / scale > _FLOAT32_AGREEMENT).any(axis=1)
+    if bad.any():
+        event = first_event + int(np.flatnonzero(bad)[0])
+        msg = (f"event {event} of {path} carries other weights than event {event} of {lhe_path}; "
+               "the Delphes file was not made from these LHE events in this order")
+        raise InputFileError(msg)

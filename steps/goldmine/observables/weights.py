@@ -1,0 +1,81 @@
+"""Benchmark weights for the observables stage: named, ordered, aligned and normalised.
+
+Event files name their weights in their own order: an LHE file has the nominal weight
+(the sampling benchmark) and ``<rwgt>`` ids; Delphes keeps ``Weight.Weight`` in HepMC
+order without names. :class:`WeightColumns` maps any such list of names onto the
+setup's benchmark order. Weights in ``events.h5`` are normalised so that over all
+events of a job they sum to the cross section in pb (MadGraph's ``event_norm =
+average``: each event weight estimates σ, so divide by the number of events).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from goldmine.errors import InputFileError
+from goldmine.io.lhe_weights import LHEWeights
+
+__all__ = ["NOMINAL", "LHEWeightRows", "WeightColumns", "normalisation"]
+
+#: Name of the nominal weight (the sampling benchmark's) in HepMC files written by Pythia.
+NOMINAL = "Weight"
+
+
+@dataclass(frozen=True)
+class WeightColumns:
+    """``index[b]``: column of the file's weight matrix holding setup benchmark ``b``."""
+
+    index: np.ndarray
+
+    @classmethod
+    def match(cls, file_names: Sequence[str], benchmarks: Sequence[str], sampling_benchmark: str,
+              source: str) -> WeightColumns:
+        """``file_names``: the file's weight names, where ``NOMINAL`` (or the sampling
+        benchmark's own name) stands for the sampling benchmark."""
+        names = [sampling_benchmark if name == NOMINAL else name for name in file_names]
+        missing = [name for name in benchmarks if name not in names]
+        if missing:
+            msg = f"{source}: no weights for the benchmarks {missing} (the file has {list(file_names)})"
+            raise InputFileError(msg)
+        return cls(np.array([names.index(name) for name in benchmarks], dtype=np.int64))
+
+    def select(self, weights: np.ndarray) -> np.ndarray:
+        return weights[:, self.index]
+
+
+def normalisation(event_norm: str | None, n_events: int, source: str) -> float:
+    """Factor that turns the file's per-event weights into pb per event of the job."""
+    if event_norm in (None, "average"):
+        return 1.0 / n_events
+    if event_norm == "sum":
+        return 1.0
+    raise InputFileError(f"{source}: event_norm = {event_norm} is not supported (use average or sum)")
+
+
+class LHEWeightRows:
+    """Hands out an LHE file's weights ``take(n)`` rows at a time, in event order, with
+    the nominal weight as column 0 followed by the ``<rwgt>`` columns."""
+
+    def __init__(self, chunks: Iterator[LHEWeights], source: str) -> None:
+        self._chunks = chunks
+        self._source = source
+        self._pending: list[np.ndarray] = []
+        self._n_pending = 0
+        self.names: tuple[str, ...] | None = None
+
+    def take(self, n_rows: int, first_event: int) -> np.ndarray:
+        while self._n_pending < n_rows:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                msg = f"{self._source}: has {first_event + self._n_pending} events, fewer than the events to weight"
+                raise InputFileError(msg)
+            self.names = (NOMINAL, *chunk.names)
+            self._pending.append(np.column_stack([chunk.nominal, chunk.weights]))
+            self._n_pending += len(chunk.nominal)
+        rows = np.concatenate(self._pending) if len(self._pending) > 1 else self._pending[0]
+        taken, rest = rows[:n_rows], rows[n_rows:]
+        self._pending, self._n_pending = ([rest] if len(rest) else []), len(rest)
+        return taken

@@ -1,0 +1,52 @@
+"""``goldmine observables``: Delphes ROOT or LHE events → events.h5 (observables and weights)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+
+from goldmine.config.loader import load_config
+from goldmine.errors import InputFileError
+from goldmine.io.provenance import Provenance
+from goldmine.io.setup_file import read_setup
+
+log = logging.getLogger(__name__)
+
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@click.command()
+@click.option("--setup", "setup_path", required=True, type=_FILE, help="setup.h5 written by configure.")
+@click.option("--config", required=True, type=_FILE, help="Analysis config (its cuts and efficiencies).")
+@click.option("--input", "events", required=True, type=_FILE,
+              help="delphes.root, or an LHE file (.lhe, .lhe.gz) for parton-level observables.")
+@click.option("--lhe", type=_FILE, default=None,
+              help="LHE file whose weights belong to the events of a Delphes --input, in the same order.")
+@click.option("--sampling-benchmark", required=True, help="Benchmark the events were generated at.")
+@click.option("--weight-names", default=None,
+              help="Comma-separated names of Weight.Weight's entries, for Delphes input without --lhe.")
+@click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Event file to write (HDF5, MadMiner layout).")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=100_000, show_default=True,
+              help="Events read at a time.")
+def observables(setup_path: Path, config: Path, events: Path, lhe: Path | None, sampling_benchmark: str,
+                weight_names: str | None, output: Path, chunk_size: int) -> None:
+    """Evaluate the config's observables, cuts and efficiencies on every event and
+    store the passing events with their weights at every benchmark of the setup."""
+    from goldmine.observables.run import extract_observables
+    from goldmine.observables.selection import Selection
+
+    analysis = load_config(config)
+    setup = read_setup(setup_path)
+    if setup.observables != analysis.observables:
+        msg = f"{setup_path} was configured with other observables than {config}; re-run configure"
+        raise InputFileError(msg)
+    selection = Selection.build(analysis.observables, analysis.cuts, analysis.efficiencies)
+    inputs = [setup_path, config, events, *([lhe] if lhe else [])]
+    provenance = Provenance.capture(config_hash=analysis.digest, input_paths=inputs)
+    names = tuple(name.strip() for name in weight_names.split(",")) if weight_names else None
+    summary = extract_observables(setup, selection, events, output, sampling_benchmark=sampling_benchmark,
+                                  provenance=provenance, lhe=lhe, weight_names=names, chunk_events=chunk_size)
+    log.info("wrote %s: %d of %d events passed", output, summary.n_passed, summary.n_input)
