@@ -4,4 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/setup-madminer.sh
-GOLDMINE_MADMINER_PYTHON="$PWD/.venv-madminer/bin/python" .venv/bin/python -m pytest "$@"
+GOLDMINE_MADMINER_PYTHON="$PWD/.venv-madminer/bin/python" \
+GOLDMINE_MADMINER_DELPHES_PYTHON="$PWD/.venv-madminer-np1/bin/python" \
+    .venv/bin/python -m pytest "$@"

@@ -44,18 +44,29 @@ class MadMiner:
         return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-@pytest.fixture(scope="session")
-def madminer() -> MadMiner:
-    """madminer 0.9.6 from GOLDMINE_MADMINER_PYTHON. CI always sets it, and there a
-    missing interpreter fails the test; elsewhere the test is skipped with the reason."""
-    python = os.environ.get("GOLDMINE_MADMINER_PYTHON")
+def _madminer_from(variable: str) -> MadMiner:
+    """madminer 0.9.6 from the interpreter in ``variable``. CI always sets it, and there
+    a missing interpreter fails the test; elsewhere the test is skipped with the reason."""
+    python = os.environ.get(variable)
     if not python:
         if os.environ.get("CI"):
-            pytest.fail("CI must set GOLDMINE_MADMINER_PYTHON (see .ci/run)")
-        pytest.skip("GOLDMINE_MADMINER_PYTHON is not set (see README: reference environment)")
+            pytest.fail(f"CI must set {variable} (see .ci/run)")
+        pytest.skip(f"{variable} is not set (see README: reference environment)")
     if not Path(python).exists():
-        pytest.fail(f"GOLDMINE_MADMINER_PYTHON={python} does not exist")
+        pytest.fail(f"{variable}={python} does not exist")
     return MadMiner(python)
+
+
+@pytest.fixture(scope="session")
+def madminer() -> MadMiner:
+    """madminer 0.9.6 beside numpy 2 (GOLDMINE_MADMINER_PYTHON)."""
+    return _madminer_from("GOLDMINE_MADMINER_PYTHON")
+
+
+@pytest.fixture(scope="session")
+def madminer_delphes() -> MadMiner:
+    """madminer 0.9.6 beside numpy < 2, for its DelphesReader (GOLDMINE_MADMINER_DELPHES_PYTHON)."""
+    return _madminer_from("GOLDMINE_MADMINER_DELPHES_PYTHON")
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ from goldmine.errors import GoldmineError
 from goldmine.stages.augment import augment
 from goldmine.stages.combine import combine
 from goldmine.stages.configure import configure
+from goldmine.stages.delphes import delphes
 from goldmine.stages.observables import observables
 from goldmine.stages.train import train
 
@@ -71,6 +72,7 @@ def _configure_logging(level: int) -> None:
 
 
 cli.add_command(configure)
+cli.add_command(delphes)
 cli.add_command(observables)
 cli.add_command(combine)
 cli.add_command(augment)

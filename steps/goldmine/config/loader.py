@@ -12,7 +12,7 @@ from goldmine.config.model import AnalysisConfig
 from goldmine.config.schema import fill_defaults, validate
 from goldmine.errors import ConfigError
 
-__all__ = ["load_config", "parse_config"]
+__all__ = ["load_config", "load_yaml", "parse_config"]
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -43,6 +43,21 @@ def load_config(path: str | Path) -> AnalysisConfig:
         msg = f"cannot read config ({err.strerror})"
         raise ConfigError("", msg, source=str(path)) from err
     return parse_config(text, source=path)
+
+
+def load_yaml(path: str | Path) -> Any:
+    """Any goldmine YAML file (duplicate keys refused); errors name the file."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as err:
+        raise ConfigError("", f"cannot read: {err.strerror}", source=str(path)) from None
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
+    except ConfigError as err:
+        raise ConfigError(err.key, err.message, source=str(path)) from None
+    except yaml.YAMLError as err:
+        raise ConfigError("", f"not valid YAML: {err}", source=str(path)) from None
 
 
 def parse_config(text: str, *, source: Path | None = None) -> AnalysisConfig:

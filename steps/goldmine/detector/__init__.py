@@ -1,0 +1,1 @@
+"""Detector simulation: real Delphes, goldmine's built-in fast simulation, parton smearing."""

@@ -1,0 +1,132 @@
+"""The built-in detector's card: efficiencies, resolutions, isolation, jets, b-tagging.
+
+The defaults (``cms.yml`` beside this module) follow Delphes' CMS card. A user card
+has the same layout and replaces the defaults section by section.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from goldmine.config.loader import load_yaml
+from goldmine.errors import ConfigError
+
+__all__ = ["DEFAULT_CARD", "Bin", "DetectorCard", "Resolution", "load_card"]
+
+DEFAULT_CARD = Path(__file__).with_name("cms.yml")
+
+
+@dataclass(frozen=True)
+class Bin:
+    eta_max: float
+    pt_min: float
+    value: float
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """σ(E) = sqrt((constant·E)² + stochastic²·E + noise²), or for ``pt_resolution``
+    σ(pT) = pT·sqrt(constant² + (slope·pT)²); unused fields are 0."""
+
+    constant: float = 0.0
+    stochastic: float = 0.0
+    noise: float = 0.0
+    slope: float = 0.0
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """Isolated if Σ pT of other visible particles within ``delta_r`` < ``pt_ratio_max`` · pT."""
+
+    delta_r: float
+    pt_ratio_max: float
+
+
+@dataclass(frozen=True)
+class Lepton:
+    efficiency: tuple[Bin, ...]
+    resolution: Resolution
+    resolution_of: str  # "energy" or "pt"
+    isolation: Isolation
+
+
+@dataclass(frozen=True)
+class Jets:
+    radius: float
+    pt_min: float
+    eta_max: float
+    calorimeter_eta_max: float
+    energy_resolution: Resolution
+
+
+@dataclass(frozen=True)
+class BTag:
+    delta_r: float
+    eta_max: float
+    efficiency: dict[str, float]
+
+
+@dataclass(frozen=True)
+class DetectorCard:
+    electron: Lepton
+    muon: Lepton
+    photon: Lepton
+    jet: Jets
+    btag: BTag
+    source: str
+
+
+def _build(kind: type, raw: Any, key: str) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(key, f"expected a mapping, got {raw!r}")
+    names = {f.name for f in fields(kind)}
+    unknown = sorted(set(raw) - names)
+    if unknown:
+        raise ConfigError(f"{key}.{unknown[0]}", f"unknown key (allowed: {', '.join(sorted(names))})")
+    try:
+        values = {name: float(value) for name, value in raw.items()}
+        return kind(**values)
+    except (TypeError, ValueError) as err:
+        raise ConfigError(key, str(err)) from None
+
+
+def _lepton(raw: dict[str, Any], key: str) -> Lepton:
+    resolution_of = "pt" if "pt_resolution" in raw else "energy"
+    table = raw.get("efficiency")
+    if not isinstance(table, list) or not table:
+        raise ConfigError(f"{key}.efficiency", "expected a list of {eta_max, pt_min, value} bins")
+    bins = tuple(_build(Bin, entry, f"{key}.efficiency[{i}]") for i, entry in enumerate(table))
+    for i, b in enumerate(bins):
+        if not 0.0 <= b.value <= 1.0:
+            raise ConfigError(f"{key}.efficiency[{i}].value", f"{b.value} is not a probability")
+    resolution = _build(Resolution, raw.get(f"{resolution_of}_resolution"), f"{key}.{resolution_of}_resolution")
+    return Lepton(bins, resolution, resolution_of, _build(Isolation, raw.get("isolation"), f"{key}.isolation"))
+
+
+def load_card(path: str | Path | None = None) -> DetectorCard:
+    """The default card, with the sections of ``path`` (if given) replacing its own."""
+    raw = load_yaml(DEFAULT_CARD)
+    if path is not None:
+        user = load_yaml(Path(path))
+        if not isinstance(user, dict):
+            raise ConfigError("", f"{path}: a detector card is a mapping of sections", source=str(path))
+        unknown = sorted(set(user) - set(raw))
+        if unknown:
+            raise ConfigError(unknown[0], f"unknown section (allowed: {', '.join(raw)})", source=str(path))
+        raw.update(user)
+    jet = dict(raw["jet"])
+    resolution = _build(Resolution, jet.pop("energy_resolution", None), "jet.energy_resolution")
+    btag = dict(raw["btag"])
+    efficiency = btag.pop("efficiency", None)
+    if not isinstance(efficiency, dict) or set(efficiency) != {"b", "c", "light"}:
+        raise ConfigError("btag.efficiency", "expected probabilities for b, c and light")
+    return DetectorCard(
+        electron=_lepton(raw["electron"], "electron"),
+        muon=_lepton(raw["muon"], "muon"),
+        photon=_lepton(raw["photon"], "photon"),
+        jet=Jets(**{k: float(v) for k, v in jet.items()}, energy_resolution=resolution),
+        btag=BTag(float(btag["delta_r"]), float(btag["eta_max"]), {k: float(v) for k, v in efficiency.items()}),
+        source=str(path or DEFAULT_CARD),
+    )

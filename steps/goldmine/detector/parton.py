@@ -1,0 +1,48 @@
+"""Parton-level "detector": the outgoing LHE particles, smeared with the card's
+resolutions, as MadMiner's LHEReader does for truth-level studies.
+
+Electrons, muons and photons pass the card's efficiency and are smeared (no isolation:
+there is nothing to isolate from); each quark or gluon is a jet, smeared with the jet
+resolution and cut in pT and |η|; b quarks are jets of b flavour, tagged with the
+card's probabilities; missing ET is the neutrinos' summed transverse momentum.
+"""
+
+from __future__ import annotations
+
+import awkward as ak
+import numpy as np
+from goldmine.detector.card import DetectorCard
+from goldmine.detector.objects import (
+    btagged,
+    jet_collection,
+    lepton_collection,
+    met_collection,
+    photon_collection,
+    reconstruct,
+    smeared_jets,
+)
+
+__all__ = ["smear_partons"]
+
+_JET_PIDS = (1, 2, 3, 4, 5, 21)
+
+
+def smear_partons(particles: ak.Array, card: DetectorCard, rng: np.random.Generator) -> dict[str, ak.Array]:
+    """Delphes collections for LHE ``particles`` (records ``pid status px py pz e m``)."""
+    outgoing = particles[particles.status == 1]
+    momenta = ak.zip({"px": outgoing.px, "py": outgoing.py, "pz": outgoing.pz, "E": outgoing.e,
+                      "index": ak.local_index(outgoing.pid, axis=1), "pid": outgoing.pid}, with_name="Momentum4D")
+    apid = abs(outgoing.pid)
+    is_jet = apid == _JET_PIDS[0]
+    for pid in _JET_PIDS[1:]:
+        is_jet = is_jet | (apid == pid)
+    jets = smeared_jets(momenta[is_jet], card, rng)
+    flavour = abs(jets.pid)
+    neutrinos = momenta[(apid == 12) | (apid == 14) | (apid == 16)]
+    return {
+        "Electron": lepton_collection(reconstruct(momenta[apid == 11], card.electron, rng)),
+        "Muon": lepton_collection(reconstruct(momenta[apid == 13], card.muon, rng)),
+        "Photon": photon_collection(reconstruct(momenta[apid == 22], card.photon, rng)),
+        "Jet": jet_collection(jets, btagged(jets, flavour == 5, flavour == 4, card, rng)),
+        "MissingET": met_collection(ak.sum(neutrinos.px, axis=1), ak.sum(neutrinos.py, axis=1)),
+    }

@@ -1,0 +1,151 @@
+"""The delphes stage: built-in fast detector and parton smearing against the real
+Delphes fixture and the LHE truth; the real-Delphes runner's command and errors."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import awkward as ak
+import numpy as np
+import pytest
+import uproot
+from click.testing import CliRunner
+
+from goldmine.cli import cli
+from goldmine.io.delphes_root import OBJECT_BRANCHES, weight_names
+from goldmine.io.hepmc import iter_hepmc
+from goldmine.io.lhe_events import iter_lhe_events
+
+pytestmark = pytest.mark.fixtures
+
+HEPMC = "events_sm_60.hepmc2.gz"
+
+
+def _delphes(*arguments: str):  # noqa: ANN202
+    return CliRunner().invoke(cli, ["delphes", *arguments])
+
+
+@pytest.fixture(scope="module")
+def builtin_root(tmp_path_factory, wh_fixtures) -> Path:
+    output = tmp_path_factory.mktemp("builtin") / "delphes.root"
+    result = _delphes("--hepmc", str(wh_fixtures / HEPMC), "--output", str(output), "--seed", "7", "--chunk-size", "25")
+    assert result.exit_code == 0, result.output
+    return output
+
+
+def test_builtin_detector_writes_the_delphes_layout_with_every_weight(builtin_root, wh_fixtures) -> None:
+    tree = uproot.open(builtin_root)["Delphes"]
+    for branch in (*OBJECT_BRANCHES, "Event.Weight", "Weight.Weight", "Jet_size", "Electron_size"):
+        assert branch in tree, branch
+    assert tree.num_entries == 60
+    hepmc = next(iter_hepmc(wh_fixtures / HEPMC, chunk_events=60))
+    stored = ak.to_numpy(tree["Weight.Weight"].array()).reshape(60, -1)
+    np.testing.assert_allclose(stored, hepmc.weights, rtol=1e-7)
+    np.testing.assert_allclose(ak.flatten(tree["Event.Weight"].array()), hepmc.weights[:, 0], rtol=1e-7)
+    assert weight_names(builtin_root) == ("Weight", "w_pos", "w_neg", "pw_pos", "pw_neg", "mixed", "val_1",
+                                          "val_2", "val_3")
+
+
+def test_builtin_detector_resembles_real_delphes_on_the_same_events(builtin_root, wh_fixtures) -> None:
+    ours = uproot.open(builtin_root)["Delphes"]
+    real = uproot.open(wh_fixtures / "delphes_sm_60.root")["Delphes"]
+
+    def count(tree: object, branch: str) -> np.ndarray:
+        return ak.to_numpy(ak.num(tree[branch].array(), axis=1))
+
+    leptons_ours = count(ours, "Electron.PT") + count(ours, "Muon.PT")
+    leptons_real = count(real, "Electron.PT") + count(real, "Muon.PT")
+    assert np.mean(leptons_ours == leptons_real) >= 0.8  # same isolated W lepton, same acceptance
+    met_ours, met_real = (ak.to_numpy(ak.flatten(t["MissingET.MET"].array())) for t in (ours, real))
+    assert np.corrcoef(met_ours, met_real)[0, 1] > 0.75  # both see the neutrino
+    assert 0.8 < np.median(met_ours / met_real) < 1.25
+    jets_ours, jets_real = count(ours, "Jet.PT"), count(real, "Jet.PT")
+    assert abs(jets_ours.mean() - jets_real.mean()) < 0.6
+
+
+def test_builtin_detector_is_deterministic_per_seed(tmp_path, builtin_root, wh_fixtures) -> None:
+    again, other = tmp_path / "again.root", tmp_path / "other.root"
+    for path, seed in ((again, "7"), (other, "8")):
+        assert _delphes("--hepmc", str(wh_fixtures / HEPMC), "--output", str(path), "--seed", seed,
+                        "--chunk-size", "25").exit_code == 0
+    first, second, third = (uproot.open(p)["Delphes"]["Jet.PT"].array() for p in (builtin_root, again, other))
+    assert ak.all(ak.flatten(first) == ak.flatten(second))
+    assert len(ak.flatten(first)) != len(ak.flatten(third)) or not ak.all(ak.flatten(first) == ak.flatten(third))
+
+
+def test_parton_mode_without_smearing_reproduces_the_lhe_truth(tmp_path, wh_fixtures) -> None:
+    card = tmp_path / "perfect.yml"
+    perfect = ('efficiency: [{eta_max: 10.0, pt_min: 0.0, value: 1.0}], '
+               'isolation: {delta_r: 0.5, pt_ratio_max: 1.0}')
+    card.write_text(f"electron: {{{perfect}, energy_resolution: {{}}}}\n"
+                    f"photon: {{{perfect}, energy_resolution: {{}}}}\n"
+                    f"muon: {{{perfect}, pt_resolution: {{}}}}\n")
+    output = tmp_path / "parton.root"
+    result = _delphes("--backend", "parton", "--lhe", str(wh_fixtures / "events_sm.lhe.gz"), "--card", str(card),
+                      "--output", str(output))
+    assert result.exit_code == 0, result.output
+    tree = uproot.open(output)["Delphes"]
+    lepton_pt = ak.to_numpy(ak.flatten(ak.concatenate([tree["Electron.PT"].array(), tree["Muon.PT"].array()], axis=1)))
+    _, lhe = next(iter_lhe_events(wh_fixtures / "events_sm.lhe.gz", chunk_events=5000))
+    leptons = lhe.particles[(abs(lhe.particles.pid) == 11) | (abs(lhe.particles.pid) == 13)]
+    truth = ak.to_numpy(ak.flatten(np.hypot(leptons.px, leptons.py)))
+    np.testing.assert_allclose(lepton_pt, truth, rtol=1e-6)
+    neutrinos = lhe.particles[(abs(lhe.particles.pid) == 12) | (abs(lhe.particles.pid) == 14)]
+    np.testing.assert_allclose(ak.flatten(tree["MissingET.MET"].array()),
+                               ak.flatten(np.hypot(neutrinos.px, neutrinos.py)), rtol=1e-6)
+
+
+def test_bad_detector_card_is_named(tmp_path, wh_fixtures) -> None:
+    card = tmp_path / "bad.yml"
+    card.write_text("jet: {radius: 0.4, pt_min: 20, eta_max: 5, calorimeter_eta_max: 5, energy_resolution: {sigma: 1}}\n")
+    result = _delphes("--hepmc", str(wh_fixtures / HEPMC), "--card", str(card), "--output", str(tmp_path / "x.root"))
+    assert result.exit_code == 2 and "jet.energy_resolution.sigma: unknown key" in result.output
+    assert not (tmp_path / "x.root").exists()
+
+
+def _fake_delphes(folder: Path, body: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    script = folder / "DelphesHepMC2"
+    script.write_text("#!/bin/sh\n" + body)
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return script
+
+
+def test_real_delphes_runner_streams_gzip_and_renames_on_success(tmp_path, wh_fixtures) -> None:
+    # A stand-in for DelphesHepMC2 that checks its arguments, reads the HepMC from
+    # stdin as the real one does with "-", and writes the real fixture's output.
+    source = wh_fixtures / "delphes_sm_60.root"
+    script = _fake_delphes(tmp_path / "bin", f"""
+[ "$3" = "-" ] || {{ echo "expected stdin, got $3"; exit 3; }}
+grep -c "^E " > "$2.events"
+cp "{source}" "$2"
+echo "** Delphes finished"
+""")
+    card = tmp_path / "delphes_card_CMS.tcl"
+    card.write_text("# card\n")
+    output = tmp_path / "delphes.root"
+    result = _delphes("--backend", "delphes", "--hepmc", str(wh_fixtures / HEPMC), "--card", str(card),
+                      "--output", str(output), "--delphes", str(script.parent))
+    assert result.exit_code == 0, result.output
+    assert uproot.open(output)["Delphes"].num_entries == 60
+    assert list(tmp_path.glob(".delphes.root.partial.root.events"))[0].read_text().strip() == "60"
+    assert not list(tmp_path.glob(".delphes.root.partial.root"))
+
+
+def test_real_delphes_runner_reports_missing_and_failing_delphes(tmp_path, wh_fixtures, monkeypatch) -> None:
+    card = tmp_path / "card.tcl"
+    card.write_text("# card\n")
+    monkeypatch.delenv("DELPHES_HOME", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    missing = _delphes("--backend", "delphes", "--hepmc", str(wh_fixtures / HEPMC), "--card", str(card),
+                       "--output", str(tmp_path / "a.root"))
+    assert missing.exit_code == 1 and "DelphesHepMC2 not found" in missing.output
+
+    _fake_delphes(tmp_path / "home" / "bin", 'cat > /dev/null\necho "ERROR: cannot read card $1"\nexit 1\n')
+    monkeypatch.setenv("DELPHES_HOME", str(tmp_path / "home"))
+    failed = _delphes("--backend", "delphes", "--hepmc", str(wh_fixtures / HEPMC), "--card", str(card),
+                      "--output", str(tmp_path / "b.root"))
+    assert failed.exit_code == 1
+    assert "DelphesHepMC2 failed (exit code 1)" in failed.output and "ERROR: cannot read card" in failed.output
+    assert not (tmp_path / "b.root").exists() and (tmp_path / "b.root.delphes.log").exists()
