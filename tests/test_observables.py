@@ -311,3 +311,20 @@ def test_observables_and_weights_agree_with_madminer_delphes_reader(
     np.testing.assert_allclose(ours, their_observations, rtol=1e-4, atol=1e-5)
     # madminer divides by the run card's nevents (3000), goldmine by the events given (60)
     np.testing.assert_allclose(our_weights, np.array(theirs["weights"]) * 3000 / 60, rtol=1e-6)
+
+
+def test_empty_delphes_tree_is_an_error(tmp_path, examples) -> None:
+    from goldmine.io.delphes_root import OBJECT_BRANCHES
+    from goldmine.io.delphes_writer import DelphesTreeWriter
+
+    fields: dict[str, dict[str, ak.Array]] = {}
+    for name in OBJECT_BRANCHES:
+        outer, inner = name.split(".")
+        fields.setdefault(outer, {})[inner] = ak.values_astype(ak.Array([[1.0]]), np.float32)[:0]
+    with uproot.recreate(tmp_path / "empty.root") as file:
+        DelphesTreeWriter(file, ("Weight",)).extend({outer: ak.zip(inner) for outer, inner in fields.items()})
+    config = _config(tmp_path, examples)
+    setup = _configure(tmp_path, config)
+    result = _observe(setup, config, "--input", str(tmp_path / "empty.root"), "--output", str(tmp_path / "e.h5"))
+    assert result.exit_code == 1 and "empty.root: tree 'Delphes' holds no events" in result.output
+    assert not (tmp_path / "e.h5").exists()
