@@ -146,7 +146,7 @@ def test_non_finite_loss_stops_with_the_best_weights(data) -> None:
 def _config(tmp_path, **training) -> str:
     config = {
         "name": "smeared", "parameters": [{"name": "theta", "lha_block": "toy", "lha_id": 1, "range": [-1, 1]}],
-        "benchmarks": {"sm": {"theta": 0.0}}, "observables": [{"name": "x", "expression": "x"}],
+        "benchmarks": {"sm": {"theta": 0.0}}, "observables": [{"name": "x", "expression": "met.pt"}],
         "generation": {"backend": "builtin", "events_per_job": 1, "sampling_benchmarks": ["sm"]},
         "training": {"hidden": [16], "epochs": 2, **training},
     }

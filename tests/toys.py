@@ -37,7 +37,7 @@ def toy_config(**augmentation) -> dict:
         "observables": [
             {"name": "z1", "expression": "p_truth[0].px"},
             {"name": "z2", "expression": "p_truth[0].py"},
-            {"name": "index", "expression": "event_index"},
+            {"name": "index", "expression": "p_truth[0].pz"},  # a label: toy tests write the values
         ],
         "augmentation": augmentation,
     }
