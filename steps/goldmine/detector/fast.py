@@ -31,12 +31,12 @@ from goldmine.detector.objects import (
     reconstruct,
     smeared_jets,
 )
+from goldmine.physics.pdg import INVISIBLE, is_any
 
 __all__ = ["simulate"]
 
 vector.register_awkward()
 
-_INVISIBLE = (12, 14, 16, 1000022, 1000012)
 _ISOLATION_PT_MIN = 0.5  # GeV, particles counted in the isolation sum
 _FLAVOUR_PT_MIN = 1.0  # GeV, quarks that give a jet its flavour
 
@@ -53,10 +53,7 @@ def simulate(particles: ak.Array, card: DetectorCard, rng: np.random.Generator) 
     everything = _momenta(particles)
     apid = abs(particles.pid)
     transverse = everything.pt > 0.0
-    invisible = apid == _INVISIBLE[0]
-    for pid in _INVISIBLE[1:]:
-        invisible = invisible | (apid == pid)
-    visible = everything[(particles.status == 1) & ~invisible & transverse]
+    visible = everything[(particles.status == 1) & ~is_any(apid, INVISIBLE) & transverse]
     visible = visible[abs(visible.eta) < card.jet.calorimeter_eta_max]
 
     electrons = reconstruct(_isolated(visible, 11, card.electron), card.electron, rng)

@@ -21,10 +21,9 @@ from goldmine.detector.objects import (
     reconstruct,
     smeared_jets,
 )
+from goldmine.physics.pdg import JET_PARTONS, NEUTRINOS, is_any
 
 __all__ = ["smear_partons"]
-
-_JET_PIDS = (1, 2, 3, 4, 5, 21)
 
 
 def smear_partons(particles: ak.Array, card: DetectorCard, rng: np.random.Generator) -> dict[str, ak.Array]:
@@ -33,12 +32,9 @@ def smear_partons(particles: ak.Array, card: DetectorCard, rng: np.random.Genera
     momenta = ak.zip({"px": outgoing.px, "py": outgoing.py, "pz": outgoing.pz, "E": outgoing.e,
                       "index": ak.local_index(outgoing.pid, axis=1), "pid": outgoing.pid}, with_name="Momentum4D")
     apid = abs(outgoing.pid)
-    is_jet = apid == _JET_PIDS[0]
-    for pid in _JET_PIDS[1:]:
-        is_jet = is_jet | (apid == pid)
-    jets = smeared_jets(momenta[is_jet], card, rng)
+    jets = smeared_jets(momenta[is_any(apid, JET_PARTONS)], card, rng)
     flavour = abs(jets.pid)
-    neutrinos = momenta[(apid == 12) | (apid == 14) | (apid == 16)]
+    neutrinos = momenta[is_any(apid, NEUTRINOS)]
     return {
         "Electron": lepton_collection(reconstruct(momenta[apid == 11], card.electron, rng)),
         "Muon": lepton_collection(reconstruct(momenta[apid == 13], card.muon, rng)),

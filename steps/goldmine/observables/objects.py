@@ -20,15 +20,14 @@ import awkward as ak
 import numpy as np
 import vector
 
+from goldmine.physics.pdg import JET_PARTONS, NEUTRINOS, is_any
+
 __all__ = ["ELECTRON_MASS", "MUON_MASS", "delphes_objects", "parton_objects"]
 
 vector.register_awkward()
 
 ELECTRON_MASS = 0.000511  # GeV
 MUON_MASS = 0.105658  # GeV
-
-_NEUTRINOS = (12, 14, 16)
-_QUARKS_AND_GLUONS = (1, 2, 3, 4, 5, 21)
 
 
 def _momenta(pt: ak.Array, eta: ak.Array, phi: ak.Array, mass: ak.Array | float, charge: ak.Array | float) -> ak.Array:
@@ -88,21 +87,14 @@ def parton_objects(particles: ak.Array) -> dict[str, ak.Array]:
         return _by_pt(truth[mask])
 
     e, mu, a = pick(apid == 11), pick(apid == 13), pick(apid == 22)
-    j = pick(_is_jet(apid))
-    neutrinos = p4[(apid == 12) | (apid == 14) | (apid == 16)]
+    j = pick(is_any(apid, JET_PARTONS))
+    neutrinos = p4[is_any(apid, NEUTRINOS)]
     met_x, met_y = ak.sum(neutrinos.px, axis=1), ak.sum(neutrinos.py, axis=1)
     met = _single(np.hypot(met_x, met_y), np.arctan2(met_y, met_x))
     return {
         "e": e, "mu": mu, "l": pick((apid == 11) | (apid == 13)), "a": a, "j": j, "b": pick(apid == 5),
         "met": met, "visible": _visible(e, j, mu, a), "p_truth": truth,
     }
-
-
-def _is_jet(apid: ak.Array) -> ak.Array:
-    mask = apid == _QUARKS_AND_GLUONS[0]
-    for pid in _QUARKS_AND_GLUONS[1:]:
-        mask = mask | (apid == pid)
-    return mask
 
 
 def _charge(pid: ak.Array) -> ak.Array:
