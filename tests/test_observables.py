@@ -328,3 +328,17 @@ def test_empty_delphes_tree_is_an_error(tmp_path, examples) -> None:
     result = _observe(setup, config, "--input", str(tmp_path / "empty.root"), "--output", str(tmp_path / "e.h5"))
     assert result.exit_code == 1 and "empty.root: tree 'Delphes' holds no events" in result.output
     assert not (tmp_path / "e.h5").exists()
+
+
+def test_lhe_file_with_fewer_events_than_delphes_is_refused(tmp_path, examples, wh_fixtures) -> None:
+    config = _config(tmp_path, examples)
+    setup = _configure(tmp_path, config)
+    with gzip.open(wh_fixtures / "events_sm.lhe.gz", "rt") as stream:
+        head, rest = stream.read().split("<event>", 1)
+    events = ("<event>" + rest).split("</event>")[:30]
+    (tmp_path / "short.lhe").write_text(head + "</event>".join(events) + "</event>\n</LesHouchesEvents>\n")
+    result = _observe(setup, config, "--input", str(wh_fixtures / "delphes_sm_60.root"), "--lhe",
+                      str(tmp_path / "short.lhe"), "--output", str(tmp_path / "s.h5"), "--chunk-size", "17")
+    assert result.exit_code == 1
+    assert "short.lhe: has 30 events, fewer than the 34 events to weight" in result.output
+    assert not (tmp_path / "s.h5").exists()

@@ -67,24 +67,27 @@ def weight_names(path: str | Path) -> tuple[str, ...] | None:
     return tuple(str(file[WEIGHT_NAMES_KEY]).split())
 
 
-def count_delphes_events(path: str | Path) -> int:
-    """Number of events in the ``Delphes`` tree, after checking that it has the object
-    branches and at least one event."""
-    path = Path(path)
+def _checked_tree(path: Path):  # noqa: ANN202 - uproot's TTree
+    """The ``Delphes`` tree, after checking that it has the object branches and events."""
     _, tree = _open_tree(path)
     missing = [name for name in OBJECT_BRANCHES if name not in tree]
     if missing:
         raise InputFileError(f"{path}: tree {DELPHES_TREE!r} lacks the branches {', '.join(missing)}")
     if tree.num_entries == 0:
         raise InputFileError(f"{path}: tree {DELPHES_TREE!r} holds no events")
-    return int(tree.num_entries)
+    return tree
+
+
+def count_delphes_events(path: str | Path) -> int:
+    """Number of events in the ``Delphes`` tree, after checking that it has the object
+    branches and at least one event."""
+    return int(_checked_tree(Path(path)).num_entries)
 
 
 def iter_delphes(path: str | Path, *, chunk_events: int = 100_000) -> Iterator[DelphesChunk]:
     """Stream the object branches (and weights, if present) of a Delphes file."""
     path = Path(path)
-    count_delphes_events(path)
-    _, tree = _open_tree(path)
+    tree = _checked_tree(path)
     has_weights = _WEIGHT_BRANCH in tree
     names = [*OBJECT_BRANCHES, _WEIGHT_BRANCH] if has_weights else list(OBJECT_BRANCHES)
     first = 0

@@ -27,7 +27,7 @@ from goldmine.io.samples import SampleWriter, check_finite_weights, write_sample
 from goldmine.io.setup_file import write_setup_sections
 from goldmine.observables.objects import delphes_objects, parton_objects
 from goldmine.observables.selection import Selection
-from goldmine.observables.weights import LHEWeightRows, WeightColumns, normalisation
+from goldmine.observables.weights import NOMINAL, LHEWeightRows, WeightColumns, normalisation
 from goldmine.setup import Setup
 
 __all__ = ["ObservablesSummary", "extract_observables", "is_lhe"]
@@ -49,6 +49,7 @@ class ObservablesSummary:
 class _Chunk:
     objects: dict
     weights: np.ndarray  # (n, W) in the file's weight order
+    weight_names: tuple[str, ...]  # (W,)
     first_event: int
 
 
@@ -76,9 +77,10 @@ def extract_observables(
     sampling_index = benchmarks.index(sampling_benchmark)
     if is_lhe(events):
         n_input, event_norm = count_lhe_events(events), read_lhe_header(events).event_norm
-        chunks, names = _lhe_chunks(events, chunk_events)
+        chunks = _lhe_chunks(events, chunk_events)
     else:
-        chunks, names, n_input, event_norm = _delphes_chunks(events, lhe, weight_names, chunk_events)
+        n_input = count_delphes_events(events)
+        chunks, event_norm = _delphes_chunks(events, n_input, lhe, weight_names, chunk_events)
     if n_input == 0:
         raise InputFileError(f"{events}: holds no events")
     scale = normalisation(event_norm, n_input, str(lhe or events))
@@ -90,7 +92,7 @@ def extract_observables(
         columns: WeightColumns | None = None
         for chunk in chunks:
             if columns is None:
-                columns = WeightColumns.match(names(), benchmarks, sampling_benchmark, str(lhe or events))
+                columns = WeightColumns.match(chunk.weight_names, benchmarks, sampling_benchmark, str(lhe or events))
             n_events = len(chunk.weights)
             check_finite_weights(chunk.weights, chunk.first_event, lhe or events)
             result = selection.apply(chunk.objects, n_events, first_event=chunk.first_event, source=str(events))
@@ -109,53 +111,44 @@ def extract_observables(
     return ObservablesSummary(n_input, n_passed, dict(zip(benchmarks, sums.tolist())))
 
 
-def _lhe_chunks(path: Path, chunk_events: int):  # noqa: ANN202
-    state: dict[str, tuple[str, ...]] = {}
-
-    def chunks() -> Iterator[_Chunk]:
-        for header, chunk in iter_lhe_events(path, chunk_events=chunk_events):
-            state["names"] = ("Weight", *header.weight_names)
-            weights = np.column_stack([chunk.nominal, chunk.weights])
-            yield _Chunk(parton_objects(chunk.particles), weights, chunk.first_event)
-
-    return chunks(), lambda: state["names"]
+def _lhe_chunks(path: Path, chunk_events: int) -> Iterator[_Chunk]:
+    for header, chunk in iter_lhe_events(path, chunk_events=chunk_events):
+        weights = np.column_stack([chunk.nominal, chunk.weights])
+        yield _Chunk(parton_objects(chunk.particles), weights, (NOMINAL, *header.weight_names), chunk.first_event)
 
 
-def _delphes_chunks(path: Path, lhe: Path | None, weight_names: tuple[str, ...] | None, chunk_events: int):  # noqa: ANN202
-    n_input = count_delphes_events(path)
+def _delphes_chunks(path: Path, n_input: int, lhe: Path | None, weight_names: tuple[str, ...] | None,
+                    chunk_events: int) -> tuple[Iterator[_Chunk], str | None]:
+    """Chunks of a Delphes file with their weights, and the weights' event_norm."""
     if lhe is not None:
-        rows = LHEWeightRows(iter_lhe_weights(lhe, chunk_events=chunk_events), str(lhe))
-        n_lhe = count_lhe_events(lhe)
-        if n_lhe < n_input:
-            raise InputFileError(f"{lhe}: has {n_lhe} events, {path} has {n_input}; they cannot be aligned")
-        if n_lhe > n_input:
-            log.warning("%s has %d events, %s %d: using the first %d LHE events", lhe, n_lhe, path, n_input, n_input)
-
-        def chunks() -> Iterator[_Chunk]:
-            for chunk in iter_delphes(path, chunk_events=chunk_events):
-                weights = rows.take(len(chunk), chunk.first_event)
-                if chunk.weights is not None:
-                    _check_aligned(chunk.weights, weights, chunk.first_event, path, lhe)
-                yield _Chunk(delphes_objects(chunk.branches), weights, chunk.first_event)
-
-        return chunks(), lambda: rows.names, n_input, read_lhe_header(lhe).event_norm
-
+        return _delphes_with_lhe(path, n_input, lhe, chunk_events), read_lhe_header(lhe).event_norm
     names = weight_names or stored_weight_names(path)
     if names is None:
         msg = (f"{path}: Delphes keeps no weight names; give the LHE file (--lhe) or the names in "
                "Weight.Weight order (--weight-names)")
         raise InputFileError(msg)
+    return _delphes_only(path, tuple(names), chunk_events), None
 
-    def delphes_only() -> Iterator[_Chunk]:
-        for chunk in iter_delphes(path, chunk_events=chunk_events):
-            if chunk.weights is None:
-                raise InputFileError(f"{path}: no Weight.Weight branch; give the LHE file (--lhe)")
-            if chunk.weights.shape[1] != len(names):
-                msg = f"{path}: Weight.Weight has {chunk.weights.shape[1]} entries per event, but {len(names)} names were given"
-                raise InputFileError(msg)
-            yield _Chunk(delphes_objects(chunk.branches), chunk.weights, chunk.first_event)
 
-    return delphes_only(), lambda: tuple(names), n_input, None
+def _delphes_with_lhe(path: Path, n_input: int, lhe: Path, chunk_events: int) -> Iterator[_Chunk]:
+    rows = LHEWeightRows(iter_lhe_weights(lhe, chunk_events=chunk_events), str(lhe))
+    for chunk in iter_delphes(path, chunk_events=chunk_events):
+        weights = rows.take(len(chunk), chunk.first_event)
+        if chunk.weights is not None:
+            _check_aligned(chunk.weights, weights, chunk.first_event, path, lhe)
+        yield _Chunk(delphes_objects(chunk.branches), weights, rows.names, chunk.first_event)
+    if rows.has_more():
+        log.warning("%s has more events than the %d of %s: using its first %d", lhe, n_input, path, n_input)
+
+
+def _delphes_only(path: Path, names: tuple[str, ...], chunk_events: int) -> Iterator[_Chunk]:
+    for chunk in iter_delphes(path, chunk_events=chunk_events):
+        if chunk.weights is None:
+            raise InputFileError(f"{path}: no Weight.Weight branch; give the LHE file (--lhe)")
+        if chunk.weights.shape[1] != len(names):
+            msg = f"{path}: Weight.Weight has {chunk.weights.shape[1]} entries per event, but {len(names)} names were given"
+            raise InputFileError(msg)
+        yield _Chunk(delphes_objects(chunk.branches), chunk.weights, names, chunk.first_event)
 
 
 def _check_aligned(delphes: np.ndarray, lhe: np.ndarray, first_event: int, path: Path, lhe_path: Path) -> None:

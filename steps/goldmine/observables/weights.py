@@ -70,7 +70,8 @@ class LHEWeightRows:
         while self._n_pending < n_rows:
             chunk = next(self._chunks, None)
             if chunk is None:
-                msg = f"{self._source}: has {first_event + self._n_pending} events, fewer than the events to weight"
+                msg = (f"{self._source}: has {first_event + self._n_pending} events, fewer than the "
+                       f"{first_event + n_rows} events to weight; the files cannot be aligned")
                 raise InputFileError(msg)
             self.names = (NOMINAL, *chunk.names)
             self._pending.append(np.column_stack([chunk.nominal, chunk.weights]))
@@ -79,3 +80,13 @@ class LHEWeightRows:
         taken, rest = rows[:n_rows], rows[n_rows:]
         self._pending, self._n_pending = ([rest] if len(rest) else []), len(rest)
         return taken
+
+    def has_more(self) -> bool:
+        """Whether rows are left after those taken (reads at most one more chunk)."""
+        if self._n_pending:
+            return True
+        chunk = next(self._chunks, None)
+        if chunk is None:
+            return False
+        self._pending, self._n_pending = [np.column_stack([chunk.nominal, chunk.weights])], len(chunk.nominal)
+        return True
