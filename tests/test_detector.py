@@ -102,6 +102,10 @@ def test_bad_detector_card_is_named(tmp_path, wh_fixtures) -> None:
     result = _delphes("--hepmc", str(wh_fixtures / HEPMC), "--card", str(card), "--output", str(tmp_path / "x.root"))
     assert result.exit_code == 2 and "jet.energy_resolution.sigma: unknown key" in result.output
     assert not (tmp_path / "x.root").exists()
+    card.write_text("btag: {delta_r: 0.4, eta_max: 2.5, radius: 1, efficiency: {b: 0.7, c: 0.2, light: 0.01}}\n")
+    result = _delphes("--hepmc", str(wh_fixtures / HEPMC), "--card", str(card), "--output", str(tmp_path / "x.root"))
+    assert result.exit_code == 2 and "btag.radius: unknown key" in result.output
+    assert not (tmp_path / "x.root").exists()
 
 
 def _fake_delphes(folder: Path, body: str) -> Path:

@@ -78,16 +78,18 @@ class DetectorCard:
     source: str
 
 
-def _build(kind: type, raw: Any, key: str) -> Any:
+def _build(kind: type, raw: Any, key: str, **built: Any) -> Any:
+    """``kind`` from the mapping ``raw`` of numbers (errors name ``key``); ``built``
+    supplies the fields that are not numbers, such as a nested resolution."""
     if not isinstance(raw, dict):
         raise ConfigError(key, f"expected a mapping, got {raw!r}")
-    names = {f.name for f in fields(kind)}
+    names = {f.name for f in fields(kind)} - set(built)
     unknown = sorted(set(raw) - names)
     if unknown:
         raise ConfigError(f"{key}.{unknown[0]}", f"unknown key (allowed: {', '.join(sorted(names))})")
     try:
         values = {name: float(value) for name, value in raw.items()}
-        return kind(**values)
+        return kind(**values, **built)
     except (TypeError, ValueError) as err:
         raise ConfigError(key, str(err)) from None
 
@@ -116,17 +118,20 @@ def load_card(path: str | Path | None = None) -> DetectorCard:
         if unknown:
             raise ConfigError(unknown[0], f"unknown section (allowed: {', '.join(raw)})", source=str(path))
         raw.update(user)
-    jet = dict(raw["jet"])
+    jet, btag = dict(raw["jet"]), dict(raw["btag"])
     resolution = _build(Resolution, jet.pop("energy_resolution", None), "jet.energy_resolution")
-    btag = dict(raw["btag"])
     efficiency = btag.pop("efficiency", None)
     if not isinstance(efficiency, dict) or set(efficiency) != {"b", "c", "light"}:
         raise ConfigError("btag.efficiency", "expected probabilities for b, c and light")
+    try:
+        efficiency = {flavour: float(value) for flavour, value in efficiency.items()}
+    except (TypeError, ValueError) as err:
+        raise ConfigError("btag.efficiency", str(err)) from None
     return DetectorCard(
         electron=_lepton(raw["electron"], "electron"),
         muon=_lepton(raw["muon"], "muon"),
         photon=_lepton(raw["photon"], "photon"),
-        jet=Jets(**{k: float(v) for k, v in jet.items()}, energy_resolution=resolution),
-        btag=BTag(float(btag["delta_r"]), float(btag["eta_max"]), {k: float(v) for k, v in efficiency.items()}),
+        jet=_build(Jets, jet, "jet", energy_resolution=resolution),
+        btag=_build(BTag, btag, "btag", efficiency=efficiency),
         source=str(path or DEFAULT_CARD),
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from goldmine.errors import InputFileError
+from goldmine.errors import OutputExistsError
 from goldmine.io.provenance import Provenance
 from goldmine.stages.options import seed_option
 
@@ -36,7 +36,7 @@ def delphes(hepmc: Path | None, lhe: Path | None, card: Path | None, output: Pat
     if source is None:
         raise click.UsageError(f"--backend {backend} needs --{'lhe' if backend == 'parton' else 'hepmc'}")
     if output.exists():
-        raise InputFileError(f"{output}: exists; goldmine does not overwrite outputs")
+        raise OutputExistsError(f"{output}: exists; goldmine does not overwrite outputs")
     if backend == "delphes":
         from goldmine.detector.delphes import run_delphes
 
