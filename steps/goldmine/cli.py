@@ -13,6 +13,7 @@ from goldmine.stages.augment import augment
 from goldmine.stages.combine import combine
 from goldmine.stages.configure import configure
 from goldmine.stages.delphes import delphes
+from goldmine.stages.generate import generate
 from goldmine.stages.observables import observables
 from goldmine.stages.train import train
 
@@ -72,6 +73,7 @@ def _configure_logging(level: int) -> None:
 
 
 cli.add_command(configure)
+cli.add_command(generate)
 cli.add_command(delphes)
 cli.add_command(observables)
 cli.add_command(combine)

@@ -1,0 +1,118 @@
+"""Drive a real MadGraph5_aMC installation for one job: cards, ``output``, ``launch`` with reweighting.
+
+MG5_aMC is found from ``--mg5`` (the executable or the MG5 folder), else ``$MG5_HOME``,
+else ``mg5_aMC`` on PATH. Its run directory lives beside the job's output and is kept
+when MadGraph fails, so that its logs can be read; the error shows the log's tail.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from goldmine.errors import GoldmineError, InputFileError
+from goldmine.generate.card_values import LHAValue
+from goldmine.generate.madgraph_cards import launch_script, param_card, process_card, reweight_card, run_card
+
+__all__ = ["MadgraphCards", "MadgraphRun", "find_mg5", "lhe_cross_section", "run_madgraph"]
+
+_LOG_TAIL_LINES = 40
+_INIT = re.compile(r"<init>\s*\n[^\n]*\n\s*(\S+)\s+(\S+)")
+
+
+@dataclass(frozen=True)
+class MadgraphCards:
+    """The analysis's card templates (paths)."""
+
+    process: Path
+    run: Path
+    param: Path
+
+
+@dataclass(frozen=True)
+class MadgraphRun:
+    """What a finished run produced: the LHE file, σ ± error in pb, MG5_aMC's version."""
+
+    lhe: Path
+    cross_section: float
+    cross_section_error: float
+    version: str
+
+
+def find_mg5(explicit: Path | None) -> Path:
+    """The ``mg5_aMC`` executable, or :class:`GoldmineError` saying where it was looked for."""
+    candidates = []
+    for root in (explicit, os.environ.get("MG5_HOME")):
+        if root:
+            root = Path(root)
+            candidates.append(root if root.is_file() else root / "bin" / "mg5_aMC")
+    on_path = shutil.which("mg5_aMC")
+    candidates += [Path(on_path)] if on_path else []
+    for candidate in candidates:
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    looked = ", ".join(map(str, candidates)) or "--mg5, $MG5_HOME and PATH (all unset or empty)"
+    raise GoldmineError(f"MadGraph5_aMC not found: looked at {looked}; install it or use --backend builtin")
+
+
+def mg5_version(executable: Path) -> str:
+    version_file = executable.resolve().parent.parent / "VERSION"
+    if version_file.is_file():
+        match = re.search(r"version\s*=\s*(\S+)", version_file.read_text())
+        if match:
+            return match.group(1)
+    return "unknown"
+
+
+def lhe_cross_section(path: Path) -> tuple[float, float]:
+    """σ and its error (pb) from the ``<init>`` block of an LHE file (one process)."""
+    import gzip
+
+    with (gzip.open(path, "rt") if path.suffix == ".gz" else open(path)) as stream:
+        head = stream.read(1 << 20)
+    match = _INIT.search(head)
+    if not match:
+        raise InputFileError(f"{path}: no <init> block with a cross section")
+    return float(match.group(1)), float(match.group(2))
+
+
+def _run(command: list[str], log: Path, run_dir: Path) -> None:
+    with open(log, "a") as stream:
+        result = subprocess.run(command, stdout=stream, stderr=subprocess.STDOUT, cwd=run_dir, check=False)
+    if result.returncode != 0:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-_LOG_TAIL_LINES:])
+        raise GoldmineError(f"MadGraph5_aMC failed (exit {result.returncode}) running {' '.join(command)}; "
+                            f"run directory kept at {run_dir}; log {log} ends with:\n{tail}")
+
+
+def run_madgraph(mg5: Path, templates: MadgraphCards, run_dir: Path, *, sampling: str,
+                 sampling_values: tuple[LHAValue, ...], other_benchmarks: list[tuple[str, tuple[LHAValue, ...]]],
+                 n_events: int, seed: int, beam_energy: float) -> MadgraphRun:
+    """Write the cards into ``run_dir``, generate the process, launch with reweighting."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    cards_dir, process_dir = run_dir / "cards", run_dir / "process"
+    cards_dir.mkdir(exist_ok=True)
+    cards = {
+        "proc_card.dat": process_card(templates.process.read_text(), process_dir),
+        "run_card.dat": run_card(templates.run.read_text(), n_events=n_events, seed=seed, beam_energy=beam_energy,
+                                 source=str(templates.run)),
+        "param_card.dat": param_card(templates.param.read_text(), sampling_values, source=str(templates.param)),
+        "reweight_card.dat": reweight_card(run_dir / "rwgt", other_benchmarks, sampling=sampling),
+    }
+    for name, text in cards.items():
+        (cards_dir / name).write_text(text)
+    launch = cards_dir / "launch.mg5"
+    launch.write_text(launch_script(process_dir, [cards_dir / n for n in ("param_card.dat", "run_card.dat",
+                                                                           "reweight_card.dat")]))
+    log = run_dir / "mg5.log"
+    _run([str(mg5), str(cards_dir / "proc_card.dat")], log, run_dir)
+    _run([str(mg5), str(launch)], log, run_dir)
+    produced = sorted((process_dir / "Events").glob("run_*/unweighted_events.lhe.gz"))
+    if not produced:
+        raise GoldmineError(f"MadGraph5_aMC wrote no unweighted_events.lhe.gz under {process_dir / 'Events'}; see {log}")
+    cross_section, error = lhe_cross_section(produced[-1])
+    return MadgraphRun(produced[-1], cross_section, error, mg5_version(mg5))

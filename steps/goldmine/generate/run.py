@@ -1,0 +1,128 @@
+"""One generation job, start to finish, for either backend.
+
+Everything is written into a temporary folder beside the output, renamed to the output
+only when LHE, HepMC and ``generate.json`` are all complete.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from goldmine.errors import ConfigError
+from goldmine.generate.card_values import benchmark_card_values
+from goldmine.io.atomic import atomic_directory
+from goldmine.io.documents import write_json
+from goldmine.io.provenance import Provenance
+from goldmine.setup import Setup
+
+__all__ = ["GenerationJobSpec", "run_builtin_job", "run_madgraph_job"]
+
+log = logging.getLogger(__name__)
+
+LHE_NAME, HEPMC_NAME, SUMMARY_NAME = "events.lhe.gz", "events.hepmc.gz", "generate.json"
+
+
+@dataclass(frozen=True)
+class GenerationJobSpec:
+    """One job: ``n_events`` events sampled at ``benchmark`` with ``seed``; GeV per beam."""
+
+    benchmark: str
+    seed: int
+    n_events: int
+    beam_energy: float
+    shower: bool
+
+
+def _versions(*packages: str) -> dict[str, str]:
+    return {package: version(package) for package in ("goldmine", "numpy", *packages)}
+
+
+def _summary(spec: GenerationJobSpec, backend: str, cross_section: float, error: float, weight_names: list[str],
+             showered: int | None, versions: dict[str, str], provenance: Provenance, **extra: Any) -> dict[str, Any]:
+    return {
+        "backend": backend, "benchmark": spec.benchmark, "seed": spec.seed, "events": spec.n_events,
+        "showered_events": showered, "beam_energy_gev": spec.beam_energy,
+        "cross_section_pb": {"value": cross_section, "error": error},
+        "weight_names": weight_names, **extra, "versions": versions, "provenance": provenance.to_dict(),
+    }
+
+
+def _shower(spec: GenerationJobSpec, folder: Path) -> tuple[int | None, dict[str, str]]:
+    if not spec.shower:
+        return None, {}
+    from goldmine.generate.shower import shower_lhe
+
+    result = shower_lhe(folder / LHE_NAME, folder / HEPMC_NAME, seed=spec.seed, n_events=spec.n_events)
+    return result.events, {"pythia8mc": version("pythia8mc"), "pyhepmc": version("pyhepmc")}
+
+
+def run_builtin_job(setup: Setup, spec: GenerationJobSpec, output: Path, *, w_charge: Literal["plus", "minus", "both"],
+                    shat_bias: float, provenance: Provenance) -> dict[str, Any]:
+    """Pythia 8 hard process, exact reweighting to every benchmark, LHE, optional shower."""
+    from goldmine.generate.builtin import generate_hard_process, lhe_init, reweight
+    from goldmine.io.lhe_writer import write_lhe
+    from goldmine.physics.wh_amplitude import lha_coefficients
+
+    sampling = setup.benchmark_index(spec.benchmark)
+    card_values = [benchmark_card_values(setup, name) for name in setup.benchmark_names]
+    try:
+        lha_theta = np.array([lha_coefficients([(v.block, v.lha_id) for v in values], [v.value for v in values])
+                              for values in card_values])
+    except ValueError as err:
+        raise ConfigError("parameters", f"{err}; use the madgraph backend for other models") from None
+
+    with atomic_directory(output) as folder:
+        hard = generate_hard_process(spec.n_events, beam_energy=spec.beam_energy, w_charge=w_charge,
+                                     shat_bias=shat_bias, seed=spec.seed)
+        events = reweight(hard.events, lha_theta, sampling)
+        labels = {name: " ".join(f"{p.name}={v:g}" for p, v in zip(setup.parameters, b.values, strict=True))
+                  for name, b in zip(setup.benchmark_names, setup.benchmarks, strict=True)}
+        cross_section = float(events.nominal.mean())
+        relative_error = np.hypot(hard.cross_section_error / hard.cross_section,
+                                  events.nominal.std() / np.sqrt(len(events.nominal)) / cross_section)
+        write_lhe(folder / LHE_NAME, lhe_init(spec.beam_energy, cross_section, cross_section * relative_error),
+                  events, tuple(setup.benchmark_names), weight_labels=labels,
+                  comment=f"goldmine builtin generator: Pythia 8 f fbar' -> W h (W charge {w_charge}), exact EWdim6 "
+                          f"reweighting; sampling benchmark {spec.benchmark}, seed {spec.seed}")
+        showered, shower_versions = _shower(spec, folder)
+        per_benchmark = dict(zip(setup.benchmark_names, events.weights.mean(axis=0).tolist(), strict=True))
+        document = _summary(spec, "builtin", cross_section, cross_section * relative_error,
+                            ["Weight", *setup.benchmark_names], showered,
+                            {**_versions("pythia8mc"), **shower_versions}, provenance,
+                            sm_cross_section_pb={"value": hard.cross_section, "error": hard.cross_section_error},
+                            benchmark_cross_sections_pb=per_benchmark, w_charge=w_charge, shat_bias=shat_bias)
+        write_json(folder / SUMMARY_NAME, document)
+    return document
+
+
+def run_madgraph_job(setup: Setup, spec: GenerationJobSpec, output: Path, *, mg5: Path, templates: Any,
+                     provenance: Provenance) -> dict[str, Any]:
+    """Real MG5_aMC with reweighting to every other benchmark, then the Pythia 8 shower.
+
+    MadGraph's run directory is ``.<output>.mg5`` beside the output: removed after a
+    successful job, kept after a failure.
+    """
+    from goldmine.generate.madgraph import run_madgraph
+
+    sampling_values = benchmark_card_values(setup, spec.benchmark)
+    others = [(name, benchmark_card_values(setup, name)) for name in setup.benchmark_names if name != spec.benchmark]
+    run_dir = output.parent / f".{output.name}.mg5"
+    with atomic_directory(output) as folder:
+        run = run_madgraph(mg5, templates, run_dir, sampling=spec.benchmark, sampling_values=sampling_values,
+                           other_benchmarks=others, n_events=spec.n_events, seed=spec.seed,
+                           beam_energy=spec.beam_energy)
+        shutil.copyfile(run.lhe, folder / LHE_NAME)
+        showered, shower_versions = _shower(spec, folder)
+        document = _summary(spec, "madgraph", run.cross_section, run.cross_section_error,
+                            ["Weight", *(name for name, _ in others)], showered,
+                            {**_versions(), "mg5_amc": run.version, **shower_versions}, provenance)
+        write_json(folder / SUMMARY_NAME, document)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    return document
