@@ -1,0 +1,116 @@
+"""The madgraph backend's cards against the cards of the real MG5_aMC fixture runs, and its
+runner against a stand-in ``mg5_aMC`` (MadGraph itself is not installable in CI)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from goldmine.cli import cli
+from goldmine.errors import ConfigError, GoldmineError
+from goldmine.generate.card_values import LHAValue
+from goldmine.generate.madgraph import find_mg5, lhe_cross_section
+from goldmine.generate.madgraph_cards import launch_script, param_card, process_card, reweight_card, run_card
+
+pytestmark = pytest.mark.fixtures
+
+THETA = {"sm": (0.0, 0.0), "w_pos": (10.0, 0.0), "w_neg": (-10.0, 0.0), "pw_pos": (0.0, 10.0), "pw_neg": (0.0, -10.0),
+         "mixed": (10.0, 10.0), "val_1": (5.0, -3.0), "val_2": (-15.0, 8.0), "val_3": (20.0, 20.0)}
+
+
+def _values(name: str) -> tuple[LHAValue, ...]:
+    cw, cpw = THETA[name]
+    return LHAValue("dim6", 2, cw), LHAValue("dim6", 5, cpw)
+
+
+def _launches(text: str) -> dict[str, list[str]]:
+    """launch name → its set lines, from a reweight card."""
+    blocks: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        if match := re.match(r"\s*launch\s+--rwgt_name=(\S+)", line):
+            current = blocks.setdefault(match.group(1), [])
+        elif line.strip().startswith("set"):
+            current.append(" ".join(line.split()))
+    return blocks
+
+
+@pytest.mark.parametrize(("sampling", "suffix", "n_events", "seed"), [("sm", "", 3000, 11), ("w_pos", "_w_pos", 1500, 12)])
+def test_cards_equal_the_fixture_runs(wh_fixtures, examples, sampling, suffix, n_events, seed) -> None:
+    cards, templates = wh_fixtures / "cards", examples / "cards" / "wh-ewdim6"
+    written_run = run_card(templates.joinpath("run_card.dat").read_text(), n_events=n_events, seed=seed, beam_energy=6500.0)
+    assert written_run == cards.joinpath(f"run_card{suffix}.dat").read_text()
+
+    written_param = param_card(templates.joinpath("param_card.dat").read_text(), _values(sampling))
+    fixture_param = cards.joinpath(f"param_card{suffix}.dat").read_text()
+    strip = lambda text: [" ".join(line.split()) for line in text.splitlines()]  # noqa: E731 - MG re-pads one comment
+    assert strip(written_param) == strip(fixture_param)
+
+    others = [(name, _values(name)) for name in THETA if name != sampling]
+    written_reweight = reweight_card(Path("/tmp/rwgt"), others, sampling=sampling)
+    fixture_reweight = cards.joinpath(f"reweight_card{suffix}.dat").read_text()
+    assert _launches(written_reweight) == _launches(fixture_reweight)
+    assert list(_launches(written_reweight)) == list(_launches(fixture_reweight))  # same order
+    assert "change rwgt_dir /tmp/rwgt" in written_reweight
+
+
+def test_process_card_and_launch_script(wh_fixtures, tmp_path) -> None:
+    text = process_card(wh_fixtures.joinpath("cards/proc_card.dat").read_text(), tmp_path / "process")
+    assert "generate p p > w+ h NP=2, w+ > l+ vl" in text
+    assert len(re.findall(r"^output ", text, re.MULTILINE)) == 1 and text.rstrip().endswith(f"output {tmp_path / 'process'}")
+    script = launch_script(tmp_path / "process", [tmp_path / "param_card.dat"])
+    assert script.splitlines()[0] == f"launch {tmp_path / 'process'}"
+    assert {"shower=OFF", "reweight=ON", "madspin=OFF"} <= set(script.splitlines())
+
+
+def test_missing_param_card_entry_is_named(examples) -> None:
+    template = examples.joinpath("cards/wh-ewdim6/param_card.dat").read_text()
+    with pytest.raises(ConfigError, match="no entry DIM6 9"):
+        param_card(template, [LHAValue("dim6", 9, 1.0)], source="param_card.dat")
+    with pytest.raises(ConfigError, match="no '= nevents' entry"):
+        run_card("  6500.0 = ebeam1\n", n_events=1, seed=1, beam_energy=6500.0)
+
+
+def test_cross_section_from_the_lhe_init_block(wh_fixtures) -> None:
+    assert lhe_cross_section(wh_fixtures / "events_sm.lhe.gz") == (0.1392, 0.00043267)
+
+
+def _stand_in_mg5(folder: Path, body: str) -> Path:
+    executable = folder / "bin" / "mg5_aMC"
+    executable.parent.mkdir(parents=True)
+    executable.write_text("#!/bin/sh\n" + body)
+    executable.chmod(0o755)
+    return executable
+
+
+def test_missing_mg5_is_a_clear_error(tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("MG5_HOME", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(GoldmineError, match="MadGraph5_aMC not found"):
+        find_mg5(None)
+    monkeypatch.setenv("MG5_HOME", str(tmp_path / "mg5"))
+    _stand_in_mg5(tmp_path / "mg5", "exit 0\n")
+    assert find_mg5(None) == tmp_path / "mg5" / "bin" / "mg5_aMC"
+
+
+def test_failing_madgraph_shows_its_log_and_keeps_the_run(tmp_path, examples) -> None:
+    raw = yaml.safe_load((examples / "wh-madgraph.yml").read_text())
+    for key in ("process_card", "run_card", "param_card"):
+        raw["generation"]["madgraph"][key] = str((examples / raw["generation"]["madgraph"][key]).resolve())
+    config = tmp_path / "analysis.yml"
+    config.write_text(yaml.safe_dump(raw))
+    setup = tmp_path / "setup.h5"
+    assert CliRunner().invoke(cli, ["configure", str(config), "--output", str(setup),
+                                    "--plan", str(tmp_path / "plan.yml")]).exit_code == 0
+    mg5 = _stand_in_mg5(tmp_path / "mg5", 'echo "reading $1"\necho "Error detected in generate: unknown model"\nexit 3\n')
+    result = CliRunner().invoke(cli, ["generate", "--setup", str(setup), "--config", str(config), "--benchmark", "sm",
+                                      "--seed", "5", "--events", "10", "--output", str(tmp_path / "job"),
+                                      "--mg5", str(mg5)])
+    assert result.exit_code == 1
+    assert "MadGraph5_aMC failed (exit 3)" in result.output and "unknown model" in result.output
+    run_dir = tmp_path / ".job.mg5"
+    assert (run_dir / "mg5.log").is_file() and (run_dir / "cards" / "reweight_card.dat").is_file()
+    assert not (tmp_path / "job").exists()
