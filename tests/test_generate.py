@@ -7,6 +7,7 @@ import gzip
 import json
 from pathlib import Path
 
+import h5py
 import numpy as np
 import pylhe
 import pytest
@@ -83,6 +84,17 @@ def test_builtin_job_writes_lhe_hepmc_and_summary(tmp_path, examples) -> None:
     import awkward as ak
 
     assert all(ak.all(ak.any(np.abs(c.particles.pid) == 5, axis=1)) for c in hepmc)  # h -> b b~ forced
+
+    # the next stages accept the job's files: built-in detector, then observables with the LHE weights
+    detector = CliRunner().invoke(cli, ["delphes", "--hepmc", str(job / "events.hepmc.gz"),
+                                        "--output", str(tmp_path / "delphes.root"), "--seed", "1"])
+    assert detector.exit_code == 0, detector.output
+    observed = CliRunner().invoke(cli, ["observables", "--setup", str(setup), "--config", str(config),
+                                        "--input", str(tmp_path / "delphes.root"), "--lhe", str(job / "events.lhe.gz"),
+                                        "--sampling-benchmark", "w_pos", "--output", str(tmp_path / "events.h5")])
+    assert observed.exit_code == 0, observed.output
+    with h5py.File(tmp_path / "events.h5") as events_file:
+        assert 0 < events_file["samples/weights"].shape[0] <= 40
 
     summary = json.loads((job / "generate.json").read_text())
     assert summary["seed"] == 7 and summary["events"] == 40 and summary["showered_events"] == 40

@@ -3,9 +3,9 @@
 Pythia reads the LHE itself (``Beams:frameType = 4``), decays the Higgs boson to b b̄ and
 showers and hadronises; per event its ``info.weights`` are the LHE nominal weight followed
 by the ``<rwgt>`` weights, which become the HepMC weights named ``Weight`` and the
-``<initrwgt>`` ids. Pythia runs in batches (``nextBatch``: columnar arrays); converting to
-HepMC and compressing, which costs about half as much CPU as Pythia itself, runs in a
-second process fed batch by batch, so the wall time stays close to Pythia's alone.
+``<initrwgt>`` ids. Pythia runs in batches (``nextBatch``: columnar arrays); formatting
+the HepMC text (:mod:`goldmine.io.hepmc_writer`) and compressing it run in a second
+process fed batch by batch, so the wall time stays close to Pythia's alone.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from goldmine.errors import InputFileError
+from goldmine.io.hepmc_writer import FOOTER, HepMCBatch, hepmc3_header, hepmc3_text
 from goldmine.io.lhe_events import read_lhe_header
 
 __all__ = ["NOMINAL_WEIGHT", "ShowerResult", "shower_lhe", "shower_settings"]
@@ -28,7 +27,6 @@ log = logging.getLogger(__name__)
 
 NOMINAL_WEIGHT = "Weight"
 _BATCH = 100
-_COLUMNS = ("id", "status")
 
 
 @dataclass(frozen=True)
@@ -52,61 +50,28 @@ def shower_settings(lhe: Path, seed: int) -> list[str]:
     ]
 
 
-def _columns(batch: Any) -> dict[str, np.ndarray]:
-    """Flat numpy columns of a nextBatch result, without Pythia's system entry 0."""
+def _batch(batch: Any) -> HepMCBatch:
+    """Flat columns of a nextBatch result, without Pythia's system entry 0."""
     import awkward as ak
 
     particles = batch.prt[:, 1:]
-    columns = {name: ak.to_numpy(ak.flatten(particles[name])) for name in _COLUMNS}
-    for name in ("px", "py", "pz", "e"):
-        columns[name] = ak.to_numpy(ak.flatten(particles.p[name]))
-    columns["m"] = ak.to_numpy(ak.flatten(particles.m))
-    columns["counts"] = ak.to_numpy(ak.num(particles))
-    columns["weights"] = ak.to_numpy(batch.info.weights)
-    return columns
-
-
-def _hepmc_events(columns: dict[str, np.ndarray], first: int, weight_names: tuple[str, ...], run_info: Any) -> list:
-    """HepMC3 events from flat columns: every particle of Pythia's event with its status, all
-    produced in one vertex whose incoming particles are the two beams (entries 1 and 2).
-
-    Pythia's own genealogy is not kept: its record lists initial-state mothers after their
-    daughters, and HepMC3's ascii reader refuses a parent that comes after its child.
-    Delphes and goldmine's detector use status codes and momenta, not the history.
-    """
-    import pyhepmc
-
-    beams = np.array([1, 2])
-    offsets = np.concatenate([[0], np.cumsum(columns["counts"])])
-    most = int(columns["counts"].max(initial=2))
-    parents = np.tile(beams, (most, 1))
-    parents[:2] = 0  # the beams have no parents
-    events = []
-    for index in range(len(columns["counts"])):
-        rows = slice(offsets[index], offsets[index + 1])
-        event = pyhepmc.GenEvent(pyhepmc.Units.GEV, pyhepmc.Units.MM)
-        event.from_hepevt(first + index, columns["px"][rows], columns["py"][rows], columns["pz"][rows],
-                          columns["e"][rows], columns["m"][rows], columns["id"][rows], columns["status"][rows],
-                          parents[: columns["counts"][index]])
-        event.run_info = run_info
-        event.weights = columns["weights"][index].tolist()
-        events.append(event)
-    return events
+    flat = lambda array: ak.to_numpy(ak.flatten(array))  # noqa: E731
+    momenta = particles.p
+    return HepMCBatch(ak.to_numpy(ak.num(particles)), flat(particles.id), flat(particles.status), flat(momenta.px),
+                      flat(momenta.py), flat(momenta.pz), flat(momenta.e), flat(particles.m),
+                      ak.to_numpy(batch.info.weights))
 
 
 def _writer(queue: Any, path: str, weight_names: tuple[str, ...], errors: Any) -> None:
-    """Child process: HepMC3 ascii, gzip level 1, until a ``None`` batch arrives."""
-    import pyhepmc
-
+    """Child process: HepMC3 ascii through gzip (level 1) until a ``None`` batch arrives."""
     try:
-        run_info = pyhepmc.GenRunInfo()
-        run_info.weight_names = list(weight_names)
         written = 0
-        with gzip.open(path, "wb", compresslevel=1) as stream, pyhepmc.open(stream, "w", precision=10) as hepmc:
-            while (columns := queue.get()) is not None:
-                for event in _hepmc_events(columns, written, weight_names, run_info):
-                    hepmc.write(event)
-                written += len(columns["counts"])
+        with gzip.open(path, "wt", compresslevel=1) as stream:
+            stream.write(hepmc3_header(weight_names))
+            while (batch := queue.get()) is not None:
+                stream.write(hepmc3_text(batch, written))
+                written += len(batch.counts)
+            stream.write(FOOTER)
     except Exception as err:  # reported to the parent, which raises
         errors.put(f"{type(err).__name__}: {err}")
         while queue.get() is not None:  # drain so the parent never blocks
@@ -138,9 +103,9 @@ def shower_lhe(lhe: Path, hepmc: Path, *, seed: int, n_events: int) -> ShowerRes
             batch = pythia.nextBatch(min(_BATCH, n_events - showered), "skip")
             if len(batch) == 0:
                 break
-            columns = _columns(batch)
-            if columns["weights"].shape[1] != len(weight_names):
-                raise InputFileError(f"{lhe}: Pythia reads {columns['weights'].shape[1]} weights per event, the "
+            columns = _batch(batch)
+            if columns.weights.shape[1] != len(weight_names):
+                raise InputFileError(f"{lhe}: Pythia reads {columns.weights.shape[1]} weights per event, the "
                                      f"header declares {len(weight_names)} ({', '.join(weight_names)})")
             queue.put(columns)
             showered += len(batch)
