@@ -37,7 +37,7 @@ from madminer.utils.interfaces.lhe import parse_lhe_file
 folder = tempfile.mkdtemp()
 copy = shutil.copy(sys.argv[1], folder)
 start = time.perf_counter()
-observations, weights = parse_lhe_file(copy, "sm", OrderedDict(), benchmark_names=json.loads(sys.argv[2]))[:2]
+observations, weights = parse_lhe_file(copy, "sm", OrderedDict(), benchmark_names=json.loads(sys.argv[2]), systematics_dict={})[:2]
 seconds = time.perf_counter() - start
 print(json.dumps({"seconds": seconds, "events": len(next(iter(weights.values())))}))
 """
@@ -54,6 +54,9 @@ def repeated_file(copies: int, folder: Path) -> Path:
 
 
 def goldmine_rate(path: Path) -> tuple[float, int]:
+    """Steady-state rate: awkward (imported once by any goldmine process) is imported first."""
+    import awkward  # noqa: F401
+
     start = time.perf_counter()
     n_events = 0
     for _, chunk in iter_lhe_events(path):

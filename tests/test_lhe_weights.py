@@ -46,3 +46,24 @@ def test_not_an_lhe_file(tmp_path) -> None:
     path.write_text("<LesHouchesEvents>\n</LesHouchesEvents>\n")
     with pytest.raises(InputFileError, match="no <event> found"):
         read_lhe_weights(path)
+
+
+def test_fast_path_equals_the_general_parser_and_steps_aside_for_other_layouts(wh_fixtures) -> None:
+    import awkward as ak
+
+    from goldmine.io import lhe_events
+
+    path = wh_fixtures / "events_w_pos.lhe.gz"
+    for header, text, first in lhe_events.iter_lhe_chunks(path, chunk_events=700):
+        fast = lhe_events._parse_uniform(text, header.weight_names, first)
+        assert fast is not None
+        nominal, weights = lhe_events.parse_weights(text, header.weight_names, first, path)
+        particles = lhe_events.parse_particles(text, first, path)
+        np.testing.assert_array_equal(fast.nominal, nominal)
+        np.testing.assert_array_equal(fast.weights, weights)
+        for field in ("pid", "status", "px", "py", "pz", "e", "m"):
+            assert ak.all(fast.particles[field] == particles[field])
+        with_scales = text.replace("<rwgt>", "<scales pt_clust_1='0'> 91.2 </scales>\n<rwgt>", 1)
+        assert lhe_events._parse_uniform(with_scales, header.weight_names, first) is None
+        swapped = text.replace("<wgt id='sm'>", "<wgt id='xx'>", 1)
+        assert lhe_events._parse_uniform(swapped, header.weight_names, first) is None

@@ -10,6 +10,7 @@ A truncated or corrupt gzip stream is reported with the last complete event.
 from __future__ import annotations
 
 import gzip
+import io
 import re
 import warnings
 import zlib
@@ -31,6 +32,7 @@ _EVENT_NORM = re.compile(r"^\s*(\w+)\s*=\s*event_norm\b", re.MULTILINE)
 _EVENT_BODY = re.compile(r"<event[^>]*>\s*\n([^<]*)")
 _END = "</event>"
 _EVENT_LINE = re.compile(r"<event[^>]*>\s*\n\s*\S+\s+\S+\s+(\S+)")
+_TAG = re.compile(r"<[^>]*>")
 _WGT = re.compile(r"<wgt\s+id=['\"]([^'\"]+)['\"]\s*>\s*(\S+)\s*</wgt>")
 _PARTICLE_COLUMNS = 13  # IDUP ISTUP MOTHUP(2) ICOLUP(2) PUP(5) VTIMUP SPINUP
 _EVENT_COLUMNS = 6  # NUP IDPRUP XWGTUP SCALUP AQEDUP AQCDUP
@@ -111,10 +113,8 @@ def iter_lhe_chunks(path: str | Path, *, chunk_events: int = 10_000,
 
 def _end_of_event(text: str, n: int) -> int:
     """Index just past the ``n``-th ``</event>`` of ``text`` (which holds at least n)."""
-    position = 0
-    for _ in range(n):
-        position = text.index(_END, position) + len(_END)
-    return position
+    rest = text.split(_END, n)[-1]
+    return len(text) - len(rest)
 
 
 def parse_weights(text: str, names: tuple[str, ...], first_event: int, path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -181,12 +181,54 @@ def _raise_first_bad_body(bodies: list[str], first_event: int, path: Path) -> No
     raise InputFileError(f"{path}: malformed events from {first_event}")
 
 
+def _parse_uniform(text: str, names: tuple[str, ...], first_event: int) -> LHEChunk | None:
+    """Fast path for the usual chunk: every event has the same particle count, then its
+    ``<rwgt>`` weights in header order (checked on the first event; every event must have
+    exactly W weights), and nothing else. With the tags blanked out, one C parse reads
+    all numbers, which are then a (n, 6 + 13 k + W) table.
+    Returns None when the chunk does not have that layout (the general parser decides)."""
+    import awkward as ak
+
+    n_events = text.count("<event")
+    first_event_ids = tuple(pair[0] for pair in _WGT.findall(text[: text.find(_END)]))
+    if n_events == 0 or "#" in text or first_event_ids != names:
+        return None
+    # Every event: <event>, <rwgt>, W <wgt> pairs, </rwgt>, </event> and no other tag
+    # (<mgrwt>, <scales>, … carry numbers of their own); the first event fixes the id order.
+    if text.count("<wgt id=") != n_events * len(names) or text.count("<") != n_events * (2 * len(names) + 4):
+        return None
+    try:  # numpy's C loadtxt parses one long row ~15% faster than np.fromstring
+        values = np.loadtxt(io.StringIO(_TAG.sub(" ", text).replace("\n", " ")), dtype=np.float64, ndmin=1,
+                            comments=None)
+    except ValueError:
+        return None
+    if values.size == 0 or values[0] != int(values[0]):
+        return None
+    k = int(values[0])
+    width = _EVENT_COLUMNS + _PARTICLE_COLUMNS * k + len(names)
+    if values.size != n_events * width:
+        return None
+    table = values.reshape(n_events, width)
+    if not (table[:, 0] == k).all():
+        return None
+    particles = table[:, _EVENT_COLUMNS : _EVENT_COLUMNS + _PARTICLE_COLUMNS * k].reshape(n_events * k, _PARTICLE_COLUMNS)
+    columns = {"pid": particles[:, 0].astype(np.int32), "status": particles[:, 1].astype(np.int32),
+               "px": particles[:, 6], "py": particles[:, 7], "pz": particles[:, 8], "e": particles[:, 9],
+               "m": particles[:, 10]}
+    counts = np.full(n_events, k, dtype=np.int64)
+    return LHEChunk(first_event, table[:, 2].copy(), table[:, width - len(names) :].copy(),
+                    ak.unflatten(ak.zip(columns), counts))
+
+
 def iter_lhe_events(path: str | Path, *, chunk_events: int = 10_000) -> Iterator[tuple[LHEHeader, LHEChunk]]:
     """Stream weights and particles of an LHE file (plain or gzip)."""
     path = Path(path)
     for header, text, first in iter_lhe_chunks(path, chunk_events=chunk_events):
-        nominal, weights = parse_weights(text, header.weight_names, first, path)
-        yield header, LHEChunk(first, nominal, weights, parse_particles(text, first, path))
+        chunk = _parse_uniform(text, header.weight_names, first)
+        if chunk is None:
+            nominal, weights = parse_weights(text, header.weight_names, first, path)
+            chunk = LHEChunk(first, nominal, weights, parse_particles(text, first, path))
+        yield header, chunk
 
 
 def read_lhe_header(path: str | Path) -> LHEHeader:
