@@ -13,7 +13,6 @@ import pylhe
 import pytest
 import yaml
 from click.testing import CliRunner
-
 from goldmine.cli import cli
 from goldmine.generate.builtin import generate_hard_process
 from goldmine.generate.wh_events import amplitudes_from_lhe
@@ -116,8 +115,8 @@ def test_same_seed_same_lhe_other_seed_other_events(tmp_path, examples) -> None:
         assert result.exit_code == 0, result.output
         assert not (tmp_path / name / "events.hepmc.gz").exists()
     assert _lhe_text(tmp_path / "a" / "events.lhe.gz") == _lhe_text(tmp_path / "b" / "events.lhe.gz")
-    first = [c.particles for _, c in iter_lhe_events(tmp_path / "a" / "events.lhe.gz")][0]
-    other = [c.particles for _, c in iter_lhe_events(tmp_path / "c" / "events.lhe.gz")][0]
+    first = next(iter_lhe_events(tmp_path / "a" / "events.lhe.gz"))[1].particles
+    other = next(iter_lhe_events(tmp_path / "c" / "events.lhe.gz"))[1].particles
     assert not np.any(ak_to_numpy(first.pz[:, 0]) == ak_to_numpy(other.pz[:, 0]))
 
 

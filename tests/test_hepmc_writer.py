@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pyhepmc
-
-from goldmine.io.hepmc_writer import FOOTER, HepMCBatch, hepmc3_header, hepmc3_status, hepmc3_text
+from goldmine.io.hepmc_writer import (
+    FOOTER,
+    HepMCBatch,
+    hepmc3_header,
+    hepmc3_status,
+    hepmc3_text,
+)
 
 
 def test_pythia_status_codes_become_hepmc_codes() -> None:

@@ -3,18 +3,26 @@ runner against a stand-in ``mg5_aMC`` (MadGraph itself is not installable in CI)
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
 from pathlib import Path
 
 import pytest
 import yaml
 from click.testing import CliRunner
-
 from goldmine.cli import cli
 from goldmine.errors import ConfigError, GoldmineError
 from goldmine.generate.card_values import LHAValue
 from goldmine.generate.madgraph import find_mg5, lhe_cross_section
-from goldmine.generate.madgraph_cards import launch_script, param_card, process_card, reweight_card, run_card
+from goldmine.generate.madgraph_cards import (
+    launch_script,
+    param_card,
+    process_card,
+    reweight_card,
+    run_card,
+)
+from goldmine.io.hepmc import iter_hepmc
 
 pytestmark = pytest.mark.fixtures
 
@@ -46,7 +54,7 @@ def test_cards_equal_the_fixture_runs(wh_fixtures, examples, sampling, suffix, n
 
     written_param = param_card(templates.joinpath("param_card.dat").read_text(), _values(sampling))
     fixture_param = cards.joinpath(f"param_card{suffix}.dat").read_text()
-    strip = lambda text: [" ".join(line.split()) for line in text.splitlines()]  # noqa: E731 - MG re-pads one comment
+    strip = lambda text: [" ".join(line.split()) for line in text.splitlines()]
     assert strip(written_param) == strip(fixture_param)
 
     others = [(name, _values(name)) for name in THETA if name != sampling]
@@ -114,3 +122,58 @@ def test_failing_madgraph_shows_its_log_and_keeps_the_run(tmp_path, examples) ->
     run_dir = tmp_path / ".job.mg5"
     assert (run_dir / "mg5.log").is_file() and (run_dir / "cards" / "reweight_card.dat").is_file()
     assert not (tmp_path / "job").exists()
+
+
+_LAUNCH_WRITES = """\
+case "$1" in
+  *launch.mg5)
+    process=$(head -n 1 "$1" | cut -d' ' -f2)
+    mkdir -p "$process/Events/run_01"
+    cp "{lhe}" "$process/Events/run_01/unweighted_events.lhe.gz"
+    echo "INFO: Original cross-section: 0.1392 +- 0.0004327 pb";;
+  *) echo "reading $1";;
+esac
+"""
+
+
+def _madgraph_job(tmp_path: Path, examples: Path, lhe: Path, *extra: str) -> object:
+    raw = yaml.safe_load((examples / "wh-madgraph.yml").read_text())
+    for key in ("process_card", "run_card", "param_card"):
+        raw["generation"]["madgraph"][key] = str((examples / raw["generation"]["madgraph"][key]).resolve())
+    config = tmp_path / "analysis.yml"
+    config.write_text(yaml.safe_dump(raw))
+    setup = tmp_path / "setup.h5"
+    assert CliRunner().invoke(cli, ["configure", str(config), "--output", str(setup),
+                                    "--plan", str(tmp_path / "plan.yml")]).exit_code == 0
+    mg5 = _stand_in_mg5(tmp_path / "mg5", _LAUNCH_WRITES.format(lhe=lhe))
+    return CliRunner().invoke(cli, ["generate", "--setup", str(setup), "--config", str(config), "--benchmark", "sm",
+                                    "--seed", "11", "--events", "20", "--output", str(tmp_path / "job"),
+                                    "--mg5", str(mg5), *extra])
+
+
+def test_madgraph_job_takes_madgraphs_lhe_and_showers_it(tmp_path, examples, wh_fixtures) -> None:
+    """A stand-in mg5_aMC that 'generates' the fixture run: the job checks its weights,
+    reads σ from its <init>, showers 20 events with every weight, removes MG's folder."""
+    result = _madgraph_job(tmp_path, examples, wh_fixtures / "events_sm.lhe.gz")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "job" / "generate.json").read_text())
+    assert summary["cross_section_pb"] == {"value": 0.1392, "error": 0.00043267}
+    assert summary["showered_events"] == 20 and summary["versions"]["mg5_amc"] == "unknown"
+    hepmc = list(iter_hepmc(tmp_path / "job" / "events.hepmc.gz"))
+    assert hepmc[0].weight_names == ("Weight", *[n for n in THETA if n != "sm"])
+    assert sum(len(chunk) for chunk in hepmc) == 20
+    assert not (tmp_path / ".job.mg5").exists()
+
+
+def test_lhe_without_reweighting_weights_is_an_error(tmp_path, examples, wh_fixtures) -> None:
+    """MG5_aMC exits 0 even when its reweighting module fails to compile: the job checks."""
+    with gzip.open(wh_fixtures / "events_sm.lhe.gz", "rt") as stream:
+        text = stream.read()
+    unweighted = re.sub(r"<initrwgt>.*?</initrwgt>|<rwgt>.*?</rwgt>\n", "", text, flags=re.DOTALL)
+    lhe = tmp_path / "unweighted.lhe.gz"
+    with gzip.open(lhe, "wt") as stream:
+        stream.write(unweighted)
+    result = _madgraph_job(tmp_path, examples, lhe)
+    assert result.exit_code == 1
+    assert "wrote no reweighting weights for w_pos, w_neg" in result.output
+    assert (tmp_path / ".job.mg5" / "mg5.log").is_file() and not (tmp_path / "job").exists()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from goldmine.errors import InputFileError
 from goldmine.generate.wh_events import (
     amplitudes_from_lhe,
@@ -44,7 +43,7 @@ def test_ratio_equals_madgraph_reweighting(wh_fixtures, name, sampling) -> None:
 
 @pytest.mark.fixtures
 def test_cp_odd_term_is_odd_per_event_and_vanishes_in_the_sum(wh_fixtures) -> None:
-    (_, chunk, amplitudes), = _fixture_chunks(wh_fixtures, "events_sm.lhe.gz")
+    (_, _, amplitudes), = _fixture_chunks(wh_fixtures, "events_sm.lhe.gz")
     linear_cpw = amplitudes.quadratic_components()[:, 3] / amplitudes.squared(np.zeros(2))
     assert np.mean(np.abs(linear_cpw)) > 0.01  # a few % per TeV^-2, event by event
     assert abs(np.mean(linear_cpw)) < 5 * np.std(linear_cpw) / np.sqrt(len(linear_cpw))

@@ -60,10 +60,10 @@ def _shat_bias_hook(pythia8: Any, power: float) -> Any:
     class ShatBias(pythia8.UserHooks):
         """Sample with an extra (ŝ/GeV²)^power; Pythia weights events by the inverse."""
 
-        def canBiasSelection(self) -> bool:  # noqa: N802 - Pythia's name
+        def canBiasSelection(self) -> bool:
             return True
 
-        def biasSelectionBy(self, sigma_process: Any, phase_space: Any, in_event: bool) -> float:  # noqa: N802
+        def biasSelectionBy(self, sigma_process: Any, phase_space: Any, in_event: bool) -> float:
             self.selBias = phase_space.sHat() ** power  # Pythia's weight is 1/selBias
             return self.selBias
 

@@ -16,7 +16,14 @@ from pathlib import Path
 
 from goldmine.errors import GoldmineError, InputFileError
 from goldmine.generate.card_values import LHAValue
-from goldmine.generate.madgraph_cards import launch_script, param_card, process_card, reweight_card, run_card
+from goldmine.generate.madgraph_cards import (
+    launch_script,
+    param_card,
+    process_card,
+    reweight_card,
+    run_card,
+)
+from goldmine.io.lhe_events import read_lhe_header
 
 __all__ = ["MadgraphCards", "MadgraphRun", "find_mg5", "lhe_cross_section", "run_madgraph"]
 
@@ -80,13 +87,26 @@ def lhe_cross_section(path: Path) -> tuple[float, float]:
     return float(match.group(1)), float(match.group(2))
 
 
+def _log_tail(log: Path) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-_LOG_TAIL_LINES:]) if log.is_file() else ""
+
+
 def _run(command: list[str], log: Path, run_dir: Path) -> None:
     with open(log, "a") as stream:
         result = subprocess.run(command, stdout=stream, stderr=subprocess.STDOUT, cwd=run_dir, check=False)
     if result.returncode != 0:
-        tail = "\n".join(log.read_text(errors="replace").splitlines()[-_LOG_TAIL_LINES:])
         raise GoldmineError(f"MadGraph5_aMC failed (exit {result.returncode}) running {' '.join(command)}; "
-                            f"run directory kept at {run_dir}; log {log} ends with:\n{tail}")
+                            f"run directory kept at {run_dir}; log {log} ends with:\n{_log_tail(log)}")
+
+
+def _check_reweighting(lhe: Path, expected: list[str], log: Path, run_dir: Path) -> None:
+    """MG5_aMC can finish with exit code 0 although reweighting failed: check the weights."""
+    found = read_lhe_header(lhe).weight_names
+    missing = [name for name in expected if name not in found]
+    if missing:
+        raise GoldmineError(f"{lhe}: MadGraph5_aMC wrote no reweighting weights for {', '.join(missing)} (the file "
+                            f"has {list(found)}); run directory kept at {run_dir}; log {log} ends with:\n"
+                            f"{_log_tail(log)}")
 
 
 def run_madgraph(mg5: Path, templates: MadgraphCards, run_dir: Path, *, sampling: str,
@@ -114,5 +134,6 @@ def run_madgraph(mg5: Path, templates: MadgraphCards, run_dir: Path, *, sampling
     produced = sorted((process_dir / "Events").glob("run_*/unweighted_events.lhe.gz"))
     if not produced:
         raise GoldmineError(f"MadGraph5_aMC wrote no unweighted_events.lhe.gz under {process_dir / 'Events'}; see {log}")
+    _check_reweighting(produced[-1], [name for name, _ in other_benchmarks], log, run_dir)
     cross_section, error = lhe_cross_section(produced[-1])
     return MadgraphRun(produced[-1], cross_section, error, mg5_version(mg5))

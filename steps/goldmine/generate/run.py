@@ -111,6 +111,7 @@ def run_madgraph_job(setup: Setup, spec: GenerationJobSpec, output: Path, *, mg5
     """
     from goldmine.generate.madgraph import run_madgraph
 
+    output = output.resolve()  # MG5_aMC needs absolute paths (process folder, rwgt_dir)
     sampling_values = benchmark_card_values(setup, spec.benchmark)
     others = [(name, benchmark_card_values(setup, name)) for name in setup.benchmark_names if name != spec.benchmark]
     run_dir = output.parent / f".{output.name}.mg5"

@@ -55,7 +55,7 @@ def _batch(batch: Any) -> HepMCBatch:
     import awkward as ak
 
     particles = batch.prt[:, 1:]
-    flat = lambda array: ak.to_numpy(ak.flatten(array))  # noqa: E731
+    flat = lambda array: ak.to_numpy(ak.flatten(array))
     momenta = particles.p
     return HepMCBatch(ak.to_numpy(ak.num(particles)), flat(particles.id), flat(particles.status), flat(momenta.px),
                       flat(momenta.py), flat(momenta.pz), flat(momenta.e), flat(particles.m),
@@ -72,7 +72,7 @@ def _writer(queue: Any, path: str, weight_names: tuple[str, ...], errors: Any) -
                 stream.write(hepmc3_text(batch, written))
                 written += len(batch.counts)
             stream.write(FOOTER)
-    except Exception as err:  # reported to the parent, which raises
+    except Exception as err:  # noqa: BLE001 - any failure is reported to the parent, which raises
         errors.put(f"{type(err).__name__}: {err}")
         while queue.get() is not None:  # drain so the parent never blocks
             pass

@@ -61,7 +61,7 @@ def amplitudes_from_lhe(chunk: LHEChunk, source: str) -> WHAmplitudes:
         event = chunk.first_event + int(odd[0])
         raise InputFileError(f"{source}: event {event} has {counts[odd[0]]} particles, event {chunk.first_event} has {counts[0]}")
     particles = chunk.particles
-    column = lambda field: ak.to_numpy(particles[field]).reshape(len(counts), -1)  # noqa: E731
+    column = lambda field: ak.to_numpy(particles[field]).reshape(len(counts), -1)
     momenta = np.stack([column("e"), column("px"), column("py"), column("pz")], axis=-1)
     return amplitudes_from_particles(column("pid"), column("status"), momenta, source=source,
                                      first_event=chunk.first_event)

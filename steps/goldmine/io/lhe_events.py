@@ -141,7 +141,7 @@ def _raise_first_bad_event(text: str, names: tuple[str, ...], first_event: int, 
     raise InputFileError(f"{path}: inconsistent weights in events from {first_event}")
 
 
-def parse_particles(text: str, first_event: int, path: Path):  # noqa: ANN201 - ak.Array
+def parse_particles(text: str, first_event: int, path: Path):
     """Particles of the events in ``text`` as an awkward array of records."""
     import awkward as ak
 

@@ -19,6 +19,8 @@ import numpy as np
 
 __all__ = ["LHEEvents", "LHEInit", "write_lhe"]
 
+_EVENT_NORM_LINE = ("  average = event_norm ! XWGTUP is normalised as MadGraph's event_norm = average: its mean is "
+                    "the cross section in pb")
 _PARTICLE = "{:>9d} {:>2d} {:>4d} {:>4d} {:>4d} {:>4d} {:+.10e} {:+.10e} {:+.10e} {:.10e} {:.10e} 0.0000e+00 9.0000e+00\n"
 
 
@@ -59,8 +61,7 @@ class LHEEvents:
 
 def _header(weight_names: tuple[str, ...], weight_labels: Mapping[str, str], comment: str) -> str:
     lines = ["<LesHouchesEvents version=\"3.0\">", "<header>", "<goldmine>", comment.strip(),
-             "  average = event_norm ! XWGTUP is normalised as MadGraph's event_norm = average: its mean is the "
-             "cross section in pb", "</goldmine>", "<initrwgt>", "<weightgroup name='goldmine_benchmarks'>"]
+             _EVENT_NORM_LINE, "</goldmine>", "<initrwgt>", "<weightgroup name='goldmine_benchmarks'>"]
     lines += [f"<weight id='{name}'> {weight_labels.get(name, '')} </weight>" for name in weight_names]
     lines += ["</weightgroup>", "</initrwgt>", "</header>"]
     return "\n".join(lines) + "\n"

@@ -40,7 +40,11 @@ def _check_writable(output: Path) -> None:
 def generate(setup_path: Path, config: Path, benchmark: str, seed: int, n_events: int, output: Path,
              backend: str | None, mg5: Path | None) -> None:
     """Generate one job's events at a sampling benchmark, with weights at every benchmark."""
-    from goldmine.generate.run import GenerationJobSpec, run_builtin_job, run_madgraph_job
+    from goldmine.generate.run import (
+        GenerationJobSpec,
+        run_builtin_job,
+        run_madgraph_job,
+    )
 
     analysis = load_config(config)
     setup = read_setup(setup_path)
