@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import zlib
 from pathlib import Path
 
 import pytest
@@ -177,3 +178,15 @@ def test_lhe_without_reweighting_weights_is_an_error(tmp_path, examples, wh_fixt
     assert result.exit_code == 1
     assert "wrote no reweighting weights for w_pos, w_neg" in result.output
     assert (tmp_path / ".job.mg5" / "mg5.log").is_file() and not (tmp_path / "job").exists()
+
+
+def test_truncated_madgraph_lhe_names_the_last_complete_event(tmp_path, examples, wh_fixtures) -> None:
+    data = (wh_fixtures / "events_sm.lhe.gz").read_bytes()
+    lhe = tmp_path / "truncated.lhe.gz"
+    lhe.write_bytes(data[: len(data) // 2])
+    result = _madgraph_job(tmp_path, examples, lhe)
+    assert result.exit_code == 1
+    last = int(re.search(r"unweighted_events.lhe.gz: truncated or corrupt after event (\d+)", result.output).group(1))
+    complete = zlib.decompressobj(wbits=31).decompress(data[: len(data) // 2]).decode().count("</event>")
+    assert last == complete - 1 > 1000
+    assert not (tmp_path / "job").exists()

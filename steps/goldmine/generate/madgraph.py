@@ -23,7 +23,7 @@ from goldmine.generate.madgraph_cards import (
     reweight_card,
     run_card,
 )
-from goldmine.io.lhe_events import read_lhe_header
+from goldmine.io.lhe_events import count_lhe_events, read_lhe_header
 
 __all__ = ["MadgraphCards", "MadgraphRun", "find_mg5", "lhe_cross_section", "run_madgraph"]
 
@@ -100,7 +100,9 @@ def _run(command: list[str], log: Path, run_dir: Path) -> None:
 
 
 def _check_reweighting(lhe: Path, expected: list[str], log: Path, run_dir: Path) -> None:
-    """MG5_aMC can finish with exit code 0 although reweighting failed: check the weights."""
+    """MG5_aMC can finish with exit code 0 although reweighting failed: check the weights
+    (and that the file is complete: a truncated one is an error naming its last event)."""
+    count_lhe_events(lhe)
     found = read_lhe_header(lhe).weight_names
     missing = [name for name in expected if name not in found]
     if missing:

@@ -19,7 +19,7 @@ from typing import Any
 
 from goldmine.errors import InputFileError
 from goldmine.io.hepmc_writer import FOOTER, HepMCBatch, hepmc3_header, hepmc3_text
-from goldmine.io.lhe_events import read_lhe_header
+from goldmine.io.lhe_events import count_lhe_events, read_lhe_header
 
 __all__ = ["NOMINAL_WEIGHT", "ShowerResult", "shower_lhe", "shower_settings"]
 
@@ -86,6 +86,10 @@ def shower_lhe(lhe: Path, hepmc: Path, *, seed: int, n_events: int) -> ShowerRes
 
     header = read_lhe_header(lhe)
     weight_names = (NOMINAL_WEIGHT, *header.weight_names)
+    available = count_lhe_events(lhe)  # a truncated file is an error naming its last complete event
+    if available < n_events:
+        log.warning("%s: holds %d events, fewer than the %d asked for; showering those", lhe, available, n_events)
+        n_events = available
     pythia = pythia8mc.Pythia("", False)
     for setting in shower_settings(lhe, seed):
         if not pythia.readString(setting):

@@ -239,15 +239,34 @@ def read_lhe_header(path: str | Path) -> LHEHeader:
 
 
 def count_lhe_events(path: str | Path) -> int:
-    """Number of complete events, counted without parsing them."""
+    """Number of complete events, counted without parsing them. A truncated gzip stream
+    is an error naming the last complete event (the decompressor keeps what it could read)."""
     path = Path(path)
     count, tail = 0, ""
+
+    def add(text: str) -> None:
+        nonlocal count, tail
+        text = tail + text
+        count += text.count(_END)
+        tail = text[-(len(_END) - 1):]
+
     try:
-        with _open(path) as stream:
-            while block := stream.read(1 << 22):
-                text = tail + block
-                count += text.count(_END)
-                tail = text[-(len(_END) - 1):] if not text.endswith(_END) else ""
-    except (EOFError, zlib.error, gzip.BadGzipFile) as err:
-        raise InputFileError(f"{path}: truncated or corrupt after event {count - 1}: {err}") from None
+        with open(path, "rb") as raw:
+            if path.suffix != ".gz":
+                while block := raw.read(1 << 22):
+                    add(block.decode(errors="replace"))
+                return count
+            decompressor = zlib.decompressobj(wbits=31)
+            while block := raw.read(1 << 20):
+                while block:
+                    add(decompressor.decompress(block).decode(errors="replace"))
+                    block = decompressor.unused_data  # a further gzip member
+                    if block:
+                        decompressor = zlib.decompressobj(wbits=31)
+    except OSError as err:
+        raise InputFileError(f"{path}: {err.strerror or err}") from None
+    except zlib.error as err:
+        raise InputFileError(f"{path}: truncated or corrupt after event {count - 1} (the last complete one): {err}") from None
+    if not decompressor.eof:
+        raise InputFileError(f"{path}: truncated or corrupt after event {count - 1} (the last complete one)")
     return count
