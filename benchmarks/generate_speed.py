@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -57,15 +58,26 @@ def goldmine_job(n_events: int, folder: Path) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1000)
-    n_events = parser.parse_args().events
-    init, events = pythia_alone(n_events)
-    alone = init + events
-    with tempfile.TemporaryDirectory() as folder:
-        job, size = goldmine_job(n_events, Path(folder))
-    print(f"events: {n_events}; cpu cores: {os.cpu_count()}")
-    print(f"Pythia 8 alone (shower + hadronisation, no output): {alone:.1f} s ({init:.1f} s of it initialisation)")
-    print(f"goldmine generate (hard process, reweighting, LHE, shower, HepMC {size:.0f} MB): {job:.1f} s")
+    parser.add_argument("--repeat", type=int, default=3, help="alternating runs of each; medians are compared")
+    arguments = parser.parse_args()
+    n_events = arguments.events
+    alone_runs, job_runs = [], []
+    for _ in range(arguments.repeat):  # alternate, so that machine noise hits both alike
+        init, events = pythia_alone(n_events)
+        alone_runs.append(init + events)
+        with tempfile.TemporaryDirectory() as folder:
+            job, size = goldmine_job(n_events, Path(folder))
+        job_runs.append(job)
+    alone, job = statistics.median(alone_runs), statistics.median(job_runs)
+    print(f"events: {n_events}; cpu cores: {os.cpu_count()}; medians of {arguments.repeat} alternating runs")
+    print(f"Pythia 8 alone (init, shower + hadronisation, no output): {alone:.1f} s  runs {_fmt(alone_runs)}")
+    print(f"goldmine generate (hard process, reweighting, LHE, shower, HepMC {size:.0f} MB): {job:.1f} s  "
+          f"runs {_fmt(job_runs)}")
     print(f"ratio job / Pythia alone: {job / alone:.2f}")
+
+
+def _fmt(values: list[float]) -> str:
+    return ", ".join(f"{value:.1f}" for value in values)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import numpy as np
 __all__ = ["FOOTER", "HepMCBatch", "hepmc3_header", "hepmc3_status", "hepmc3_text"]
 
 FOOTER = "HepMC::Asciiv3-END_EVENT_LISTING\n\n"
-_PARTICLE = "P %d %d %d %.10e %.10e %.10e %.10e %.10e %d"
+_PARTICLE = "P %d %d %d %.9g %.9g %.9g %.9g %.9g %d"  # 9 digits: Delphes works in float32
 
 
 @dataclass(frozen=True)
