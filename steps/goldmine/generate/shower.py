@@ -66,7 +66,7 @@ def _writer(queue: Any, path: str, weight_names: tuple[str, ...], errors: Any) -
     """Child process: HepMC3 ascii through gzip (level 1) until a ``None`` batch arrives."""
     try:
         written = 0
-        with gzip.open(path, "wt", compresslevel=1) as stream:
+        with gzip.open(path, "wb", compresslevel=1) as stream:
             stream.write(hepmc3_header(weight_names))
             while (batch := queue.get()) is not None:
                 stream.write(hepmc3_text(batch, written))
