@@ -180,3 +180,49 @@ def test_unknown_model_parameter_is_refused_by_the_builtin_backend(tmp_path, exa
     result = _generate(setup, config, tmp_path / "job")
     assert result.exit_code == 2 and "DIM6 3 is not a coefficient" in result.output
     assert not (tmp_path / "job").exists()
+
+
+def _cos_lepton_in_w_frame(lepton: np.ndarray, neutrino: np.ndarray) -> np.ndarray:
+    """cos of the charged lepton's angle to the W flight direction, in the W rest frame; (E, px, py, pz)."""
+    w = lepton + neutrino
+    beta = w[:, 1:] / w[:, :1]
+    beta2 = (beta**2).sum(axis=1)
+    gamma = 1 / np.sqrt(1 - beta2)
+    along = (beta * lepton[:, 1:]).sum(axis=1)
+    rest = lepton[:, 1:] + (((gamma - 1) / beta2 * along)[:, None] - (gamma * lepton[:, 0])[:, None]) * beta
+    return (rest * w[:, 1:]).sum(axis=1) / np.linalg.norm(rest, axis=1) / np.linalg.norm(w[:, 1:], axis=1)
+
+
+def _chi2(counts: np.ndarray, other: np.ndarray) -> float:
+    """χ² of two normalised histograms with their Poisson errors."""
+    p, q = counts / counts.sum(), other / other.sum()
+    return float((((p - q) ** 2) / (p / counts.sum() + q / other.sum())).sum())
+
+
+def _pick(momenta: np.ndarray, pid: np.ndarray, ids: list[int]) -> np.ndarray:
+    return momenta[np.arange(len(pid)), np.argmax(np.isin(pid, ids), axis=1)]
+
+
+@pytest.mark.fixtures
+def test_pythia_sm_distributions_agree_with_madgraph(wh_fixtures) -> None:
+    """The reweighting trusts Pythia's SM W h kinematics, W decay correlations included:
+    1-D histograms of the built-in SM hard process against MadGraph's SM fixture events."""
+
+    hard = generate_hard_process(20_000, beam_energy=6500.0, w_charge="plus", shat_bias=0.0, seed=9)
+    ours, our_pid = hard.events.momenta[..., [3, 0, 1, 2]], hard.events.pid
+    (_, chunk), = iter_lhe_events(wh_fixtures / "events_sm.lhe.gz")
+    theirs = np.stack([ak_to_numpy(chunk.particles[f]).reshape(len(chunk), -1) for f in ("e", "px", "py", "pz")], -1)
+    their_pid = ak_to_numpy(chunk.particles.pid).reshape(len(chunk), -1)
+
+    leptons, neutrinos = [-11, -13], [12, 14]
+    cos_ours = _cos_lepton_in_w_frame(_pick(ours, our_pid, leptons), _pick(ours, our_pid, neutrinos))
+    cos_theirs = _cos_lepton_in_w_frame(_pick(theirs, their_pid, leptons), _pick(theirs, their_pid, neutrinos))
+    cos_bins = np.linspace(-1, 1, 11)
+    ours_hist, theirs_hist = np.histogram(cos_ours, cos_bins)[0], np.histogram(cos_theirs, cos_bins)[0]
+    assert _chi2(ours_hist, theirs_hist) < 27.9  # 9 dof, p > 0.001
+    assert _chi2(np.full(10, 2000), theirs_hist) > 100  # an uncorrelated (flat) decay would fail
+
+    pt_bins = np.array([0, 20, 40, 60, 80, 100, 130, 170, 250, 2000.0])
+    pt_ours = np.hypot(*_pick(ours, our_pid, [25])[:, 1:3].T)
+    pt_theirs = np.hypot(*_pick(theirs, their_pid, [25])[:, 1:3].T)
+    assert _chi2(np.histogram(pt_ours, pt_bins)[0], np.histogram(pt_theirs, pt_bins)[0]) < 26.1  # 8 dof
