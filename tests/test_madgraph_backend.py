@@ -106,18 +106,8 @@ def test_missing_mg5_is_a_clear_error(tmp_path, monkeypatch) -> None:
 
 
 def test_failing_madgraph_shows_its_log_and_keeps_the_run(tmp_path, examples) -> None:
-    raw = yaml.safe_load((examples / "wh-madgraph.yml").read_text())
-    for key in ("process_card", "run_card", "param_card"):
-        raw["generation"]["madgraph"][key] = str((examples / raw["generation"]["madgraph"][key]).resolve())
-    config = tmp_path / "analysis.yml"
-    config.write_text(yaml.safe_dump(raw))
-    setup = tmp_path / "setup.h5"
-    assert CliRunner().invoke(cli, ["configure", str(config), "--output", str(setup),
-                                    "--plan", str(tmp_path / "plan.yml")]).exit_code == 0
-    mg5 = _stand_in_mg5(tmp_path / "mg5", 'echo "reading $1"\necho "Error detected in generate: unknown model"\nexit 3\n')
-    result = CliRunner().invoke(cli, ["generate", "--setup", str(setup), "--config", str(config), "--benchmark", "sm",
-                                      "--seed", "5", "--events", "10", "--output", str(tmp_path / "job"),
-                                      "--mg5", str(mg5)])
+    failing = 'echo "reading $1"\necho "Error detected in generate: unknown model"\nexit 3\n'
+    result = _madgraph_job(tmp_path, examples, failing, seed="5", events="10")
     assert result.exit_code == 1
     assert "MadGraph5_aMC failed (exit 3)" in result.output and "unknown model" in result.output
     run_dir = tmp_path / ".job.mg5"
@@ -137,7 +127,8 @@ esac
 """
 
 
-def _madgraph_job(tmp_path: Path, examples: Path, lhe: Path, *extra: str) -> object:
+def _madgraph_job(tmp_path: Path, examples: Path, mg5_body: str, *, seed: str = "11", events: str = "20") -> object:
+    """Configure the madgraph example and run one job with a stand-in mg5_aMC running ``mg5_body``."""
     raw = yaml.safe_load((examples / "wh-madgraph.yml").read_text())
     for key in ("process_card", "run_card", "param_card"):
         raw["generation"]["madgraph"][key] = str((examples / raw["generation"]["madgraph"][key]).resolve())
@@ -146,16 +137,16 @@ def _madgraph_job(tmp_path: Path, examples: Path, lhe: Path, *extra: str) -> obj
     setup = tmp_path / "setup.h5"
     assert CliRunner().invoke(cli, ["configure", str(config), "--output", str(setup),
                                     "--plan", str(tmp_path / "plan.yml")]).exit_code == 0
-    mg5 = _stand_in_mg5(tmp_path / "mg5", _LAUNCH_WRITES.format(lhe=lhe))
+    mg5 = _stand_in_mg5(tmp_path / "mg5", mg5_body)
     return CliRunner().invoke(cli, ["generate", "--setup", str(setup), "--config", str(config), "--benchmark", "sm",
-                                    "--seed", "11", "--events", "20", "--output", str(tmp_path / "job"),
-                                    "--mg5", str(mg5), *extra])
+                                    "--seed", seed, "--events", events, "--output", str(tmp_path / "job"),
+                                    "--mg5", str(mg5)])
 
 
 def test_madgraph_job_takes_madgraphs_lhe_and_showers_it(tmp_path, examples, wh_fixtures) -> None:
     """A stand-in mg5_aMC that 'generates' the fixture run: the job checks its weights,
     reads σ from its <init>, showers 20 events with every weight, removes MG's folder."""
-    result = _madgraph_job(tmp_path, examples, wh_fixtures / "events_sm.lhe.gz")
+    result = _madgraph_job(tmp_path, examples, _LAUNCH_WRITES.format(lhe=wh_fixtures / "events_sm.lhe.gz"))
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "job" / "generate.json").read_text())
     assert summary["cross_section_pb"] == {"value": 0.1392, "error": 0.00043267}
@@ -174,7 +165,7 @@ def test_lhe_without_reweighting_weights_is_an_error(tmp_path, examples, wh_fixt
     lhe = tmp_path / "unweighted.lhe.gz"
     with gzip.open(lhe, "wt") as stream:
         stream.write(unweighted)
-    result = _madgraph_job(tmp_path, examples, lhe)
+    result = _madgraph_job(tmp_path, examples, _LAUNCH_WRITES.format(lhe=lhe))
     assert result.exit_code == 1
     assert "wrote no reweighting weights for w_pos, w_neg" in result.output
     assert (tmp_path / ".job.mg5" / "mg5.log").is_file() and not (tmp_path / "job").exists()
@@ -184,7 +175,7 @@ def test_truncated_madgraph_lhe_names_the_last_complete_event(tmp_path, examples
     data = (wh_fixtures / "events_sm.lhe.gz").read_bytes()
     lhe = tmp_path / "truncated.lhe.gz"
     lhe.write_bytes(data[: len(data) // 2])
-    result = _madgraph_job(tmp_path, examples, lhe)
+    result = _madgraph_job(tmp_path, examples, _LAUNCH_WRITES.format(lhe=lhe))
     assert result.exit_code == 1
     last = int(re.search(r"unweighted_events.lhe.gz: truncated or corrupt after event (\d+)", result.output).group(1))
     complete = zlib.decompressobj(wbits=31).decompress(data[: len(data) // 2]).decode().count("</event>")

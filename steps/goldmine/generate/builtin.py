@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from goldmine.generate.pythia import configured_pythia
 from goldmine.generate.wh_events import amplitudes_from_particles
 from goldmine.io.lhe_writer import LHEEvents, LHEInit
 
@@ -30,7 +31,7 @@ _W_DECAYS = {"plus": "24:onPosIfAny = 11 13", "minus": "24:onNegIfAny = 11 13", 
 _PARTICLES_PER_EVENT = 6  # q, q̄', W, h, ℓ, ν
 
 
-def pythia_hard_process_settings(beam_energy: float, w_charge: Literal["plus", "minus", "both"], seed: int) -> list[str]:
+def pythia_hard_process_settings(beam_energy: float, w_charge: Literal["plus", "minus", "both"]) -> list[str]:
     """Pythia 8 settings for the hard process only: f f̄' → W h, W → e ν or μ ν, h stable."""
     return [
         "Beams:idA = 2212", "Beams:idB = 2212", "Beams:frameType = 2",
@@ -39,10 +40,6 @@ def pythia_hard_process_settings(beam_energy: float, w_charge: Literal["plus", "
         "24:onMode = off", _W_DECAYS[w_charge],
         "25:mayDecay = off",
         "PartonLevel:all = off", "HadronLevel:all = off",
-        "Random:setSeed = on", f"Random:seed = {seed}",
-        "Next:numberCount = 0", "Next:numberShowEvent = 0", "Next:numberShowProcess = 0",
-        "Next:numberShowInfo = 0", "Next:numberShowLHA = 0", "Init:showChangedSettings = off", "Init:showProcesses = off",
-        "Init:showChangedParticleData = off",
     ]
 
 
@@ -86,10 +83,7 @@ def generate_hard_process(n_events: int, *, beam_energy: float, w_charge: Litera
     """Run Pythia 8 for ``n_events`` accepted hard processes (SM weights)."""
     import pythia8mc
 
-    pythia = pythia8mc.Pythia("", False)
-    for setting in pythia_hard_process_settings(beam_energy, w_charge, seed):
-        if not pythia.readString(setting):
-            raise RuntimeError(f"Pythia 8 refused the setting {setting!r}")
+    pythia = configured_pythia(pythia_hard_process_settings(beam_energy, w_charge), seed)
     hook = _shat_bias_hook(pythia8mc, shat_bias) if shat_bias else None
     if hook is not None:
         pythia.setUserHooksPtr(hook)

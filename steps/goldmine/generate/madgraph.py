@@ -77,11 +77,7 @@ def mg5_version(executable: Path) -> str:
 
 def lhe_cross_section(path: Path) -> tuple[float, float]:
     """σ and its error (pb) from the ``<init>`` block of an LHE file (one process)."""
-    import gzip
-
-    with (gzip.open(path, "rt") if path.suffix == ".gz" else open(path)) as stream:
-        head = stream.read(1 << 20)
-    match = _INIT.search(head)
+    match = _INIT.search(read_lhe_header(path).text)
     if not match:
         raise InputFileError(f"{path}: no <init> block with a cross section")
     return float(match.group(1)), float(match.group(2))

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from goldmine.errors import InputFileError
+from goldmine.generate.pythia import configured_pythia
 from goldmine.io.hepmc_writer import FOOTER, HepMCBatch, hepmc3_header, hepmc3_text
 from goldmine.io.lhe_events import count_lhe_events, read_lhe_header
 
@@ -38,16 +39,9 @@ class ShowerResult:
     weight_names: tuple[str, ...]
 
 
-def shower_settings(lhe: Path, seed: int) -> list[str]:
+def shower_settings(lhe: Path) -> list[str]:
     """Pythia 8 settings: read ``lhe``, h → b b̄, shower and hadronise."""
-    return [
-        "Beams:frameType = 4", f"Beams:LHEF = {lhe}",
-        "25:onMode = off", "25:onIfAny = 5",
-        "Random:setSeed = on", f"Random:seed = {seed}",
-        "Next:numberCount = 0", "Next:numberShowEvent = 0", "Next:numberShowProcess = 0",
-        "Next:numberShowInfo = 0", "Next:numberShowLHA = 0", "Init:showChangedSettings = off", "Init:showProcesses = off",
-        "Init:showChangedParticleData = off",
-    ]
+    return ["Beams:frameType = 4", f"Beams:LHEF = {lhe}", "25:onMode = off", "25:onIfAny = 5"]
 
 
 def _batch(batch: Any) -> HepMCBatch:
@@ -82,18 +76,13 @@ def shower_lhe(lhe: Path, hepmc: Path, *, seed: int, n_events: int) -> ShowerRes
     """Shower the ``n_events`` events of ``lhe`` into gzip-compressed HepMC3 at ``hepmc``."""
     from importlib.metadata import version
 
-    import pythia8mc
-
     header = read_lhe_header(lhe)
     weight_names = (NOMINAL_WEIGHT, *header.weight_names)
     available = count_lhe_events(lhe)  # a truncated file is an error naming its last complete event
     if available < n_events:
         log.warning("%s: holds %d events, fewer than the %d asked for; showering those", lhe, available, n_events)
         n_events = available
-    pythia = pythia8mc.Pythia("", False)
-    for setting in shower_settings(lhe, seed):
-        if not pythia.readString(setting):
-            raise RuntimeError(f"Pythia 8 refused the setting {setting!r}")
+    pythia = configured_pythia(shower_settings(lhe), seed)
     if not pythia.init():
         raise InputFileError(f"{lhe}: Pythia 8 {version('pythia8mc')} could not initialise from this LHE file")
 

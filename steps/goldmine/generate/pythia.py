@@ -1,0 +1,28 @@
+"""A Pythia 8 instance set up from a list of settings, seeded and quiet, for both passes of a job."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["configured_pythia"]
+
+#: No event listings, counters or initialisation tables in the job's log.
+_QUIET = [
+    "Next:numberCount = 0", "Next:numberShowEvent = 0", "Next:numberShowProcess = 0", "Next:numberShowInfo = 0",
+    "Next:numberShowLHA = 0", "Init:showChangedSettings = off", "Init:showProcesses = off",
+    "Init:showChangedParticleData = off",
+]
+
+
+def configured_pythia(settings: list[str], seed: int) -> Any:
+    """A ``pythia8mc.Pythia`` (not yet initialised) with ``settings``, the seed and quiet output.
+
+    A setting Pythia does not accept raises RuntimeError naming it.
+    """
+    import pythia8mc
+
+    pythia = pythia8mc.Pythia("", False)
+    for setting in [*settings, "Random:setSeed = on", f"Random:seed = {seed}", *_QUIET]:
+        if not pythia.readString(setting):
+            raise RuntimeError(f"Pythia 8 refused the setting {setting!r}")
+    return pythia
