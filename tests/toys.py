@@ -24,7 +24,12 @@ BASIS = {"sm": (0.0, 0.0), "a_pos": (1.0, 0.0), "a_neg": (-1.0, 0.0), "b_pos": (
          "mixed": (1.0, 1.0)}
 
 
-def toy_config(**augmentation) -> dict:
+def toy_config(*, index_column: bool = True, evaluation: dict | None = None, **augmentation) -> dict:
+    observables = [
+        {"name": "z1", "expression": "p_truth[0].px"},
+        {"name": "z2", "expression": "p_truth[0].py"},
+        {"name": "index", "expression": "p_truth[0].pz"},  # a label: toy tests write the values
+    ]
     return {
         "name": "toy",
         "parameters": [
@@ -34,17 +39,14 @@ def toy_config(**augmentation) -> dict:
         "benchmarks": {name: {"a": a, "b": b} for name, (a, b) in BASIS.items()},
         "morphing": {"max_overall_power": 2, "basis": list(BASIS)},
         "generation": {"backend": "builtin", "events_per_job": 10, "sampling_benchmarks": ["sm"]},
-        "observables": [
-            {"name": "z1", "expression": "p_truth[0].px"},
-            {"name": "z2", "expression": "p_truth[0].py"},
-            {"name": "index", "expression": "p_truth[0].pz"},  # a label: toy tests write the values
-        ],
+        "observables": observables if index_column else observables[:2],
         "augmentation": augmentation,
+        "evaluation": evaluation or {},
     }
 
 
-def write_config(path: Path, **augmentation) -> Path:
-    path.write_text(yaml.safe_dump(toy_config(**augmentation), sort_keys=False))
+def write_config(path: Path, **settings) -> Path:
+    path.write_text(yaml.safe_dump(toy_config(**settings), sort_keys=False))
     return path
 
 
@@ -85,7 +87,13 @@ def _block(n_events: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndar
 
 
 def write_events(
-    path: Path, setup: Setup, blocks: tuple[int, ...], rng: np.random.Generator, *, sampling_ids: np.ndarray | None = None
+    path: Path,
+    setup: Setup,
+    blocks: tuple[int, ...],
+    rng: np.random.Generator,
+    *,
+    sampling_ids: np.ndarray | None = None,
+    index_column: bool = True,
 ) -> np.ndarray:
     """Write blocks of exactly normalised events (one block per partition); returns z (N, 2)."""
     parts = [_block(n, rng) for n in blocks]
@@ -94,10 +102,10 @@ def write_events(
     n_events = len(z)
     thetas = setup.benchmark_values  # (B, 2)
     weights = v[:, None] * (1.0 + z @ thetas.T) ** 2 * 4.0 / n_events
-    observations = np.column_stack([z, np.arange(n_events)])
+    observations = np.column_stack([z, np.arange(n_events)]) if index_column else z
     ids = np.zeros(n_events, dtype=int) if sampling_ids is None else sampling_ids
     with h5py.File(path, "w") as file:
         write_setup_sections(file, setup)
-        SampleWriter(file, 3, len(thetas)).append(observations, weights, ids)
+        SampleWriter(file, observations.shape[1], len(thetas)).append(observations, weights, ids)
         write_sample_summary(file, np.bincount(ids[ids >= 0], minlength=len(thetas)), int(np.sum(ids < 0)))
     return z

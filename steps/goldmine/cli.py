@@ -13,6 +13,7 @@ from goldmine.stages.augment import augment
 from goldmine.stages.combine import combine
 from goldmine.stages.configure import configure
 from goldmine.stages.delphes import delphes
+from goldmine.stages.evaluate import evaluate
 from goldmine.stages.generate import generate
 from goldmine.stages.observables import observables
 from goldmine.stages.train import train
@@ -79,3 +80,4 @@ cli.add_command(observables)
 cli.add_command(combine)
 cli.add_command(augment)
 cli.add_command(train)
+cli.add_command(evaluate)

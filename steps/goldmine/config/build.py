@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from goldmine.config.augmentation import build_augmentation
+from goldmine.config.evaluation import build_evaluation
 from goldmine.config.training import TrainingConfig
 from goldmine.config.model import (
     AnalysisConfig,
@@ -182,6 +183,7 @@ def build_config(normalized: dict[str, Any], *, base: Path, source: Path | None)
         for index, text in enumerate(normalized[kind]):
             parse_checked(text, f"{kind}[{index}]", (value,))
     detector = normalized["detector"]
+    observables = _observables(normalized["observables"])
     return AnalysisConfig(
         name=normalized["name"],
         description=normalized["description"],
@@ -191,12 +193,12 @@ def build_config(normalized: dict[str, Any], *, base: Path, source: Path | None)
         systematics=_systematics(normalized["systematics"]),
         generation=_generation(normalized["generation"], benchmark_names, base),
         detector=DetectorConfig(detector["backend"], _existing_file(detector["card"], base, "detector.card")),
-        observables=_observables(normalized["observables"]),
+        observables=observables,
         cuts=tuple(normalized["cuts"]),
         efficiencies=tuple(normalized["efficiencies"]),
         augmentation=build_augmentation(normalized["augmentation"], parameters, benchmarks),
         training=TrainingConfig.from_raw(normalized["training"]),
-        evaluation=_frozen(normalized["evaluation"]),
+        evaluation=build_evaluation(normalized["evaluation"], parameters, benchmarks, observables),
         normalized=_frozen(normalized),
         digest=digest(normalized),
         source=source,

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from goldmine.config.augmentation import AugmentationConfig
+from goldmine.config.evaluation import EvaluationConfig
 from goldmine.config.training import TrainingConfig
 from goldmine.setup import Benchmark, Observable, Parameter, Systematic
 
@@ -94,7 +95,7 @@ class AnalysisConfig:
     efficiencies: tuple[str, ...]
     augmentation: AugmentationConfig
     training: TrainingConfig
-    evaluation: Mapping[str, Any]
+    evaluation: EvaluationConfig
     normalized: Mapping[str, Any]
     digest: str
     source: Path | None = None

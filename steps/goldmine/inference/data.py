@@ -10,7 +10,7 @@ import torch
 from goldmine.errors import InputFileError
 from goldmine.inference.methods import Method
 
-__all__ = ["load_columns", "to_tensors"]
+__all__ = ["load_columns", "score_point", "to_tensors"]
 
 #: Rows checked for finiteness at a time, so a memory-mapped file is never read whole.
 CHECK_ROWS = 1_000_000
@@ -55,3 +55,17 @@ def to_tensors(arrays: dict[str, np.ndarray], device: torch.device, rows: np.nda
         selected = np.asarray(values) if rows is None else np.asarray(values)[rows]
         out[column] = torch.as_tensor(np.ascontiguousarray(selected, dtype=np.float32), device=device)
     return out
+
+
+def score_point(directory: Path) -> list[float] | None:
+    """The one θ (P,) of a score method's training rows (``theta_train.npy``), where the
+    learned score is t(x|θ); None when the rows hold several points or no θ."""
+    path = directory / "theta_train.npy"
+    if not path.exists():
+        return None
+    theta = np.load(path, mmap_mode="r")
+    first = np.asarray(theta[0])
+    for start in range(0, len(theta), CHECK_ROWS):
+        if not np.all(np.asarray(theta[start : start + CHECK_ROWS]) == first):
+            return None
+    return first.tolist()

@@ -33,6 +33,7 @@ def train(method: str, data_directory: Path, config: Path, output: Path, device:
     """Train one estimator for METHOD; ensemble members are separate runs with their own seeds."""
     # torch is imported here, not at start-up, so that other commands stay fast.
     from goldmine.inference.estimators import EstimatorSettings
+    from goldmine.inference.data import score_point
     from goldmine.inference.fit import fit, resolve_device
     from goldmine.inference.saving import save_model
     from goldmine.inference.training import TrainSettings
@@ -60,6 +61,7 @@ def train(method: str, data_directory: Path, config: Path, output: Path, device:
             "n_validation": fitted.n_validation, "best_epoch": fitted.result.best_epoch,
             "best_loss": fitted.result.best_loss, "stopped_early": fitted.result.stopped_early,
             "parameters": analysis.parameter_names, "observables": [o.name for o in analysis.observables],
+            "score_theta": score_point(data_directory) if fitted.method.family == "score" else None,
             "history": fitted.result.history, "provenance": provenance.to_dict(),
         })
     log.info("wrote %s (%s, best epoch %d, loss %.5g)", output, method, fitted.result.best_epoch,

@@ -1,0 +1,1 @@
+"""Evaluation: Fisher information, asymptotic limits in every mode, and the inputs of the plots."""

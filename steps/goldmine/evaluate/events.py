@@ -1,0 +1,101 @@
+"""The simulated events an evaluation predicts with, and the observed events it fits.
+
+Simulated events are the test partition of the combined file (the events no model was
+trained on), or all events for analyses without models, held as observations x (n, O)
+and component weights g (n, C) in pb (partition-scaled): an event's weight at θ is
+f(θ)·g, the cross section σ(θ) = f(θ)·Σ g. Memory: n × (O + C) floats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from goldmine.augment.partitions import Partition, split_events
+from goldmine.augment.pool import EventPool
+from goldmine.errors import GoldmineError, InputFileError
+from goldmine.io.samples import count_samples, iter_samples
+from goldmine.io.setup_file import read_setup
+from goldmine.physics.morphing import component_gradients, component_values
+from goldmine.setup import Setup
+
+__all__ = ["SimulatedEvents", "load_observed", "load_simulated"]
+
+
+@dataclass(frozen=True, eq=False)
+class SimulatedEvents:
+    """x (n, O), component weights g (n, C) in pb, morphing components (C, P)."""
+
+    path: Path
+    partition: Partition
+    observations: np.ndarray
+    component_weights: np.ndarray
+    components: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.observations)
+
+    def weights(self, theta: np.ndarray) -> np.ndarray:
+        """w_e(θ) (n,) in pb at one θ (P,)."""
+        return self.component_weights @ component_values(np.atleast_2d(theta), self.components)[0]
+
+    def weight_gradients(self, theta: np.ndarray) -> np.ndarray:
+        """∂w_e/∂θ (n, P) at one θ (P,)."""
+        return self.component_weights @ component_gradients(np.atleast_2d(theta), self.components)[0].T
+
+    def sigma(self, thetas: np.ndarray) -> np.ndarray:
+        """σ(θ) (G,) in pb for θ (G, P)."""
+        return component_values(np.atleast_2d(thetas), self.components) @ self.component_weights.sum(axis=0)
+
+    def sigma_gradient(self, theta: np.ndarray) -> np.ndarray:
+        """∇σ (P,) in pb at one θ (P,)."""
+        return self.weight_gradients(theta).sum(axis=0)
+
+
+def _check_setup(path: Path, setup: Setup, setup_path: Path) -> None:
+    mismatch = setup.first_mismatch(read_setup(path))
+    if mismatch:
+        raise InputFileError(f"{path} was not made with the setup {setup_path}: {mismatch}")
+
+
+def load_simulated(
+    path: Path,
+    setup: Setup,
+    setup_path: Path,
+    *,
+    events: Literal["test", "all"],
+    validation_fraction: float,
+    test_fraction: float,
+) -> SimulatedEvents:
+    """Read the test partition (as ``augment`` cut it, from the same fractions) or all events."""
+    if setup.morpher is None:
+        raise GoldmineError("evaluation needs a setup with morphing (the config's morphing section)")
+    _check_setup(path, setup, setup_path)
+    n_events = count_samples(path)
+    if events == "all":
+        partition = Partition("test", 0, n_events, 1.0)
+    else:
+        if test_fraction == 0:
+            msg = (f"{path}: the config's augmentation.test_fraction is 0, so there is no test partition to "
+                   "evaluate on; set a test fraction (and re-run augment and train) or pass --events all")
+            raise GoldmineError(msg)
+        partition = split_events(n_events, validation_fraction, test_fraction)["test"]
+    if len(partition) == 0:
+        raise GoldmineError(f"{path}: the {'file' if events == 'all' else 'test partition'} holds no events")
+    pool = EventPool(path, partition, setup.morpher, len(setup.benchmarks))
+    chunks = list(pool.chunks())
+    return SimulatedEvents(path, partition, np.concatenate([c.observations for c in chunks]),
+                           np.concatenate([c.component_weights for c in chunks]), setup.morpher.components)
+
+
+def load_observed(path: Path, setup: Setup, setup_path: Path) -> np.ndarray:
+    """Observed events: every row of an event file, unweighted; x (n, O)."""
+    _check_setup(path, setup, setup_path)
+    rows = [chunk.observations for chunk in iter_samples(path)]
+    observations = np.concatenate(rows) if rows else np.empty((0, len(setup.observables)))
+    if len(observations) == 0:
+        raise InputFileError(f"{path}: no observed events")
+    return observations

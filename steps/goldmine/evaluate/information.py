@@ -1,0 +1,100 @@
+"""Every Fisher information of one evaluation, at one θ, with nuisances profiled and projected."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from goldmine.evaluate import fisher
+from goldmine.evaluate.events import SimulatedEvents
+from goldmine.evaluate.histograms import Histogram
+
+__all__ = ["Information", "information_from", "information_distribution"]
+
+
+@dataclass(frozen=True, eq=False)
+class Information:
+    """``full`` (P+K, P+K) with K nuisances; ``profiled`` and ``projected`` (P, P); for an
+    ensemble, ``members`` (M, P, P) (profiled) and ``covariance`` (P·P, P·P) of their entries."""
+
+    name: str
+    full: np.ndarray
+    profiled: np.ndarray
+    projected: np.ndarray
+    members: np.ndarray | None = None
+    covariance: np.ndarray | None = None
+
+
+def information_from(
+    name: str,
+    matrices: Sequence[np.ndarray],
+    simulated: SimulatedEvents,
+    theta: np.ndarray,
+    log_factors: np.ndarray,
+    luminosity: float,
+) -> Information:
+    """Extend each (P, P) matrix (rate term included) by the normalisation nuisances, then
+    profile and project; several matrices are ensemble members, summarised by their mean."""
+    n_parameters = len(theta)
+    sigma, grad_sigma = float(simulated.sigma(theta)[0]), simulated.sigma_gradient(theta)
+    extended = [fisher.with_norm_nuisances(m, sigma, grad_sigma, log_factors, luminosity) for m in matrices]
+    mean = np.mean(extended, axis=0)
+    members = covariance = None
+    if len(matrices) > 1:
+        members = np.array([fisher.profile_information(m, n_parameters) for m in extended])
+        covariance = np.atleast_2d(np.cov(members.reshape(len(members), -1), rowvar=False))
+    return Information(name, mean, fisher.profile_information(mean, n_parameters),
+                       fisher.project_information(mean, n_parameters), members, covariance)
+
+
+def rate_matrix(simulated: SimulatedEvents, theta: np.ndarray, luminosity: float) -> np.ndarray:
+    return fisher.rate_information(float(simulated.sigma(theta)[0]), simulated.sigma_gradient(theta), luminosity)
+
+
+def truth_matrix(simulated: SimulatedEvents, theta: np.ndarray, luminosity: float) -> np.ndarray:
+    return fisher.truth_information(simulated.weights(theta), simulated.weight_gradients(theta), luminosity)
+
+
+def histogram_matrix(histogram: Histogram, simulated: SimulatedEvents, theta: np.ndarray, luminosity: float) -> np.ndarray:
+    return fisher.binned_information(histogram.sigma(theta, simulated.components)[0],
+                                     histogram.sigma_gradients(theta, simulated.components), luminosity)
+
+
+def score_matrices(member_scores: np.ndarray, simulated: SimulatedEvents, theta: np.ndarray, luminosity: float) -> list:
+    """Full information (rate + L σ E[t̂ t̂ᵀ]) of each member's score (M, n, P)."""
+    weights, rate = simulated.weights(theta), rate_matrix(simulated, theta, luminosity)
+    return [rate + fisher.kinematic_information(score, weights, luminosity) for score in member_scores]
+
+
+def information_distribution(
+    bin_indices: np.ndarray, n_bins: int, simulated: SimulatedEvents, theta: np.ndarray, luminosity: float,
+    scores: dict[str, np.ndarray],
+) -> dict[str, np.ndarray]:
+    """Per bin of an observable: σ (nb,) in pb, the truth-level information of the bin's
+    events (nb, P, P), the rate information of the bin alone, and for each score model the
+    kinematic information L Σ_bin w t̂ t̂ᵀ."""
+    weights, gradients = simulated.weights(theta), simulated.weight_gradients(theta)
+    positive = weights > 0
+    safe = np.where(positive, weights, 1.0)
+    per_event_truth = np.where(positive[:, None, None],
+                               luminosity * np.einsum("ni,nj->nij", gradients, gradients) / safe[:, None, None], 0.0)
+    n_parameters = gradients.shape[1]
+
+    def per_bin(values: np.ndarray) -> np.ndarray:
+        flat = values.reshape(len(values), -1)
+        sums = np.stack([np.bincount(bin_indices, weights=c, minlength=n_bins) for c in flat.T], axis=1)
+        return sums.reshape((n_bins, *values.shape[1:]))
+
+    sigma, grad_sigma = per_bin(weights), per_bin(gradients)
+    safe_sigma = np.where(sigma > 0, sigma, np.inf)
+    out = {
+        "sigma": sigma,
+        "truth": per_bin(per_event_truth),
+        "rate": luminosity * np.einsum("bi,bj->bij", grad_sigma, grad_sigma) / safe_sigma[:, None, None],
+    }
+    for name, score in scores.items():
+        out[f"kinematic_{name}"] = per_bin(luminosity * weights[:, None, None] * np.einsum("ni,nj->nij", score, score))
+    assert out["truth"].shape == (n_bins, n_parameters, n_parameters)
+    return out

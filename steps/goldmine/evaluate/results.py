@@ -1,0 +1,110 @@
+"""``results.h5`` and its JSON summary.
+
+    (setup sections)                     parameters/*, benchmarks/*, morphing/* as in setup.h5
+    grid/theta (G, P), grid/axis_<i>     the θ grid; grid/theta_true (P,)
+    fisher/<name>/full (P+K, P+K)        K normalisation nuisances appended (attrs: nuisances)
+                 /profiled, /projected   (P, P);  /members (M, P, P), /covariance (P², P²) for ensembles
+    limits/<kind>/<mode>/log_likelihood, q, p_values (G,); best_fit, best_fit_grid (P,);
+                         profile_<i> (n_axis_i,)      kind: expected (Asimov) or observed
+    information_distribution/<observable>/edges, sigma (nb,), truth, rate, kinematic_<model> (nb, P, P)
+    distributions/<observable>/edges (nb+1,), cells (nb+1, C)   morphing histograms (last cell: missing)
+    validation/<model>/estimated, joint, theta
+    histories/<method>/<member>          JSON text of the training history
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from goldmine.evaluate.run import Evaluation
+from goldmine.io.atomic import atomic_path
+from goldmine.io.documents import write_json
+from goldmine.io.provenance import Provenance
+from goldmine.io.setup_file import write_setup_sections
+from goldmine.setup import Setup
+
+__all__ = ["summary", "write_results"]
+
+
+def write_results(path: Path, setup: Setup, evaluation: Evaluation, information_observable: str,
+                  provenance: Provenance) -> None:
+    with atomic_path(path) as temporary, h5py.File(temporary, "w") as file:
+        write_setup_sections(file, setup)
+        file["grid/theta"] = evaluation.grid
+        file["grid/theta_true"] = evaluation.theta_true
+        for i, axis in enumerate(evaluation.grid_axes):
+            file[f"grid/axis_{i}"] = axis
+        for item in evaluation.information:
+            group = file.create_group(f"fisher/{item.name}")
+            group.attrs["nuisances"] = json.dumps(evaluation.nuisances)
+            for key in ("full", "profiled", "projected", "members", "covariance"):
+                if getattr(item, key) is not None:
+                    group[key] = getattr(item, key)
+        for limit in evaluation.limits:
+            group = file.create_group(f"limits/{limit.kind}/{limit.mode}")
+            for key in ("log_likelihood", "q", "p_values", "best_fit", "best_fit_grid"):
+                group[key] = getattr(limit, key)
+            for i, profile in enumerate(limit.profiles):
+                group[f"profile_{i}"] = profile
+        group = file.create_group(f"information_distribution/{information_observable}")
+        for key, values in evaluation.information_distribution.items():
+            group[key] = values
+        for name, histogram in evaluation.distributions.items():
+            file[f"distributions/{name}/edges"] = histogram.edges[0]
+            file[f"distributions/{name}/cells"] = histogram.cells
+        for name, columns in evaluation.validation.items():
+            for key, values in columns.items():
+                file[f"validation/{name}/{key}"] = values
+        for name, history in evaluation.histories.items():
+            file[f"histories/{name}"] = json.dumps(history)
+        file.attrs["sigma_true_pb"] = evaluation.sigma_true
+        file.attrs["n_simulated_events"] = evaluation.n_simulated
+        provenance.attach(file)
+
+
+def _finite(value: float) -> float | str:
+    return value if math.isfinite(value) else ("inf" if value > 0 else "-inf")
+
+
+def summary(setup: Setup, evaluation: Evaluation, settings: dict[str, Any], provenance: Provenance) -> dict[str, Any]:
+    """Best fits, intervals, Fisher matrices, settings and provenance, JSON-ready."""
+    names = setup.parameter_names
+    limits: dict[str, dict[str, Any]] = {}
+    for limit in evaluation.limits:
+        limits.setdefault(limit.kind, {})[limit.mode] = {
+            "best_fit": dict(zip(names, limit.best_fit.tolist())),
+            "best_fit_on_grid": dict(zip(names, limit.best_fit_grid.tolist())),
+            "intervals": {level: {n: [_finite(lo), _finite(hi)] for n, (lo, hi) in zip(names, bounds)}
+                          for level, bounds in limit.intervals.items()},
+        }
+    fisher = {}
+    for item in evaluation.information:
+        entry: dict[str, Any] = {"profiled": item.profiled.tolist(), "projected": item.projected.tolist(),
+                                 "full": item.full.tolist()}
+        eigenvalues = np.linalg.eigvalsh(item.profiled)
+        entry["eigenvalues_profiled"] = eigenvalues.tolist()
+        if item.covariance is not None:
+            entry["profiled_std"] = np.sqrt(np.diag(item.covariance)).reshape(item.profiled.shape).tolist()
+        fisher[item.name] = entry
+    return {
+        "parameters": names,
+        "nuisances": evaluation.nuisances,
+        "theta_true": evaluation.theta_true.tolist(),
+        "sigma_true_pb": evaluation.sigma_true,
+        "n_simulated_events": evaluation.n_simulated,
+        "fisher_information": fisher,
+        "limits": limits,
+        "warnings": evaluation.warnings,
+        "settings": settings,
+        "provenance": provenance.to_dict(),
+    }
+
+
+def write_summary(path: Path, document: dict[str, Any]) -> None:
+    write_json(path, document)

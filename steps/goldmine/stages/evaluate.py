@@ -1,0 +1,69 @@
+"""``goldmine evaluate``: events and trained models → Fisher information and limits in every mode."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+
+from goldmine.config.loader import load_config
+from goldmine.evaluate.events import load_observed, load_simulated
+from goldmine.evaluate.results import summary, write_results, write_summary
+from goldmine.evaluate.run import evaluate_analysis
+from goldmine.io.provenance import Provenance
+from goldmine.io.setup_file import read_setup
+from goldmine.stages.options import ManyValuesOption
+
+log = logging.getLogger(__name__)
+
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@click.command()
+@click.option("--setup", "setup_path", required=True, type=_FILE, help="setup.h5 written by configure.")
+@click.option("--data", "data_path", required=True, type=_FILE, help="Combined events (combined.h5).")
+@click.option("--models", "model_directories", cls=ManyValuesOption, multiple=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Model directories written by train (several of one method: an ensemble).")
+@click.option("--config", required=True, type=_FILE, help="Analysis config (its evaluation section).")
+@click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="results.h5 to write; the summary goes beside it as .json.")
+@click.option("--observed", "observed_path", type=_FILE, default=None,
+              help="Event file of observed events: adds observed limits to the expected ones.")
+@click.option("--events", "events_choice", type=click.Choice(["test", "all"]), default="test", show_default=True,
+              help="Simulated events to predict with: the test partition (never trained on) or all.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+def evaluate(setup_path: Path, data_path: Path, model_directories: tuple[Path, ...], config: Path, output: Path,
+             observed_path: Path | None, events_choice: str, device: str) -> None:
+    """Fisher information (truth, rate, histograms, score models; nuisances profiled and
+    projected) at theta_true, and expected (Asimov) and observed limits on the theta grid
+    in the modes rate, histo, sally, sallino and ml."""
+    analysis = load_config(config)
+    setup = read_setup(setup_path)
+    augmentation = analysis.augmentation
+    simulated = load_simulated(data_path, setup, setup_path, events=events_choice,  # type: ignore[arg-type]
+                               validation_fraction=augmentation.validation_fraction,
+                               test_fraction=augmentation.test_fraction)
+    observed = load_observed(observed_path, setup, setup_path) if observed_path else None
+    groups = []
+    if model_directories:
+        from goldmine.evaluate.models import load_groups
+        from goldmine.inference.fit import resolve_device
+
+        groups = load_groups(list(model_directories), setup, str(resolve_device(device)))  # type: ignore[arg-type]
+    evaluation = evaluate_analysis(setup, analysis.evaluation, simulated, groups, observed)
+
+    inputs = [setup_path, data_path, config, *([observed_path] if observed_path else [])]
+    inputs += [path for d in model_directories for path in sorted(d.iterdir()) if path.is_file()]
+    provenance = Provenance.capture(config_hash=analysis.digest, input_paths=inputs)
+    settings = {
+        "luminosity_pb": analysis.evaluation.luminosity, "events": events_choice,
+        "partition": [simulated.partition.start, simulated.partition.stop],
+        "models": {g.method: [str(d) for d in g.directories] for g in groups},
+        "modes": list(analysis.evaluation.modes), "theta_true_label": analysis.evaluation.theta_true_label,
+    }
+    write_results(output, setup, evaluation, analysis.evaluation.information_observable, provenance)
+    write_summary(output.with_suffix(".json"), summary(setup, evaluation, settings, provenance))
+    log.info("wrote %s and %s (%d information matrices, %d limits)", output, output.with_suffix(".json"),
+             len(evaluation.information), len(evaluation.limits))

@@ -1,0 +1,290 @@
+"""evaluate: Fisher information and limits against analytic truth and brute force."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import h5py
+import numpy as np
+import pytest
+import yaml
+from click.testing import CliRunner
+from scipy import special, stats
+
+import toys
+from goldmine.cli import cli
+from goldmine.evaluate import fisher
+from goldmine.evaluate.events import load_simulated
+from goldmine.evaluate.information import rate_matrix, truth_matrix
+from goldmine.evaluate.likelihood import norm_nuisance_term, poisson_log_likelihood, wilks
+from goldmine.io.samples import SampleWriter, write_sample_summary
+from goldmine.io.setup_file import read_setup, write_setup_sections
+
+BLOCKS = (60_000, 20_000)  # train, test (test_fraction 0.25, no validation partition)
+LUMINOSITY_FB = 1.0
+GRID = {"a": [-0.8, 0.8, 17], "b": [-0.8, 0.8, 17]}
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory):
+    """The 2-parameter toy dσ/dz = (1 + a z1 + b z2)², x = z (parton level), exactly normalised blocks."""
+    directory = tmp_path_factory.mktemp("evaluate")
+    evaluation = {"luminosity_fb": LUMINOSITY_FB, "grid": GRID, "theta_true": "sm",
+                  "histograms": [{"observables": ["z1"], "bins": 8}, {"observables": ["z1", "z2"], "bins": 4}]}
+    config = toys.write_config(directory / "toy.yml", index_column=False, evaluation=evaluation,
+                               validation_fraction=0.0, test_fraction=0.25, n_samples=30_000,
+                               local={"theta": {"benchmark": "sm"}})
+    result = invoke("configure", config, "--output", directory / "setup.h5", "--plan", directory / "plan.yml")
+    assert result.exit_code == 0, result.output
+    setup = read_setup(directory / "setup.h5")
+    toys.write_events(directory / "events.h5", setup, BLOCKS, np.random.default_rng(3), index_column=False)
+    return directory
+
+
+def simulated(toy, events="test"):
+    setup = read_setup(toy / "setup.h5")
+    return load_simulated(toy / "events.h5", setup, toy / "setup.h5", events=events, validation_fraction=0.0,
+                          test_fraction=0.25)
+
+
+@pytest.mark.parametrize("theta", [(0.0, 0.0), (0.5, -0.3), (-0.7, 0.6)])
+def test_truth_information_equals_the_analytic_information(toy, theta) -> None:
+    """I(θ) = L ∫ ∂_i dσ ∂_j dσ / dσ = L ∫ 4 z_i z_j dz = (16/3) L δ_ij for every θ;
+    the rate term alone is L ∇σ ∇σᵀ/σ with σ = 4 (1 + |θ|²/3)."""
+    luminosity = LUMINOSITY_FB * 1000
+    events = simulated(toy)
+    theta = np.array(theta)
+    np.testing.assert_allclose(truth_matrix(events, theta, luminosity), 16 / 3 * luminosity * np.eye(2), rtol=1e-6,
+                               atol=1e-9 * luminosity)
+    grad_sigma = 8 * theta / 3
+    expected_rate = luminosity * np.outer(grad_sigma, grad_sigma) / toys.sigma(theta)
+    np.testing.assert_allclose(rate_matrix(events, theta, luminosity), expected_rate, rtol=1e-6,
+                               atol=1e-9 * luminosity)
+
+
+def test_nuisances_profiled_and_projected() -> None:
+    """A normalisation nuisance is blind to shapes: profiling it removes exactly the rate
+    information's share, computed by hand for one parameter."""
+    luminosity, sigma, grad, log_f = 1000.0, 2.0, np.array([0.4]), np.log([1.1])
+    kinematic = np.array([[3.0]])
+    full = fisher.rate_information(sigma, grad, luminosity) + kinematic
+    extended = fisher.with_norm_nuisances(full, sigma, grad, log_f, luminosity)
+    assert extended.shape == (2, 2)
+    np.testing.assert_allclose(fisher.project_information(extended, 1), full)
+    i_tn, i_nn = luminosity * grad[0] * log_f[0], luminosity * sigma * log_f[0] ** 2 + 1
+    np.testing.assert_allclose(fisher.profile_information(extended, 1), full - i_tn**2 / i_nn)
+    # With an unconstrained (infinitely loose) nuisance only the kinematics would remain; the
+    # constraint keeps the profiled value between the two.
+    assert kinematic[0, 0] < fisher.profile_information(extended, 1)[0, 0] < full[0, 0]
+
+
+def test_norm_nuisance_term_is_the_profiled_maximum() -> None:
+    """The Newton solution equals a brute-force maximum over two nuisances."""
+    log_factors, n_observed = np.log([1.05, 1.2]), 120.0
+    expected = np.array([80.0, 120.0, 160.0])
+    grid = np.linspace(-4, 4, 801)
+    nu1, nu2 = np.meshgrid(grid, grid, indexing="ij")
+    s = nu1 * log_factors[0] + nu2 * log_factors[1]
+    brute = [np.max(n_observed * s - (np.exp(s) - 1) * e - (nu1**2 + nu2**2) / 2) for e in expected]
+    np.testing.assert_allclose(norm_nuisance_term(n_observed, expected, log_factors), brute, atol=2e-4)
+    assert norm_nuisance_term(n_observed, expected, np.zeros(0)).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_wilks_p_values_are_scipys() -> None:
+    log_likelihood = np.array([-3.0, -1.2, 0.5, -0.1])
+    q, p = wilks(log_likelihood, 2)
+    np.testing.assert_allclose(q, -2 * (log_likelihood - 0.5))
+    np.testing.assert_allclose(p, stats.chi2.sf(q, 2))
+    assert poisson_log_likelihood([3.0, 0.0], np.array([[0.0, 1.0]]))[0] == -np.inf
+
+
+# --- a 1-D toy: histogram limits against a brute-force Poisson computation -----------------------
+
+EDGES = [-1.0, -0.5, -0.1, 0.3, 0.6, 1.0]
+NODES = 3  # Gauss-Legendre nodes per bin: exact for the quadratic density
+
+
+def _bin_integrals(a: np.ndarray) -> np.ndarray:
+    """∫_bin (1 + a z)² dz for each bin, a (G,) → (G, bins), in closed form."""
+    low, high = np.array(EDGES[:-1]), np.array(EDGES[1:])
+    a = np.asarray(a)[:, None]
+    return (high - low) + a * (high**2 - low**2) + a**2 * (high**3 - low**3) / 3
+
+
+@pytest.fixture(scope="module")
+def line_toy(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("line")
+    config = {
+        "name": "line",
+        "parameters": [{"name": "a", "lha_block": "toy", "lha_id": 1, "range": [-1.0, 1.0]}],
+        "benchmarks": {"sm": {"a": 0.0}, "a_pos": {"a": 1.0}, "a_neg": {"a": -1.0}},
+        "morphing": {"max_overall_power": 2, "basis": ["sm", "a_pos", "a_neg"]},
+        "generation": {"backend": "builtin", "events_per_job": 10, "sampling_benchmarks": ["sm"]},
+        "observables": [{"name": "z", "expression": "p_truth[0].px"}],
+        "systematics": [],
+        "evaluation": {"luminosity_fb": 0.05, "theta_true": [0.3], "grid": {"a": [-1.0, 1.0, 41]}, "modes": ["histo"],
+                       "histograms": [{"observables": ["z"], "bins": [EDGES]}], "information_bins": [EDGES]},
+    }
+    (directory / "line.yml").write_text(yaml.safe_dump(config))
+    result = invoke("configure", directory / "line.yml", "--output", directory / "setup.h5", "--plan",
+                    directory / "plan.yml")
+    assert result.exit_code == 0, result.output
+    setup = read_setup(directory / "setup.h5")
+    nodes, node_weights = np.polynomial.legendre.leggauss(NODES)
+    z, quadrature = [], []
+    for low, high in zip(EDGES[:-1], EDGES[1:]):
+        z.append((high - low) / 2 * nodes + (high + low) / 2)
+        quadrature.append((high - low) / 2 * node_weights)
+    z, quadrature = np.concatenate(z), np.concatenate(quadrature)
+    weights = quadrature[:, None] * (1 + np.outer(z, setup.benchmark_values[:, 0])) ** 2
+    with h5py.File(directory / "events.h5", "w") as file:
+        write_setup_sections(file, setup)
+        SampleWriter(file, 1, 3).append(z[:, None], weights, np.zeros(len(z), dtype=int))
+        write_sample_summary(file, np.array([len(z), 0, 0]), 0)
+    return directory
+
+
+def test_histogram_limits_equal_a_brute_force_poisson_likelihood(line_toy) -> None:
+    result = invoke("evaluate", "--setup", line_toy / "setup.h5", "--data", line_toy / "events.h5", "--config",
+                    line_toy / "line.yml", "--output", line_toy / "results.h5", "--events", "all")
+    assert result.exit_code == 0, result.output
+    luminosity = 50.0  # pb⁻¹
+    grid = np.linspace(-1, 1, 41)
+    asimov = luminosity * _bin_integrals(np.array([0.3]))[0]
+    expected = luminosity * _bin_integrals(grid)
+    log_likelihood = (asimov * np.log(expected) - expected - special.gammaln(asimov + 1)).sum(axis=1)
+    q = -2 * (log_likelihood - log_likelihood.max())
+    with h5py.File(line_toy / "results.h5") as file:
+        limit = file["limits/expected/histo:z"]
+        np.testing.assert_allclose(limit["q"][()], q, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(limit["p_values"][()], stats.chi2.sf(q, df=1), rtol=1e-8, atol=1e-12)
+        best_fit = limit["best_fit"][()]
+        # the brute-force Fisher information of the histogram at a = 0.3
+        d_nu = luminosity * np.array(
+            [(h**2 - lo**2) + 2 * 0.3 * (h**3 - lo**3) / 3 for lo, h in zip(EDGES[:-1], EDGES[1:])])
+        np.testing.assert_allclose(file["fisher/histo:z/full"][()], [[np.sum(d_nu**2 / asimov)]], rtol=1e-9)
+    np.testing.assert_allclose(best_fit, [0.3], atol=1e-3)  # Asimov data: the fit returns θ_true
+    summary = json.loads((line_toy / "results.json").read_text())
+    low, high = summary["limits"]["expected"]["histo:z"]["intervals"]["68"]["a"]
+    sigma_a = 1 / np.sqrt(np.sum(d_nu**2 / asimov))
+    assert low == pytest.approx(0.3 - sigma_a, abs=0.1 * sigma_a)
+    assert high == pytest.approx(0.3 + sigma_a, abs=0.1 * sigma_a)
+
+
+# --- through the command, with a trained SALLY model -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sally_model(toy):
+    config = toy / "toy.yml"
+    raw = yaml.safe_load(config.read_text())
+    raw["training"] = {"hidden": [32, 32], "epochs": 15, "batch_size": 256}
+    config.write_text(yaml.safe_dump(raw, sort_keys=False))
+    result = invoke("augment", "--input", toy / "events.h5", "--setup", toy / "setup.h5", "--config", config,
+                    "--method", "sally", "--output", toy / "sally_data", "--seed", "1")
+    assert result.exit_code == 0, result.output
+    models = []
+    for seed in (1, 2):
+        result = invoke("train", "--method", "sally", "--data", toy / "sally_data", "--config", config, "--output",
+                        toy / f"sally_{seed}", "--seed", seed, "--device", "cpu")
+        assert result.exit_code == 0, result.output
+        models.append(toy / f"sally_{seed}")
+    return models
+
+
+@pytest.fixture(scope="module")
+def results(toy, sally_model):
+    rng = np.random.default_rng(11)
+    observed = rng.uniform(-1, 1, size=(4000, 2))  # z ~ p(z|θ = 0) at L σ = 4000 events
+    setup = read_setup(toy / "setup.h5")
+    with h5py.File(toy / "observed.h5", "w") as file:
+        write_setup_sections(file, setup)
+        SampleWriter(file, 2, len(setup.benchmarks)).append(observed, np.ones((4000, 6)), np.zeros(4000, dtype=int))
+    result = invoke("evaluate", "--setup", toy / "setup.h5", "--data", toy / "events.h5", "--models", *sally_model,
+                    "--config", toy / "toy.yml", "--output", toy / "results.h5", "--observed", toy / "observed.h5",
+                    "--device", "cpu")
+    assert result.exit_code == 0, result.output
+    return toy / "results.h5"
+
+
+def test_sally_full_information_is_within_five_percent_of_the_truth(results) -> None:
+    summary = json.loads(results.with_suffix(".json").read_text())
+    truth = np.array(summary["fisher_information"]["truth"]["profiled"])
+    sally = np.array(summary["fisher_information"]["sally"]["profiled"])
+    np.testing.assert_allclose(truth, 16 / 3 * LUMINOSITY_FB * 1000 * np.eye(2), rtol=1e-6, atol=1e-6)
+    assert np.abs(sally - truth).max() <= 0.05 * truth.max()
+    assert np.array(summary["fisher_information"]["sally"]["profiled_std"]).shape == (2, 2)  # two members
+    # the histograms lose information, the rate alone has none at the SM
+    for name in ("histo:z1", "histo:z1,z2"):
+        histogram = np.array(summary["fisher_information"][name]["profiled"])
+        assert np.all(np.linalg.eigvalsh(truth - histogram) > -1e-6 * truth.max())
+    assert np.abs(summary["fisher_information"]["rate"]["profiled"]).max() < 1e-9
+
+
+def test_every_mode_gives_expected_and_observed_limits(results) -> None:
+    summary = json.loads(results.with_suffix(".json").read_text())
+    modes = {"rate", "histo:z1", "histo:z1,z2", "sally:sally", "sallino:sally"}
+    assert set(summary["limits"]["expected"]) == modes
+    assert set(summary["limits"]["observed"]) == modes
+    for mode in modes - {"rate"}:
+        expected = summary["limits"]["expected"][mode]
+        assert expected["best_fit"]["a"] == pytest.approx(0.0, abs=0.05), mode
+        assert expected["best_fit"]["b"] == pytest.approx(0.0, abs=0.05), mode
+        # ±1/√I_aa: the SM information in a is about (16/3) L for every mode but the rate
+        information = summary["fisher_information"][mode.split(":")[-1] if mode.startswith("s") else mode]
+        half_width = 1 / np.sqrt(np.array(information["profiled"])[0, 0])
+        low, high = expected["intervals"]["68"]["a"]
+        assert low == pytest.approx(-half_width, rel=0.2) and high == pytest.approx(half_width, rel=0.2), mode
+        observed = summary["limits"]["observed"][mode]
+        assert abs(observed["best_fit"]["a"]) < 0.25, mode  # the observed events are SM-distributed
+    # the rate alone: σ(θ) is even in θ, so at the SM the Asimov likelihood is flat to first order
+    rate = summary["limits"]["expected"]["rate"]["intervals"]["68"]["a"]
+    assert rate[1] - rate[0] > summary["limits"]["expected"]["sally:sally"]["intervals"]["68"]["a"][1]
+    with h5py.File(results) as file:
+        assert file["limits/expected/sally:sally/p_values"].shape == (17 * 17,)
+        assert file["validation/sally/estimated"].shape == file["validation/sally/joint"].shape
+        assert len(json.loads(file["histories/sally/sally_1"][()])) > 0
+
+
+def test_models_of_another_setup_are_refused(toy, sally_model, tmp_path) -> None:
+    settings = json.loads((sally_model[0] / "settings.json").read_text())
+    other = tmp_path / "other_model"
+    other.mkdir()
+    for path in sally_model[0].iterdir():
+        (other / path.name).write_bytes(path.read_bytes())
+    settings["observables"] = ["pt_l", "eta_l"]
+    (other / "settings.json").write_text(json.dumps(settings))
+    result = invoke("evaluate", "--setup", toy / "setup.h5", "--data", toy / "events.h5", "--models", other,
+                    "--config", toy / "toy.yml", "--output", tmp_path / "results.h5")
+    assert result.exit_code != 0
+    assert "trained on a different setup" in result.output and "pt_l" in result.output
+    assert not (tmp_path / "results.h5").exists()
+
+
+def test_a_grid_outside_the_morphing_range_warns(toy, tmp_path, caplog) -> None:
+    raw = yaml.safe_load((toy / "toy.yml").read_text())
+    raw["evaluation"]["grid"] = {"a": [-2.0, 2.0, 5], "b": [-0.5, 0.5, 3]}
+    raw["evaluation"]["modes"] = ["rate"]
+    (tmp_path / "wide.yml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    with caplog.at_level(logging.WARNING, logger="goldmine"):
+        result = invoke("evaluate", "--setup", toy / "setup.h5", "--data", toy / "events.h5", "--config",
+                        tmp_path / "wide.yml", "--output", tmp_path / "results.h5")
+    assert result.exit_code == 0, result.output
+    assert "theta grid of a [-2, 2] reaches outside its range [-1, 1]" in caplog.text
+    assert "reaches outside" in json.loads((tmp_path / "results.json").read_text())["warnings"][0]
+
+
+def test_an_empty_test_partition_is_an_error(toy, tmp_path) -> None:
+    raw = yaml.safe_load((toy / "toy.yml").read_text())
+    raw["augmentation"]["test_fraction"] = 0.0
+    (tmp_path / "no_test.yml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    result = invoke("evaluate", "--setup", toy / "setup.h5", "--data", toy / "events.h5", "--config",
+                    tmp_path / "no_test.yml", "--output", tmp_path / "results.h5")
+    assert result.exit_code != 0
+    assert "no test partition" in result.output and "--events all" in result.output
+    assert not (tmp_path / "results.h5").exists()
