@@ -159,15 +159,23 @@ class Limit:
         if not np.isfinite(np.max(log_likelihood)):
             msg = f"{mode} ({kind}): the log likelihood is -inf on the whole grid (an observed event where none is expected)"
             raise ValueError(msg)
-        q, p_values = wilks(log_likelihood, n_parameters)
         best_grid = grid[int(np.argmax(log_likelihood))]
-        best = best_grid
+        best, maximum = best_grid, float(np.max(log_likelihood))
         if refine is not None:
             bounds = [(float(a[0]), float(a[-1])) for a in axes]
-            best, _ = refine_best_fit(refine, best_grid, bounds)
+            best, maximum = refine_best_fit(refine, best_grid, bounds)
+        # q against the refined maximum (≥ the grid's), so a coarse grid does not shift the intervals
+        q, p_values = wilks(np.append(log_likelihood, maximum), n_parameters)
+        q, p_values = q[:-1], p_values[:-1]
         profiles = tuple(profile_along(q, shape, axis) for axis in range(n_parameters))
+        # the best fit is a point of every profile, with q = 0
+        with_best = []
+        for i in range(n_parameters):
+            values = np.append(axes[i], best[i])
+            order = np.argsort(values, kind="stable")
+            with_best.append((values[order], np.append(profiles[i], 0.0)[order]))
         intervals = {
-            name: [confidence_interval(np.asarray(axes[i]), profiles[i], level) for i in range(n_parameters)]
+            name: [confidence_interval(values, profile, level) for values, profile in with_best]
             for name, level in LEVELS.items()
         }
         return cls(mode, kind, log_likelihood, q, p_values, best_grid, np.asarray(best), profiles, intervals)

@@ -105,7 +105,11 @@ def sallino_mode(
     the Poisson term is taken against the saturated model (`poisson_deviance`)."""
 
     def one(theta: np.ndarray) -> float:
+        # Only the direction matters for the counts; at θ_score itself any direction keeps the
+        # same number of cells, so every θ's deviance carries the same fluctuation penalty.
         direction = theta - score_theta
+        norm = np.linalg.norm(direction)
+        direction = direction / norm if norm > 0 else np.eye(len(theta))[0]
         histogram = histogram_of([simulated_score @ direction], binning_weights, simulated.component_weights, n_bins)
         observed = _counts(histogram, [data_score @ direction], data.counts)
         expected = luminosity * histogram.sigma(theta, simulated.components)

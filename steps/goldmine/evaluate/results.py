@@ -68,7 +68,10 @@ def write_results(path: Path, setup: Setup, evaluation: Evaluation, information_
         provenance.attach(file)
 
 
-def _finite(value: float) -> float | str:
+def _finite(value: float) -> float | str | None:
+    """JSON has no inf or NaN: ±inf (the region reaches the grid's edge) as text, NaN as null."""
+    if math.isnan(value):
+        return None
     return value if math.isfinite(value) else ("inf" if value > 0 else "-inf")
 
 
