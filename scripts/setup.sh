@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
-.venv/bin/pip install --quiet -c constraints.txt -e ".[ml,events,generate,test]"
+.venv/bin/pip install --quiet -c constraints.txt -e ".[ml,events,generate,plot,test]"

@@ -342,3 +342,27 @@ def test_rate_information_is_rank_one_and_kinematics_make_it_full_rank(wh_fixtur
     histogram = np.array(information["histo:m_wh"]["profiled"])
     assert rate[0, 0] < histogram[0, 0] <= truth[0, 0]
     assert histogram[1, 1] < 0.1 * truth[1, 1]
+
+
+def test_plot_writes_every_figure_and_a_summary(results, tmp_path) -> None:
+    from matplotlib import image
+
+    output = tmp_path / "plots"
+    result = invoke("plot", "--results", results, "--output", output)
+    assert result.exit_code == 0, result.output
+    expected = {"fisher_information", "information_over_z1", "contours_expected", "contours_observed",
+                "profiles_expected", "profiles_observed", "pvalues_expected_sally_sally", "pvalues_expected_ml_alices",
+                "distributions", "validation_sally", "validation_alices", "training", "morphing_weights"}
+    for name in expected:
+        for suffix in (".png", ".pdf"):
+            assert (output / f"{name}{suffix}").stat().st_size > 10_000, name
+        pixels = image.imread(output / f"{name}.png")
+        assert pixels.std() > 0.05, name  # not a blank canvas
+    summary = (output / "summary.md").read_text()
+    assert "| truth | 5333 |" in summary and "sally:sally" in summary and "(contours_expected.png)" in summary
+
+
+def test_plot_refuses_a_file_that_is_not_a_results_file(toy, tmp_path) -> None:
+    result = invoke("plot", "--results", toy / "setup.h5", "--output", tmp_path / "plots")
+    assert result.exit_code != 0 and "not a goldmine results file" in result.output
+    assert not (tmp_path / "plots").exists()

@@ -16,6 +16,7 @@ from goldmine.stages.delphes import delphes
 from goldmine.stages.evaluate import evaluate
 from goldmine.stages.generate import generate
 from goldmine.stages.observables import observables
+from goldmine.stages.plot import plot
 from goldmine.stages.train import train
 
 __all__ = ["cli"]
@@ -81,3 +82,4 @@ cli.add_command(combine)
 cli.add_command(augment)
 cli.add_command(train)
 cli.add_command(evaluate)
+cli.add_command(plot)

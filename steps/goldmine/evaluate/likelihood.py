@@ -143,6 +143,8 @@ class Limit:
     best_fit: np.ndarray
     profiles: tuple[np.ndarray, ...]
     intervals: dict[str, list[tuple[float, float]]]
+    unresolved: tuple[str, ...] = ()  # parameters whose 68% region holds no grid point
+
 
     @classmethod
     def from_grid(
@@ -178,4 +180,7 @@ class Limit:
             name: [confidence_interval(values, profile, level) for values, profile in with_best]
             for name, level in LEVELS.items()
         }
-        return cls(mode, kind, log_likelihood, q, p_values, best_grid, np.asarray(best), profiles, intervals)
+        threshold = stats.chi2.ppf(LEVELS["68"], df=1)
+        unresolved = tuple(str(i) for i, profile in enumerate(profiles) if not np.any(profile <= threshold))
+        return cls(mode, kind, log_likelihood, q, p_values, best_grid, np.asarray(best), profiles, intervals,
+                   unresolved)

@@ -156,8 +156,13 @@ def evaluate_analysis(
                 modes[f"ml:{group.method}"] = ml_mode(kinematic, simulated, data, luminosity, log_factors)
         for label, log_likelihood in modes.items():
             log.info("%s limits: %s", data.kind, label)
-            evaluation.limits.append(Limit.from_grid(label, data.kind, log_likelihood(grid), grid, axes,
-                                                     refine=log_likelihood))
+            limit = Limit.from_grid(label, data.kind, log_likelihood(grid), grid, axes, refine=log_likelihood)
+            if limit.unresolved:
+                names = ", ".join(setup.parameter_names[int(i)] for i in limit.unresolved)
+                _warn(evaluation, f"{data.kind} {label}: the 68% region in {names} is narrower than the grid "
+                                  "spacing; its intervals are interpolated from the best fit alone. Refine "
+                                  "evaluation.grid around the best fit")
+            evaluation.limits.append(limit)
 
     evaluation.distributions = {
         o.name: histogram_of([simulated.observations[:, i]], weights_true, simulated.component_weights,

@@ -1,0 +1,1 @@
+"""Plots of evaluation results: Fisher contours, limits, distributions, validation, a summary."""

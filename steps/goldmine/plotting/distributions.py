@@ -1,0 +1,70 @@
+"""Distributions of each observable at several θ, by morphing the stored histograms, and the
+morphing basis' Σ_b w_b(θ)² over the θ grid (large values: large statistical errors)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from goldmine.physics.morphing import component_values
+from goldmine.plotting.results import Results
+from goldmine.plotting.style import COLORS, new_figure, save
+
+__all__ = ["plot_distributions", "plot_morphing_weights"]
+
+
+def _points(results: Results) -> tuple[np.ndarray, list[str]]:
+    """θ_true and the basis benchmarks (at most five points)."""
+    setup = results.setup
+    thetas = [results.theta_true] + [b for b in setup.benchmark_values[: setup.morpher.n_components]]
+    labels = ["θ_true"] + setup.benchmark_names[: setup.morpher.n_components]
+    unique, seen = [], set()
+    for theta, label in zip(thetas, labels):
+        key = tuple(np.round(theta, 12))
+        if key not in seen:
+            seen.add(key)
+            unique.append((theta, label))
+    unique = unique[:5]
+    return np.array([u[0] for u in unique]), [f"{u[1]} ({', '.join(f'{v:g}' for v in u[0])})" for u in unique]
+
+
+def plot_distributions(results: Results, directory: Path) -> list[Path]:
+    if results.setup.morpher is None or not results.distributions:
+        return []
+    thetas, labels = _points(results)
+    values = component_values(thetas, results.setup.morpher.components)  # (k, C)
+    names = list(results.distributions)
+    figure, axes = new_figure(min(3, len(names)), (len(names) + 2) // 3, size=5.0)
+    for index, name in enumerate(names):
+        axis = axes.flat[index]
+        edges = results.distributions[name]["edges"]
+        cells = results.distributions[name]["cells"][: len(edges) - 1]  # the missing slot left out
+        sigma = values @ cells.T  # (k, bins)
+        for color, label, row in zip(COLORS, labels, sigma):
+            total = row.sum()
+            axis.stairs(row / total if total > 0 else row, edges, color=color, label=label, linewidth=1.5)
+        axis.set_xlabel(name)
+        axis.set_ylabel("fraction per bin")
+    for axis in axes.flat[len(names):]:
+        axis.set_visible(False)
+    axes.flat[0].legend(fontsize=10)
+    return save(figure, directory, "distributions")
+
+
+def plot_morphing_weights(results: Results, directory: Path) -> list[Path]:
+    setup = results.setup
+    if setup.morpher is None or len(results.axes) != 2:
+        return []
+    weights = setup.morpher.weights(results.grid)
+    total = (weights**2).sum(axis=1).reshape(len(results.axes[0]), len(results.axes[1]))
+    figure, axes = new_figure()
+    axis = axes[0, 0]
+    mesh = axis.pcolormesh(results.axes[0], results.axes[1], np.log10(total).T, shading="nearest", cmap="magma")
+    figure.colorbar(mesh, ax=axis, label="log$_{10}$ Σ$_b$ w$_b$(θ)$^2$")
+    basis = setup.morpher.basis
+    axis.scatter(basis[:, 0], basis[:, 1], color="white", edgecolor="black", s=60, label="basis")
+    axis.set_xlabel(setup.parameter_names[0])
+    axis.set_ylabel(setup.parameter_names[1])
+    axis.legend(fontsize=11)
+    return save(figure, directory, "morphing_weights")

@@ -1,0 +1,85 @@
+"""Fisher-information contours: the 68% CL ellipse Δθᵀ I Δθ = χ²_P(0.68) of each estimate, with
+the band of the ensemble members' ellipses, and the information distributed over an observable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+
+from goldmine.plotting.results import Results
+from goldmine.plotting.style import COLORS, new_figure, save
+
+__all__ = ["plot_fisher_contours", "plot_information_distribution"]
+
+
+def _radius(information: np.ndarray, directions: np.ndarray, level: float) -> np.ndarray:
+    """Distance from the centre to the ellipse along unit ``directions`` (n, 2)."""
+    quadratic = np.einsum("ni,ij,nj->n", directions, information, directions)
+    return np.sqrt(level / np.maximum(quadratic, 1e-300))
+
+
+def plot_fisher_contours(results: Results, directory: Path) -> list[Path]:
+    names = results.parameter_names
+    if len(names) < 2:
+        figure, axes = new_figure()
+        axis = axes[0, 0]
+        labels = list(results.fisher)
+        widths = [1 / np.sqrt(max(results.fisher[k]["profiled"][0, 0], 1e-300)) for k in labels]
+        axis.barh(labels, widths, color=COLORS[: len(labels)])
+        axis.set_xlabel(f"1/√I: expected 68% CL half-width in {names[0]}")
+        return save(figure, directory, "fisher_information")
+    level = stats.chi2.ppf(0.68, df=2)
+    angles = np.linspace(0, 2 * np.pi, 721)
+    directions = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    centre = results.theta_true[:2]
+    figure, axes = new_figure()
+    axis = axes[0, 0]
+    extent = 0.0
+    for color, (name, entry) in zip(COLORS * 3, results.fisher.items()):
+        information = entry["profiled"][:2, :2]
+        radius = _radius(information, directions, level)
+        finite = np.isfinite(radius) & (radius < 1e6)
+        if not finite.any():
+            continue
+        points = centre + directions * radius[:, None]
+        axis.plot(points[finite, 0], points[finite, 1], color=color, label=name)
+        extent = max(extent, float(np.percentile(radius[finite], 90)))
+        if "members" in entry:
+            member_radii = np.array([_radius(m[:2, :2], directions, level) for m in entry["members"]])
+            low, high = centre + directions * member_radii.min(0)[:, None], centre + directions * member_radii.max(0)[:, None]
+            polygon = np.concatenate([low, high[::-1]])
+            axis.fill(polygon[:, 0], polygon[:, 1], color=color, alpha=0.25, linewidth=0)
+    lows, highs = np.array([a[0] for a in results.axes[:2]]), np.array([a[-1] for a in results.axes[:2]])
+    span = min(extent * 1.3, float(np.max(highs - lows))) if extent > 0 else float(np.max(highs - lows)) / 2
+    axis.set_xlim(centre[0] - span, centre[0] + span)
+    axis.set_ylim(centre[1] - span, centre[1] + span)
+    axis.scatter(*centre, marker="*", color="black", zorder=5)
+    axis.set_xlabel(names[0])
+    axis.set_ylabel(names[1])
+    axis.set_title("Fisher information, 68% CL (nuisances profiled)", fontsize=14)
+    axis.legend(fontsize=12, loc="upper right")
+    return save(figure, directory, "fisher_information")
+
+
+def plot_information_distribution(results: Results, directory: Path) -> list[Path]:
+    """σ per bin of an observable, and det(I_bin)^(1/P) of the truth-level and rate information."""
+    paths = []
+    for observable, entry in results.information_distribution.items():
+        edges = np.asarray(entry["edges"], dtype=float)
+        n_bins = len(edges) - 1
+        figure, axes = new_figure(2)
+        sigma = entry["sigma"][:n_bins]
+        axes[0, 0].stairs(sigma, edges, color=COLORS[0], linewidth=2)
+        axes[0, 0].set_xlabel(observable)
+        axes[0, 0].set_ylabel("σ per bin [pb]")
+        n_parameters = entry["truth"].shape[-1]
+        for color, key in zip(COLORS, [k for k in entry if k in ("truth", "rate") or k.startswith("kinematic_")]):
+            determinant = np.linalg.det(entry[key][:n_bins]).clip(min=0) ** (1 / n_parameters)
+            axes[0, 1].stairs(determinant, edges, color=color, linewidth=2, label=key.replace("_", " "))
+        axes[0, 1].set_xlabel(observable)
+        axes[0, 1].set_ylabel("det(I)$^{1/P}$ per bin")
+        axes[0, 1].legend(fontsize=12)
+        paths += save(figure, directory, f"information_over_{observable}")
+    return paths

@@ -1,0 +1,82 @@
+"""Reading ``results.h5`` (written by goldmine.evaluate.results) for the plots."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from goldmine.errors import InputFileError
+from goldmine.io.hdf5 import open_for_reading
+from goldmine.io.setup_file import read_setup
+from goldmine.setup import Setup
+
+__all__ = ["Results", "read_results"]
+
+
+@dataclass(eq=False)
+class Results:
+    path: Path
+    setup: Setup
+    grid: np.ndarray
+    axes: list[np.ndarray]
+    theta_true: np.ndarray
+    fisher: dict[str, dict[str, np.ndarray]]
+    limits: dict[str, dict[str, dict[str, np.ndarray]]]
+    information_distribution: dict[str, dict[str, np.ndarray]]
+    distributions: dict[str, dict[str, np.ndarray]]
+    validation: dict[str, dict[str, np.ndarray]]
+    histories: dict[str, list[dict[str, Any]]]
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def parameter_names(self) -> list[str]:
+        return self.setup.parameter_names
+
+
+def _arrays(group: h5py.Group) -> dict[str, np.ndarray]:
+    return {key: group[key][()] for key in group if isinstance(group[key], h5py.Dataset)}
+
+
+def _nested(file: h5py.File, name: str, depth: int) -> dict[str, Any]:
+    if name not in file:
+        return {}
+    group = file[name]
+    if depth == 1:
+        return {key: _arrays(group[key]) for key in group}
+    return {key: _nested(group, key, depth - 1) for key in group}
+
+
+def read_results(path: str | Path) -> Results:
+    path = Path(path)
+    setup = read_setup(path)
+    with open_for_reading(path) as file:
+        if "grid/theta" not in file:
+            raise InputFileError(f"{path}: not a goldmine results file (no grid/theta); make one with `goldmine evaluate`")
+        n_parameters = file["grid/theta"].shape[1]
+        histories = {}
+        if "histories" in file:
+            for method in file["histories"]:
+                for member in file[f"histories/{method}"]:
+                    histories[f"{method}/{member}"] = json.loads(file[f"histories/{method}/{member}"][()])
+        results = Results(
+            path=path,
+            setup=setup,
+            grid=file["grid/theta"][()],
+            axes=[file[f"grid/axis_{i}"][()] for i in range(n_parameters)],
+            theta_true=file["grid/theta_true"][()],
+            fisher=_nested(file, "fisher", 1),
+            limits=_nested(file, "limits", 2),
+            information_distribution=_nested(file, "information_distribution", 1),
+            distributions=_nested(file, "distributions", 1),
+            validation=_nested(file, "validation", 1),
+            histories=histories,
+        )
+    summary = path.with_suffix(".json")
+    if summary.exists():
+        results.summary = json.loads(summary.read_text())
+    return results
