@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from goldmine.augment.joint import joint_terms
 from goldmine.config.evaluation import EvaluationConfig
@@ -162,6 +163,8 @@ def evaluate_analysis(
                 _warn(evaluation, f"{data.kind} {label}: the 68% region in {names} is narrower than the grid "
                                   "spacing; its intervals are interpolated from the best fit alone. Refine "
                                   "evaluation.grid around the best fit")
+            if data.kind == "expected":
+                _check_asimov_fit(evaluation, label, log_likelihood, limit, theta_true)
             evaluation.limits.append(limit)
 
     evaluation.distributions = {
@@ -172,6 +175,18 @@ def evaluate_analysis(
     evaluation.validation = _validation(setup, config, simulated, groups, mean_t)
     evaluation.histories = {f"{g.method}/{d.name}": _history(d) for g in groups for d in g.directories}
     return evaluation
+
+
+def _check_asimov_fit(evaluation: Evaluation, label: str, log_likelihood: LogLikelihood, limit: Limit,
+                      theta_true: np.ndarray) -> None:
+    """On Asimov data a calibrated estimate peaks at θ_true; warn when θ_true is excluded at 95% CL."""
+    maximum = float(log_likelihood(limit.best_fit[np.newaxis, :])[0])
+    q_true = -2.0 * (float(log_likelihood(theta_true[np.newaxis, :])[0]) - maximum)
+    p_true = float(stats.chi2.sf(max(q_true, 0.0), df=len(theta_true)))
+    if p_true < 0.05:
+        _warn(evaluation, f"expected {label}: on Asimov data at theta_true the best fit is {limit.best_fit.round(4).tolist()} "
+                          f"and theta_true itself has p = {p_true:.2g}: the estimate is not calibrated (train on more "
+                          "events or longer; check its validation plot)")
 
 
 def _history(directory: Path) -> list[dict[str, Any]]:
