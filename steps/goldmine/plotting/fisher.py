@@ -64,18 +64,20 @@ def plot_fisher_contours(results: Results, directory: Path) -> list[Path]:
 
 
 def plot_information_distribution(results: Results, directory: Path) -> list[Path]:
-    """σ per bin of an observable, and det(I_bin)^(1/P) of the truth-level and rate information."""
+    """dσ/dx over the bins of an observable, and det(I_bin)^(1/P) of the truth-level and
+    score-model (kinematic) information of the events in each bin."""
     paths = []
     for observable, entry in results.information_distribution.items():
         edges = np.asarray(entry["edges"], dtype=float)
         n_bins = len(edges) - 1
         figure, axes = new_figure(2)
         sigma = entry["sigma"][:n_bins]
-        axes[0, 0].stairs(sigma, edges, color=COLORS[0], linewidth=2)
+        axes[0, 0].stairs(sigma / np.diff(edges), edges, color=COLORS[0], linewidth=2)
         axes[0, 0].set_xlabel(observable)
-        axes[0, 0].set_ylabel("σ per bin [pb]")
+        axes[0, 0].set_ylabel(f"dσ/d{observable} [pb per unit]")
         n_parameters = entry["truth"].shape[-1]
-        for color, key in zip(COLORS, [k for k in entry if k in ("truth", "rate") or k.startswith("kinematic_")]):
+        # the rate information of a bin is rank one (det = 0) and is left out here
+        for color, key in zip(COLORS, [k for k in entry if k == "truth" or k.startswith("kinematic_")]):
             determinant = np.linalg.det(entry[key][:n_bins]).clip(min=0) ** (1 / n_parameters)
             axes[0, 1].stairs(determinant, edges, color=color, linewidth=2, label=key.replace("_", " "))
         axes[0, 1].set_xlabel(observable)
