@@ -9,7 +9,7 @@ import numpy as np
 
 from goldmine.evaluate import fisher
 from goldmine.evaluate.events import SimulatedEvents
-from goldmine.evaluate.histograms import Histogram
+from goldmine.evaluate.histograms import Histogram, fill_cells
 
 __all__ = ["Information", "information_from", "information_distribution"]
 
@@ -83,8 +83,7 @@ def information_distribution(
     n_parameters = gradients.shape[1]
 
     def per_bin(values: np.ndarray) -> np.ndarray:
-        flat = values.reshape(len(values), -1)
-        sums = np.stack([np.bincount(bin_indices, weights=c, minlength=n_bins) for c in flat.T], axis=1)
+        sums = fill_cells(bin_indices, values.reshape(len(values), -1), n_bins)
         return sums.reshape((n_bins, *values.shape[1:]))
 
     sigma, grad_sigma = per_bin(weights), per_bin(gradients)

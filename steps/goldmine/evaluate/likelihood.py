@@ -132,7 +132,8 @@ def refine_best_fit(
 @dataclass(frozen=True, eq=False)
 class Limit:
     """One mode's limit on the grid: log L, q and p-values (G,), the best fit (P,) by grid and
-    by minimisation, and per parameter the profiled q (n_axis,) and the 68%/95% intervals."""
+    by minimisation with its log L, and per parameter the profiled q (n_axis,) and the 68%/95%
+    intervals."""
 
     mode: str
     kind: str  # "expected" or "observed"
@@ -141,6 +142,7 @@ class Limit:
     p_values: np.ndarray
     best_fit_grid: np.ndarray
     best_fit: np.ndarray
+    max_log_likelihood: float
     profiles: tuple[np.ndarray, ...]
     intervals: dict[str, list[tuple[float, float]]]
     unresolved: tuple[str, ...] = ()  # parameters whose 68% region holds no grid point
@@ -182,5 +184,5 @@ class Limit:
         }
         threshold = stats.chi2.ppf(LEVELS["68"], df=1)
         unresolved = tuple(str(i) for i, profile in enumerate(profiles) if not np.any(profile <= threshold))
-        return cls(mode, kind, log_likelihood, q, p_values, best_grid, np.asarray(best), profiles, intervals,
+        return cls(mode, kind, log_likelihood, q, p_values, best_grid, np.asarray(best), maximum, profiles, intervals,
                    unresolved)

@@ -24,7 +24,6 @@ import numpy as np
 
 from goldmine.evaluate.run import Evaluation
 from goldmine.io.atomic import atomic_path
-from goldmine.io.documents import write_json
 from goldmine.io.provenance import Provenance
 from goldmine.io.setup_file import write_setup_sections
 from goldmine.setup import Setup
@@ -108,6 +107,3 @@ def summary(setup: Setup, evaluation: Evaluation, settings: dict[str, Any], prov
         "provenance": provenance.to_dict(),
     }
 
-
-def write_summary(path: Path, document: dict[str, Any]) -> None:
-    write_json(path, document)

@@ -180,8 +180,7 @@ def evaluate_analysis(
 def _check_asimov_fit(evaluation: Evaluation, label: str, log_likelihood: LogLikelihood, limit: Limit,
                       theta_true: np.ndarray) -> None:
     """On Asimov data a calibrated estimate peaks at θ_true; warn when θ_true is excluded at 95% CL."""
-    maximum = float(log_likelihood(limit.best_fit[np.newaxis, :])[0])
-    q_true = -2.0 * (float(log_likelihood(theta_true[np.newaxis, :])[0]) - maximum)
+    q_true = -2.0 * (float(log_likelihood(theta_true[np.newaxis, :])[0]) - limit.max_log_likelihood)
     p_true = float(stats.chi2.sf(max(q_true, 0.0), df=len(theta_true)))
     if p_true < 0.05:
         _warn(evaluation, f"expected {label}: on Asimov data at theta_true the best fit is {limit.best_fit.round(4).tolist()} "
@@ -251,7 +250,3 @@ def _joint(g: np.ndarray, thetas: np.ndarray, simulated: SimulatedEvents, sigma_
         log.warning("validation scatter skipped: %s", err)
         return None
 
-
-def describe_inputs(simulated: SimulatedEvents, model_directories: list[Path]) -> dict[str, Any]:
-    return {"events": str(simulated.path), "partition": [simulated.partition.start, simulated.partition.stop],
-            "models": [str(d) for d in model_directories]}

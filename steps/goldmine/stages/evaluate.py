@@ -9,7 +9,8 @@ import click
 
 from goldmine.config.loader import load_config
 from goldmine.evaluate.events import load_observed, load_simulated
-from goldmine.evaluate.results import summary, write_results, write_summary
+from goldmine.evaluate.results import summary, write_results
+from goldmine.io.documents import write_json
 from goldmine.evaluate.run import evaluate_analysis
 from goldmine.io.provenance import Provenance
 from goldmine.io.setup_file import read_setup
@@ -64,6 +65,6 @@ def evaluate(setup_path: Path, data_path: Path, model_directories: tuple[Path, .
         "modes": list(analysis.evaluation.modes), "theta_true_label": analysis.evaluation.theta_true_label,
     }
     write_results(output, setup, evaluation, analysis.evaluation.information_observable, provenance)
-    write_summary(output.with_suffix(".json"), summary(setup, evaluation, settings, provenance))
+    write_json(output.with_suffix(".json"), summary(setup, evaluation, settings, provenance))
     log.info("wrote %s and %s (%d information matrices, %d limits)", output, output.with_suffix(".json"),
              len(evaluation.information), len(evaluation.limits))
