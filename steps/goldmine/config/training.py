@@ -27,7 +27,8 @@ class TrainingConfig:
     clip_gradient: float | None
     alpha: float
     ensemble_members: int
+    methods: tuple[str, ...]
 
     @classmethod
     def from_raw(cls, raw: Mapping[str, Any]) -> TrainingConfig:
-        return cls(**{**raw, "hidden": tuple(raw["hidden"])})
+        return cls(**{**raw, "hidden": tuple(raw["hidden"]), "methods": tuple(raw["methods"])})

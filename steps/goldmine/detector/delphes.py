@@ -58,9 +58,19 @@ def find_delphes(version: int, hint: Path | None = None) -> Path:
     raise DelphesError(f"{name} not found ({searched}; not on PATH). Install Delphes or use --backend builtin")
 
 
-def run_delphes(hepmc: Path, card: Path, output: Path, *, delphes: Path | None = None) -> Path:
-    """Simulate ``hepmc`` with ``card`` into ``output``; returns the log's path."""
+def default_card(executable: Path, name: str = "delphes_card_CMS.tcl") -> Path:
+    """Delphes' own ``cards/<name>`` beside its executable (build folder or install prefix)."""
+    for folder in (executable.parent, executable.parent.parent, executable.parent.parent / "share" / "Delphes"):
+        if (folder / "cards" / name).is_file():
+            return folder / "cards" / name
+    raise DelphesError(f"no cards/{name} beside {executable}; give the Delphes card (--card or detector.card)")
+
+
+def run_delphes(hepmc: Path, card: Path | None, output: Path, *, delphes: Path | None = None) -> Path:
+    """Simulate ``hepmc`` with ``card`` (default: Delphes' CMS card) into ``output``;
+    returns the log's path."""
     executable = find_delphes(hepmc_version(hepmc), delphes)
+    card = default_card(executable) if card is None else card
     if not card.is_file():
         raise InputFileError(f"{card}: no such Delphes card")
     temporary = output.with_name(f".{output.name}.partial.root")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -10,7 +12,7 @@ import torch
 from goldmine.errors import InputFileError
 from goldmine.inference.methods import Method
 
-__all__ = ["load_columns", "score_point", "to_tensors"]
+__all__ = ["augment_summary", "load_columns", "score_point", "to_tensors"]
 
 #: Rows checked for finiteness at a time, so a memory-mapped file is never read whole.
 CHECK_ROWS = 1_000_000
@@ -55,6 +57,17 @@ def to_tensors(arrays: dict[str, np.ndarray], device: torch.device, rows: np.nda
         selected = np.asarray(values) if rows is None else np.asarray(values)[rows]
         out[column] = torch.as_tensor(np.ascontiguousarray(selected, dtype=np.float32), device=device)
     return out
+
+
+def augment_summary(directory: Path) -> dict[str, Any]:
+    """``augment.json`` of an augment directory (method, partitions, provenance with the seed)."""
+    path = directory / "augment.json"
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise InputFileError(f"{path}: missing; --data must be a directory written by `goldmine augment`") from None
+    except json.JSONDecodeError as err:
+        raise InputFileError(f"{path}: not JSON ({err})") from None
 
 
 def score_point(directory: Path) -> list[float] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -29,14 +30,22 @@ log = logging.getLogger(__name__)
     "--plan", type=click.Path(dir_okay=False, path_type=Path), default=Path("plan.yml"), show_default=True,
     help="Generation plan to write (YAML).",
 )
+@click.option(
+    "--events", "events_per_job", type=click.IntRange(min=0), default=None,
+    help="Events per generation job; overrides generation.events_per_job of the config (0: keep it).",
+)
 @seed_option("Master seed; overrides generation.master_seed of the config.")
-def configure(config: Path, output: Path, plan: Path, seed: int | None) -> None:
-    """Validate CONFIG, build the morphing setup and plan the generation jobs."""
+def configure(config: Path, output: Path, plan: Path, events_per_job: int | None, seed: int | None) -> None:
+    """Validate CONFIG, build the morphing setup and plan the generation jobs, the
+    methods to train and their ensemble members."""
     analysis = load_config(config)
-    master_seed = analysis.generation.master_seed if seed is None else seed
+    generation = analysis.generation
+    if events_per_job:
+        generation = dataclasses.replace(generation, events_per_job=events_per_job)
+    master_seed = generation.master_seed if seed is None else seed
     morphing_seed = derive_seed(master_seed, "morphing")
     setup = build_setup(analysis, rng=np.random.default_rng(morphing_seed))
-    jobs = generation_plan(analysis.generation, master_seed)
+    jobs = generation_plan(generation, master_seed)
     log.debug("config %s: digest %s, master seed %d", config, analysis.digest, master_seed)
     for job in jobs:
         log.debug("job %s: %d events at %s, seed %d", job.name, job.events, job.benchmark, job.seed)
@@ -47,7 +56,7 @@ def configure(config: Path, output: Path, plan: Path, seed: int | None) -> None:
         input_paths=[config, *analysis.input_files],
     )
     write_setup(output, setup, provenance)
-    write_yaml(plan, plan_document(jobs, provenance.to_dict()))
+    write_yaml(plan, plan_document(jobs, analysis.training, master_seed, str(output), provenance.to_dict()))
     log.info(
         "wrote %s (%d parameters, %d benchmarks) and %s (%d generation jobs)",
         output, len(setup.parameters), len(setup.benchmarks), plan, len(jobs),

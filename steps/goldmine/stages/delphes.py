@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from goldmine.config.loader import load_config
 from goldmine.errors import OutputExistsError
 from goldmine.io.provenance import Provenance
 from goldmine.stages.options import seed_option
@@ -23,15 +24,23 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
               help="Delphes card (.tcl) for --backend delphes; a goldmine detector card (YAML) for builtin and "
                    "parton (default: the packaged CMS-like card).")
 @click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="ROOT file to write.")
-@click.option("--backend", type=click.Choice(["delphes", "builtin", "parton"]), default="builtin", show_default=True)
+@click.option("--backend", type=click.Choice(["delphes", "builtin", "parton"]), default=None,
+              help="Detector simulation [default: the config's detector.backend, else builtin].")
+@click.option("--config", type=_FILE, default=None,
+              help="Analysis config: its detector section gives the defaults of --backend and --card.")
 @click.option("--delphes", "delphes_path", type=click.Path(exists=True, path_type=Path), default=None,
               help="DelphesHepMC2/3 executable or the Delphes folder (else DELPHES_HOME, else PATH).")
 @click.option("--chunk-size", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Events simulated at a time (builtin, parton).")
 @seed_option("Seed of the built-in detector's efficiencies and smearing.")
-def delphes(hepmc: Path | None, lhe: Path | None, card: Path | None, output: Path, backend: str,
-            delphes_path: Path | None, chunk_size: int, seed: int | None) -> None:
+def delphes(hepmc: Path | None, lhe: Path | None, card: Path | None, output: Path, backend: str | None,
+            config: Path | None, delphes_path: Path | None, chunk_size: int, seed: int | None) -> None:
     """Simulate the detector: real Delphes, the built-in fast simulation, or parton-level smearing."""
+    if config is not None:
+        detector = load_config(config).detector
+        backend = backend or detector.backend
+        card = card or detector.card
+    backend = backend or "builtin"
     source = lhe if backend == "parton" else hepmc
     if source is None:
         raise click.UsageError(f"--backend {backend} needs --{'lhe' if backend == 'parton' else 'hepmc'}")
@@ -40,8 +49,6 @@ def delphes(hepmc: Path | None, lhe: Path | None, card: Path | None, output: Pat
     if backend == "delphes":
         from goldmine.detector.delphes import run_delphes
 
-        if card is None:
-            raise click.UsageError("--backend delphes needs --card (a Delphes .tcl card)")
         log_path = run_delphes(hepmc, card, output, delphes=delphes_path)
         log.info("wrote %s with Delphes (log %s)", output, log_path)
         return

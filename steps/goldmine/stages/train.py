@@ -12,13 +12,14 @@ from goldmine.config.loader import load_config
 from goldmine.io.atomic import atomic_directory
 from goldmine.io.provenance import Provenance
 from goldmine.stages.options import seed_option
+from goldmine.workflow.plan import member_seed
 
 log = logging.getLogger(__name__)
 
 
 @click.command()
-@click.option("--method", required=True, type=click.Choice(sorted(m for m in METHODS if m not in ("test", "plain"))),
-              help="Method to train.")
+@click.option("--method", type=click.Choice(sorted(m for m in METHODS if m not in ("test", "plain"))),
+              help="Method to train; by default the method the --data directory was augmented for.")
 @click.option("--data", "data_directory", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Directory written by `goldmine augment` for this method.")
 @click.option("--config", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -27,19 +28,29 @@ log = logging.getLogger(__name__)
               help="Model directory to create.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--bootstrap", is_flag=True, help="Resample the training rows with replacement (ensembles).")
+@click.option("--member", type=click.IntRange(min=0), default=None,
+              help="Ensemble member K: its seed derives from the augment seed of --data and K (the workflow's way).")
 @seed_option("Seed of initialisation, batching, validation hold-out and bootstrap.")
-def train(method: str, data_directory: Path, config: Path, output: Path, device: str, bootstrap: bool,
-          seed: int | None) -> None:
-    """Train one estimator for METHOD; ensemble members are separate runs with their own seeds."""
+def train(method: str | None, data_directory: Path, config: Path, output: Path, device: str, bootstrap: bool,
+          member: int | None, seed: int | None) -> None:
+    """Train one estimator; ensemble members are separate runs with their own seeds
+    (--seed, or --member K to derive one)."""
     # torch is imported here, not at start-up, so that other commands stay fast.
     from goldmine.inference.estimators import EstimatorSettings
-    from goldmine.inference.data import score_point
+    from goldmine.inference.data import augment_summary, score_point
     from goldmine.inference.fit import fit, resolve_device
     from goldmine.inference.saving import save_model
     from goldmine.inference.training import TrainSettings
 
     analysis = load_config(config)
     settings = analysis.training
+    if member is not None and seed is not None:
+        raise click.UsageError("give --seed or --member, not both")
+    if method is None or member is not None:
+        augmented = augment_summary(data_directory)
+        method = method or augmented["method"]
+        if member is not None:
+            seed = member_seed(augmented["provenance"]["seeds"]["seed"], member)
     seed = 0 if seed is None else seed
     n_observables, n_parameters = len(analysis.observables), len(analysis.parameters)
     architecture = EstimatorSettings(n_observables, n_parameters, settings.hidden, settings.activation,
@@ -58,7 +69,7 @@ def train(method: str, data_directory: Path, config: Path, output: Path, device:
         provenance = Provenance.capture(config_hash=analysis.digest, seeds={"seed": seed}, input_paths=inputs)
         save_model(directory, fitted.model.cpu(), fitted.method, {
             "training": optimisation.to_dict(), "bootstrap": bootstrap, "n_train": fitted.n_train,
-            "n_validation": fitted.n_validation, "best_epoch": fitted.result.best_epoch,
+            "n_validation": fitted.n_validation, "member": member, "best_epoch": fitted.result.best_epoch,
             "best_loss": fitted.result.best_loss, "stopped_early": fitted.result.stopped_early,
             "parameters": analysis.parameter_names, "observables": [o.name for o in analysis.observables],
             "score_theta": score_point(data_directory) if fitted.method.family == "score" else None,

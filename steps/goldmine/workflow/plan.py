@@ -1,4 +1,6 @@
-"""The generation plan: one job per (sampling benchmark, job index), each with its own seed.
+"""The plan of a run: the generation jobs (one per sampling benchmark and job index, each
+with its own seed), the methods to augment and train (one seed each) and the ensemble
+members, written by ``configure`` for the workflow to scatter over.
 
 Seeds derive from the master seed through :class:`numpy.random.SeedSequence`, keyed by
 the benchmark name and the job index, so a job's seed does not change when other
@@ -14,8 +16,9 @@ from typing import Any
 import numpy as np
 
 from goldmine.config.model import GenerationConfig
+from goldmine.config.training import TrainingConfig
 
-__all__ = ["MAX_SEED", "GenerationJob", "derive_seed", "generation_plan", "plan_document"]
+__all__ = ["MAX_SEED", "GenerationJob", "derive_seed", "generation_plan", "member_seed", "plan_document"]
 
 #: Largest seed every generator accepts (Pythia 8's Random:seed ≤ 900000000).
 MAX_SEED = 900_000_000
@@ -56,10 +59,25 @@ def generation_plan(generation: GenerationConfig, master_seed: int) -> tuple[Gen
     return tuple(jobs)
 
 
-def plan_document(jobs: tuple[GenerationJob, ...], provenance: dict[str, Any]) -> dict[str, Any]:
+def member_seed(method_seed: int, member: int) -> int:
+    """Seed of ensemble member ``member`` of a method whose augment seed is ``method_seed``."""
+    return derive_seed(method_seed, "train", member)
+
+
+def plan_document(
+    jobs: tuple[GenerationJob, ...],
+    training: TrainingConfig,
+    master_seed: int,
+    setup_path: str,
+    provenance: dict[str, Any],
+) -> dict[str, Any]:
     """The plan as written to ``plan.yml``: parallel lists that a yadage ``fromyaml-pub``
-    publisher exposes and a ``zip`` scatter walks, the same jobs as records, and provenance."""
+    publisher exposes and a ``zip`` scatter walks (generation jobs; methods with their
+    augment seeds; ensemble member indices), the same jobs as records, the setup file it
+    belongs to, and provenance. Member k of a method trains with
+    ``member_seed(augment seed, k)``."""
     return {
+        "setup": setup_path,
         "job_names": [job.name for job in jobs],
         "benchmarks": [job.benchmark for job in jobs],
         "job_indices": [job.job_index for job in jobs],
@@ -67,5 +85,9 @@ def plan_document(jobs: tuple[GenerationJob, ...], provenance: dict[str, Any]) -
         "events": [job.events for job in jobs],
         "n_jobs": len(jobs),
         "jobs": [asdict(job) for job in jobs],
+        "methods": list(training.methods),
+        "augment_seeds": [derive_seed(master_seed, "augment", method) for method in training.methods],
+        "ensemble_members": list(range(training.ensemble_members)),
+        "combine_seed": derive_seed(master_seed, "combine"),
         "provenance": provenance,
     }
