@@ -17,6 +17,7 @@ from goldmine.stages.evaluate import evaluate
 from goldmine.stages.generate import generate
 from goldmine.stages.observables import observables
 from goldmine.stages.plot import plot
+from goldmine.stages.run import run
 from goldmine.stages.train import train
 
 __all__ = ["cli"]
@@ -30,7 +31,7 @@ The chain, one stage per command:
   -> augment x method -> train x(method, ensemble member) -> evaluate -> plot
 
 Stages read and write files (HDF5 in MadMiner's layout, YAML, JSON); each
-command's --help says which.
+command's --help says which. `goldmine run` runs them all as the yadage workflow.
 """
 
 
@@ -83,3 +84,4 @@ cli.add_command(augment)
 cli.add_command(train)
 cli.add_command(evaluate)
 cli.add_command(plot)
+cli.add_command(run)

@@ -1,0 +1,49 @@
+"""``goldmine run``: the whole chain as the yadage workflow, locally or in containers."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import click
+
+__all__ = ["run"]
+
+DEFAULT_CONFIG = Path("examples") / "wh-builtin.yml"
+
+
+@click.command()
+@click.argument("config", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("goldmine-run"),
+              show_default=True, help="Run directory; a previous goldmine run there is removed first.")
+@click.option("--backend", type=click.Choice(["local", "podman", "docker"]), default="local", show_default=True,
+              help="local: each step's command in this environment; podman/docker: the stage images.")
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Steps run at once.")
+@click.option("--events", type=click.IntRange(min=0), default=0,
+              help="Events per generation job [default: the config's].")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
+              help="Device of train and evaluate.")
+@click.option("--toplevel", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Checkout holding workflows/ and specs/ [default: the one goldmine is installed from].")
+def run(config: Path | None, workdir: Path, backend: str, jobs: int, events: int, device: str,
+        toplevel: Path | None) -> None:
+    """Run the workflow (workflows/goldmine.yml) on CONFIG [default: examples/wh-builtin.yml
+    of the checkout], show per-stage progress, check every output, say where the plots are."""
+    with warnings.catch_warnings():  # yadage-schemas still imports the deprecated pkg_resources
+        warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+        from goldmine.workflow.runner import RunRequest, default_toplevel
+        from goldmine.workflow.runner import run as run_workflow
+
+    toplevel = (toplevel or default_toplevel()).resolve()
+    config = config or toplevel / DEFAULT_CONFIG
+    if not config.is_file():
+        raise click.BadParameter(f"{config}: no such file", param_hint="CONFIG")
+    request = RunRequest(config=config.resolve(), workdir=workdir.resolve(), toplevel=toplevel, backend=backend,
+                         jobs=jobs, events=events, device=device)
+    result = run_workflow(request, report=click.echo)
+    minutes, seconds = divmod(round(result.seconds), 60)
+    steps = ", ".join(f"{stage} {n}" for stage, n in result.steps.items())
+    click.echo(f"finished in {minutes} min {seconds:02d} s ({steps} steps)")
+    click.echo(f"results: {result.results}")
+    click.echo(f"plots:   {result.plots}")
+    click.echo(f"summary: {result.summary}")

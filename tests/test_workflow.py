@@ -1,0 +1,205 @@
+"""The yadage workflow, its step specs, and `goldmine run` end to end (local backend)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import click
+import pytest
+import yaml
+
+from goldmine import __version__
+from goldmine.cli import cli
+from goldmine.workflow.plan import member_seed
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = REPO / "tests" / "configs" / "wh-tiny.yml"
+BIN = Path(sys.executable).parent
+CHAIN = ["configure", "generate", "delphes", "observables", "combine", "augment", "train", "evaluate", "plot"]
+
+
+def _spec(stage: str) -> dict:
+    return yaml.safe_load((REPO / "specs" / "steps" / f"{stage}.yml").read_text())
+
+
+def _goldmine_run(*arguments: str, **popen: object) -> subprocess.Popen:
+    return subprocess.Popen([str(BIN / "goldmine"), "run", *arguments], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, **popen)
+
+
+# ---- the specs ----------------------------------------------------------------------
+
+
+def test_workflow_and_every_step_spec_validate() -> None:
+    workflow = subprocess.run([str(BIN / "yadage-validate"), "-t", str(REPO), "workflows/goldmine.yml"],
+                              cwd=REPO, capture_output=True, text=True)
+    assert workflow.returncode == 0 and "workflow validates against schema" in workflow.stdout, workflow.stderr
+    for stage in CHAIN:
+        step = subprocess.run([str(BIN / "packtivity-validate"), f"specs/steps/{stage}.yml"], cwd=REPO,
+                              capture_output=True, text=True)
+        assert "packtivity definition is valid" in step.stdout, (stage, step.stdout, step.stderr)
+
+
+def test_the_workflow_runs_the_nine_stages_in_chain_order_one_image_each() -> None:
+    workflow = yaml.safe_load((REPO / "workflows" / "goldmine.yml").read_text())
+    assert [stage["name"] for stage in workflow["stages"]] == CHAIN
+    for stage in workflow["stages"]:
+        assert stage["scheduler"]["step"] == {"$ref": f"specs/steps/{stage['name']}.yml"}
+        environment = _spec(stage["name"])["environment"]
+        assert environment["environment_type"] == "docker-encapsulated"
+        assert environment["image"] == f"goldmine/{stage['name']}"
+        assert environment["imagetag"] == __version__  # one version: the package's
+    scatters = {s["name"]: s["scheduler"].get("scatter", {}).get("method") for s in workflow["stages"]}
+    assert scatters == {"configure": None, "generate": "zip", "delphes": "zip", "observables": "zip",
+                        "combine": None, "augment": "zip", "train": "cartesian", "evaluate": None, "plot": None}
+
+
+def test_every_spec_command_uses_only_options_its_stage_has() -> None:
+    for stage in CHAIN:
+        command = " ".join(_spec(stage)["process"]["cmd"].split())
+        assert command.startswith(f"goldmine {stage} ")
+        declared = {opt for param in cli.commands[stage].params if isinstance(param, click.Option)
+                    for opt in param.opts}
+        used = set(re.findall(r"(--[a-z][a-z-]*)", command))
+        assert used <= declared, (stage, used - declared)
+        placeholders = set(re.findall(r"\{(\w+)\}", command))
+        workflow = yaml.safe_load((REPO / "workflows" / "goldmine.yml").read_text())
+        parameters = next(s for s in workflow["stages"] if s["name"] == stage)["scheduler"]["parameters"]
+        assert placeholders <= set(parameters), (stage, placeholders - set(parameters))
+
+
+def test_reana_outputs_are_paths_the_steps_write() -> None:
+    reana = yaml.safe_load((REPO / "reana.yaml").read_text())
+    assert reana["workflow"] == {"type": "yadage", "file": "workflows/goldmine.yml"}
+    published = {f"{stage}/{value.split('{outputdir}/')[1]}" for stage in CHAIN
+                 for value in _spec(stage)["publisher"].get("publish", {}).values()}
+    published |= {"plot/plots/" + name for name in ("fisher_information.pdf", "contours_expected.pdf")}
+    assert set(reana["outputs"]["files"]) <= published | {"evaluate/results.json"}
+    assert (REPO / reana["inputs"]["parameters"]["config"]).is_file()
+
+
+# ---- goldmine run ---------------------------------------------------------------------
+
+
+def _step_interval(step_dir: Path) -> tuple[float, float]:
+    """When a step's command started and ended, from its packtivity logs."""
+    name = step_dir.name
+
+    def stamp(line: str) -> float:
+        return datetime.strptime(line.split(" | ")[0], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+
+    step_log = (step_dir / "_packtivity" / f"{name}.step.log").read_text().splitlines()
+    run_log = (step_dir / "_packtivity" / f"{name}.run.log").read_text().splitlines()
+    return stamp(next(line for line in step_log if "running in" in line)), stamp(run_log[-1])
+
+
+def test_goldmine_run_restarts_an_interrupted_run_and_runs_the_whole_chain_two_jobs_at_once(tmp_path) -> None:
+    workdir = tmp_path / "run"
+    first = _goldmine_run(str(TINY), "--workdir", str(workdir), "--jobs", "2")
+    deadline = time.monotonic() + 120
+    while not list(workdir.glob("generate_*/_packtivity/*.run.log")):
+        assert first.poll() is None and time.monotonic() < deadline, first.stdout.read() if first.stdout else ""
+        time.sleep(0.5)
+    first.send_signal(signal.SIGINT)
+    out, _ = first.communicate(timeout=60)
+    assert first.returncode != 0 and "interrupted" in out
+    assert json.loads((workdir / ".goldmine-run.json").read_text())["status"] == "interrupted"
+    (workdir / "generate_0" / "stale-output.txt").write_text("from the interrupted run")
+
+    restarted = time.time()
+    second = _goldmine_run(str(TINY), "--workdir", str(workdir), "--jobs", "2")
+    out, _ = second.communicate(timeout=900)
+    assert second.returncode == 0, out
+    assert "removing the previous run (interrupted)" in out
+    assert re.search(r"\] generate +4/4 done", out) and re.search(r"\] plot +1/1 done", out)
+    assert f"summary: {workdir / 'plot' / 'plots' / 'summary.md'}" in out
+
+    # nothing of the first run is left, every output is new
+    assert not (workdir / "generate_0" / "stale-output.txt").exists()
+    outputs = [p for p in workdir.rglob("*") if p.is_file() and p.parts[len(workdir.parts)] != "init"]
+    assert min(p.stat().st_mtime for p in outputs) >= restarted - 1
+    # every stage ran its planned steps; the plots and the summary are there
+    steps = json.loads((workdir / "_goldmine" / "steps.json").read_text())
+    counts = {stage: sum(s["stage"] == stage and s["state"] == "SUCCESS" for s in steps) for stage in CHAIN}
+    assert counts == {"configure": 1, "generate": 4, "delphes": 4, "observables": 4, "combine": 1, "augment": 2,
+                      "train": 4, "evaluate": 1, "plot": 1}
+    plots = workdir / "plot" / "plots"
+    for name in ("fisher_information", "contours_expected", "pvalues_expected_sally_sally", "distributions"):
+        assert (plots / f"{name}.png").stat().st_size > 10_000
+    assert "sally" in (plots / "summary.md").read_text() and "alices" in (plots / "summary.md").read_text()
+
+    # --jobs 2: two generation jobs ran at the same time, never three
+    intervals = sorted(_step_interval(d) for d in workdir.glob("generate_*"))
+    assert intervals[1][0] < intervals[0][1], intervals
+    for moment in [start + 0.01 for start, _ in intervals]:
+        assert sum(start <= moment < end for start, end in intervals) <= 2
+
+    # ensemble members: seeds derived from their method's augment seed and the member index
+    plan = yaml.safe_load((workdir / "configure" / "plan.yml").read_text())
+    augment_seed = dict(zip(plan["methods"], plan["augment_seeds"]))
+    members = set()
+    for model in workdir.glob("train_*/model"):
+        settings = json.loads((model / "settings.json").read_text())
+        method, member = settings["method"], settings["member"]
+        assert settings["provenance"]["seeds"]["seed"] == member_seed(augment_seed[method], member)
+        members.add((method, member))
+    assert members == {(m, k) for m in plan["methods"] for k in plan["ensemble_members"]}
+
+
+def test_a_failing_step_stops_the_run_and_shows_its_log(tmp_path) -> None:
+    config_folder = tmp_path / "analysis"
+    config_folder.mkdir()
+    (config_folder / "broken-card.yml").write_text("this: is: not a detector card\n")
+    config = yaml.safe_load(TINY.read_text())
+    config["detector"] = {"backend": "builtin", "card": "broken-card.yml"}
+    (config_folder / "analysis.yml").write_text(yaml.safe_dump(config))
+    workdir = tmp_path / "run"
+    run = _goldmine_run(str(config_folder / "analysis.yml"), "--workdir", str(workdir), "--events", "30")
+    out, _ = run.communicate(timeout=600)
+    assert run.returncode == 1, out
+    assert re.search(r"step delphes_\d failed; \S+delphes_\d/_packtivity/delphes_\d\.run\.log ends:", out), out
+    assert "broken-card.yml" in out  # the tail holds goldmine's own error message
+    assert json.loads((workdir / ".goldmine-run.json").read_text())["status"] == "failed"
+    assert not (workdir / "plot").exists()
+
+
+def test_run_checks_the_config_first_and_never_touches_a_foreign_directory(tmp_path) -> None:
+    bad = tmp_path / "bad.yml"
+    bad.write_text(TINY.read_text().replace("required: true}", "required: maybe}", 1))
+    run = _goldmine_run(str(bad), "--workdir", str(tmp_path / "run"))
+    out, _ = run.communicate(timeout=120)
+    assert run.returncode == 2 and "observables[0].required" in out
+    assert not (tmp_path / "run").exists()
+
+    foreign = tmp_path / "thesis"
+    foreign.mkdir()
+    (foreign / "chapter1.tex").write_text("precious")
+    run = _goldmine_run(str(TINY), "--workdir", str(foreign))
+    out, _ = run.communicate(timeout=120)
+    assert run.returncode == 1 and "is not a goldmine run directory" in out
+    assert [p.name for p in foreign.iterdir()] == ["chapter1.tex"]
+
+
+@pytest.mark.parametrize("events", [0, 123])
+def test_configure_plans_methods_members_and_an_events_override(tmp_path, events) -> None:
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(cli, ["configure", str(TINY), "--output", str(tmp_path / "s.h5"),
+                                      "--plan", str(tmp_path / "p.yml"), "--events", str(events)])
+    assert result.exit_code == 0, result.output
+    plan = yaml.safe_load((tmp_path / "p.yml").read_text())
+    assert plan["setup"] == str(tmp_path / "s.h5")
+    assert plan["events"] == [events or 400] * 4
+    assert plan["methods"] == ["sally", "alices"] and plan["ensemble_members"] == [0, 1]
+    assert len(set(plan["augment_seeds"])) == 2 and plan["combine_seed"] not in plan["augment_seeds"]
+    for key in ("benchmarks", "seeds", "events", "job_names"):
+        assert len(plan[key]) == plan["n_jobs"]
+    assert os.path.basename(plan["setup"]) == "s.h5"
