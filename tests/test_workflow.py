@@ -168,7 +168,7 @@ def test_a_failing_step_stops_the_run_and_shows_its_log(tmp_path) -> None:
     assert re.search(r"step delphes_\d failed; \S+delphes_\d/_packtivity/delphes_\d\.run\.log ends:", out), out
     assert "broken-card.yml" in out  # the tail holds goldmine's own error message
     assert json.loads((workdir / ".goldmine-run.json").read_text())["status"] == "failed"
-    assert not (workdir / "plot").exists()
+    assert not (workdir / "plot" / "plots").exists() and not list(workdir.glob("observables_*/events.h5"))
 
 
 def test_run_checks_the_config_first_and_never_touches_a_foreign_directory(tmp_path) -> None:
@@ -203,3 +203,17 @@ def test_configure_plans_methods_members_and_an_events_override(tmp_path, events
     for key in ("benchmarks", "seeds", "events", "job_names"):
         assert len(plan[key]) == plan["n_jobs"]
     assert os.path.basename(plan["setup"]) == "s.h5"
+
+
+def test_recast_entry_names_the_workflow_its_example_and_real_result_paths() -> None:
+    entry = yaml.safe_load((REPO / "recast.yml").read_text())
+    assert set(entry) == {"name", "metadata", "spec", "example_inputs", "results"}
+    assert (REPO / entry["spec"]["toplevel"] / entry["spec"]["workflow"]).resolve() == REPO / "workflows" / "goldmine.yml"
+    example = entry["example_inputs"]["default"]
+    assert (REPO / example["initdir"] / example["initdata"]["config"]).is_file()
+    workflow_inputs = {value["output"] for stage in yaml.safe_load((REPO / "workflows" / "goldmine.yml").read_text())[
+        "stages"] for value in stage["scheduler"]["parameters"].values()
+        if isinstance(value, dict) and value.get("step") == "init"}
+    assert set(example["initdata"]) == workflow_inputs == {"config", "events", "device"}
+    reana = yaml.safe_load((REPO / "reana.yaml").read_text())
+    assert {r["relpath"] for r in entry["results"]} <= set(reana["outputs"]["files"])
