@@ -89,6 +89,38 @@ def test_reana_outputs_are_paths_the_steps_write() -> None:
 # ---- goldmine run ---------------------------------------------------------------------
 
 
+def test_an_empty_scatter_or_a_missing_output_makes_the_run_incomplete(tmp_path) -> None:
+    from goldmine.workflow.progress import Step
+    from goldmine.workflow.runner import expected_steps, missing_outputs
+
+    plan = tmp_path / "plan.yml"
+    plan.write_text(yaml.safe_dump({"n_jobs": 3, "methods": ["sally", "alices"], "ensemble_members": [0, 1, 2]}))
+    expected = expected_steps(plan)
+    assert expected == {"configure": 1, "generate": 3, "delphes": 3, "observables": 3, "combine": 1, "augment": 2,
+                        "train": 6, "evaluate": 1, "plot": 1}
+    written = tmp_path / "combined.h5"
+    written.write_bytes(b"")
+
+    def step(name: str, stage: str, outputs: object = None, state: str = "SUCCESS") -> Step:
+        return Step(name, stage, state, 1.0, 2.0, str(tmp_path / name), outputs)
+
+    complete = [step("configure", "configure", {"setup": str(written), "seeds": [1, 2, 3]})]
+    complete += [step(f"{stage}_{i}", stage) for stage in ("generate", "delphes", "observables") for i in range(3)]
+    complete += [step("combine", "combine", {"combined": str(written)})]
+    complete += [step(f"augment_{i}", "augment") for i in range(2)]
+    complete += [step(f"train_{i}", "train") for i in range(6)]
+    complete += [step("evaluate", "evaluate"), step("plot", "plot")]
+    assert missing_outputs(complete, expected) == []
+
+    no_generation = [s for s in complete if s.stage != "generate"]
+    assert missing_outputs(no_generation, expected) == ["generate: 0 step(s) succeeded, the plan asks for 3"]
+    lost = [*complete[:-1], step("plot", "plot", {"summary": str(tmp_path / "plots" / "summary.md")})]
+    assert missing_outputs(lost, expected) == [f"plot: published {tmp_path / 'plots' / 'summary.md'}, which does "
+                                               "not exist"]
+    with pytest.raises(Exception, match="configure step did not run"):
+        expected_steps(tmp_path / "nowhere" / "plan.yml")
+
+
 def _step_interval(step_dir: Path) -> tuple[float, float]:
     """When a step's command started and ended, from its packtivity logs."""
     name = step_dir.name

@@ -5,7 +5,7 @@ The step specs under ``specs/steps/`` name one image per stage; on a machine whe
 this module (``yadage-run --plugins goldmine.workflow.local_executor``) registers the
 implementation ``goldmine-local``; packtivity selects it when the file named by
 ``PACKTIVITY_SYNCCONFIGFILE`` says ``executor: {docker-encapsulated: goldmine-local}``
-(see :func:`write_sync_config`).
+(what :mod:`goldmine.workflow.runner` writes).
 
 The step runs in its own work directory with the environment of the yadage process;
 its output goes to the step's ``_packtivity/<step>.run.log``, exactly where the docker
@@ -20,21 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import packtivity.logutils as logutils
-import yaml
 from packtivity.handlers.execution_handlers import executor
 
-__all__ = ["IMPLEMENTATION", "run_in_current_environment", "write_sync_config"]
+from goldmine.workflow.runner import LOCAL_EXECUTOR
 
-IMPLEMENTATION = "goldmine-local"
-
-
-def write_sync_config(path: Path) -> Path:
-    """Write the packtivity handler selection that routes docker-encapsulated steps here."""
-    path.write_text(yaml.safe_dump({"executor": {"docker-encapsulated": IMPLEMENTATION}}))
-    return path
+__all__ = ["run_in_current_environment"]
 
 
-@executor("docker-encapsulated", IMPLEMENTATION)
+@executor("docker-encapsulated", LOCAL_EXECUTOR)
 def run_in_current_environment(
     config: Any, environment: dict[str, Any], state: Any, job: dict[str, Any], metadata: dict[str, Any]
 ) -> None:

@@ -34,15 +34,17 @@ import yaml
 from goldmine.config.loader import load_config
 from goldmine.errors import GoldmineError
 from goldmine.workflow import progress
-from goldmine.workflow.local_executor import write_sync_config
 
-__all__ = ["BACKENDS", "RunRequest", "RunResult", "WorkflowError", "default_toplevel", "expected_steps", "run"]
+__all__ = ["BACKENDS", "LOCAL_EXECUTOR", "RunRequest", "RunResult", "WorkflowError", "default_toplevel",
+           "expected_steps", "missing_outputs", "run"]
 
 BACKENDS = ("local", "podman", "docker")
 WORKFLOW = Path("workflows") / "goldmine.yml"
 MARKER = ".goldmine-run.json"
 META = "_goldmine"
 LOG_TAIL_LINES = 40
+#: packtivity's name for the executor of :mod:`goldmine.workflow.local_executor`
+LOCAL_EXECUTOR = "goldmine-local"
 
 
 class WorkflowError(GoldmineError):
@@ -117,7 +119,7 @@ def run(request: RunRequest, report: Callable[[str], None] = print) -> RunResult
     if failed or code != 0:
         _write_marker(request, "failed")
         raise WorkflowError(_failure_message(failed, code, meta / "yadage.log"))
-    problems = _missing_outputs(steps, expected_steps(request.workdir / "configure" / "plan.yml"))
+    problems = missing_outputs(steps, expected_steps(request.workdir / "configure" / "plan.yml"))
     if problems:
         _write_marker(request, "incomplete")
         raise WorkflowError("yadage finished, but the run is incomplete:\n  " + "\n  ".join(problems))
@@ -140,7 +142,9 @@ def expected_steps(plan_path: Path) -> dict[str, int]:
             "augment": n_methods, "train": n_methods * n_members, "evaluate": 1, "plot": 1}
 
 
-def _missing_outputs(steps: Sequence[progress.Step], expected: dict[str, int]) -> list[str]:
+def missing_outputs(steps: Sequence[progress.Step], expected: dict[str, int]) -> list[str]:
+    """What is wrong with a finished run: stages whose successful steps are fewer (or
+    more) than ``expected``, and published paths that do not exist."""
     problems = []
     counts = {stage: per_state.get("SUCCESS", 0) for stage, per_state in progress.stage_counts(steps).items()}
     for stage, wanted in expected.items():
@@ -206,7 +210,10 @@ def _environment(request: RunRequest, meta: Path, steps_file: Path) -> dict[str,
     # the steps' own commands: this interpreter's goldmine first on PATH
     environment["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), environment.get("PATH", "")])
     if request.backend == "local":
-        environment["PACKTIVITY_SYNCCONFIGFILE"] = str(write_sync_config(meta / "packtivity-local.yml"))
+        # packtivity's handler selection: docker-encapsulated steps go to the local executor
+        sync_config = meta / "packtivity-local.yml"
+        sync_config.write_text(yaml.safe_dump({"executor": {"docker-encapsulated": LOCAL_EXECUTOR}}))
+        environment["PACKTIVITY_SYNCCONFIGFILE"] = str(sync_config)
     else:
         environment["PACKTIVITY_DOCKER_NOPULL"] = "1"  # the images are built locally (images/build.sh)
     if request.backend == "podman":
