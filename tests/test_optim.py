@@ -18,13 +18,20 @@ from goldmine.inference.optim import FlatOptimizer
         ("sgd", lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9), {"momentum": 0.9}),
     ],
 )
-def test_steps_match_torch(kind, reference, options) -> None:
+@pytest.mark.parametrize("capturable", [False, True])
+def test_steps_match_torch(kind, reference, options, capturable) -> None:
+    """Both update paths: host-side learning rate and step count, and the device-tensor
+    path that CUDA graphs replay (run here on the CPU, with a learning-rate change)."""
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.Tanh(), torch.nn.Linear(8, 2))
     twin = copy.deepcopy(model)
-    ours = FlatOptimizer(model.parameters(), kind=kind, lr=0.01, **options)
+    ours = FlatOptimizer(model.parameters(), kind=kind, lr=0.01, capturable=capturable, **options)
     theirs = reference(twin.parameters())
     for step in range(25):
+        if step == 10:
+            ours.lr = 0.005
+            for group in theirs.param_groups:
+                group["lr"] = 0.005
         x = torch.randn(16, 3, generator=torch.Generator().manual_seed(step))
         for net, optimizer in ((model, ours), (twin, theirs)):
             optimizer.zero_grad()

@@ -6,6 +6,9 @@ Python. Here the parameters and their gradients are views into two flat tensors,
 a step is a handful of tensor operations whatever the number of layers, and
 ``zero_grad`` is one fill. The update rules are torch's own (Kingma & Ba, arXiv:1412.6980;
 AMSGrad: Reddi et al., ICLR 2018), with ``lr`` set by the caller's schedule.
+
+With ``capturable=True`` (for CUDA graphs) the learning rate and the step count live in
+device tensors, so a captured step replays with the current schedule and bias correction.
 """
 
 from __future__ import annotations
@@ -32,9 +35,10 @@ class FlatOptimizer:
         eps: float = 1e-8,
         momentum: float = 0.9,
         weight_decay: float = 0.0,
+        capturable: bool = False,
     ) -> None:
         params = [p for p in parameters if p.requires_grad]
-        self.kind, self.lr, self.betas, self.eps = kind, lr, betas, eps
+        self.kind, self.betas, self.eps = kind, betas, eps
         self.momentum, self.weight_decay = momentum, weight_decay
         self.flat = torch.cat([p.detach().reshape(-1) for p in params])
         self.grad = torch.zeros_like(self.flat)
@@ -48,6 +52,20 @@ class FlatOptimizer:
         self.first = torch.zeros_like(self.flat)  # exp_avg, or the momentum buffer for SGD
         self.second = torch.zeros_like(self.flat) if kind != "sgd" else None
         self.second_max = torch.zeros_like(self.flat) if kind == "amsgrad" else None
+        self.capturable = capturable
+        self.lr_tensor = torch.tensor(float(lr), device=self.flat.device) if capturable else None
+        self.steps = torch.zeros((), device=self.flat.device) if capturable else None
+        self.lr = lr
+
+    @property
+    def lr(self) -> float:
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self._lr = value
+        if self.lr_tensor is not None:
+            self.lr_tensor.fill_(value)
 
     def zero_grad(self) -> None:
         self.grad.zero_()
@@ -60,6 +78,9 @@ class FlatOptimizer:
     @torch.no_grad()
     def step(self) -> None:
         grad = self.grad if self.weight_decay == 0 else self.grad + self.weight_decay * self.flat
+        if self.capturable:
+            self._step_on_device(grad)
+            return
         self.step_count += 1
         if self.kind == "sgd":
             self.first.mul_(self.momentum).add_(grad) if self.step_count > 1 else self.first.copy_(grad)
@@ -76,3 +97,23 @@ class FlatOptimizer:
         bias_correction2 = 1.0 - beta2**self.step_count
         denominator = (second.sqrt() / math.sqrt(bias_correction2)).add_(self.eps)
         self.flat.addcdiv_(self.first, denominator, value=-self.lr / bias_correction1)
+
+    def _step_on_device(self, grad: torch.Tensor) -> None:
+        """The same update with learning rate and step count read from device tensors
+        (no host value enters, so the step can be captured in a CUDA graph)."""
+        self.steps.add_(1)
+        if self.kind == "sgd":
+            self.first.mul_(self.momentum).add_(grad)  # from a zero buffer: grad at step 1, as torch's SGD
+            self.flat.sub_(self.lr_tensor * (self.first if self.momentum else grad))
+            return
+        beta1, beta2 = self.betas
+        self.first.lerp_(grad, 1.0 - beta1)
+        self.second.mul_(beta2).addcmul_(grad, grad, value=1.0 - beta2)
+        second = self.second
+        if self.second_max is not None:
+            torch.maximum(self.second_max, self.second, out=self.second_max)
+            second = self.second_max
+        bias_correction1 = 1.0 - torch.pow(beta1, self.steps)
+        bias_correction2 = 1.0 - torch.pow(beta2, self.steps)
+        denominator = (second.sqrt() / bias_correction2.sqrt()).add_(self.eps)
+        self.flat.sub_(self.first * (self.lr_tensor / bias_correction1) / denominator)

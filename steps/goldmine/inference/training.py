@@ -3,7 +3,8 @@ early stopping and logging, and knows nothing about the method beyond its loss t
 
 Each epoch shuffles every column once into contiguous tensors, and batches are slices
 of them (no per-sample DataLoader, no per-batch gather). The optimizer updates all
-weights as one flat buffer (:mod:`goldmine.inference.optim`). Early stopping keeps a
+weights as one flat buffer (:mod:`goldmine.inference.optim`); on a GPU the whole step is
+replayed as one CUDA graph (:mod:`goldmine.inference.cuda_graph`). Early stopping keeps a
 deep copy of the best state and restores it.
 Non-finite losses are flagged on the device and checked once per epoch, so the guard
 costs no GPU synchronisation per batch.
@@ -15,7 +16,7 @@ import copy
 import logging
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -23,6 +24,7 @@ import torch
 from torch import nn
 
 from goldmine.errors import GoldmineError
+from goldmine.inference.cuda_graph import GraphedStep
 from goldmine.inference.methods import Method, forward
 from goldmine.inference.optim import FlatOptimizer
 
@@ -55,6 +57,8 @@ class TrainSettings:
     clip_gradient: float | None = None
     alpha: float = 1.0
     evaluation_batch_size: int = 8192
+    #: on a GPU, replay the training step as one CUDA graph (see goldmine.inference.cuda_graph)
+    cuda_graphs: bool = True
 
     def __post_init__(self) -> None:
         checks = {
@@ -99,6 +103,25 @@ def _order_numerator_first(y: torch.Tensor, order: torch.Tensor, batch_size: int
     return order[within.to(order.device)], counts.tolist()
 
 
+def _step_function(
+    model: nn.Module, method: Method, weights: torch.Tensor, optimizer: FlatOptimizer, clip_gradient: float | None
+) -> Callable[..., torch.Tensor]:
+    """One optimizer step on a batch; returns the batch's loss terms (n_terms,)."""
+    single = len(method.terms) == 1 and float(weights[0]) == 1.0
+
+    def step(batch: Tensors, score_rows: int | None = None) -> torch.Tensor:
+        terms = method.loss_terms(forward(model, method.family, batch, score=method.needs_score,
+                                          score_rows=score_rows), batch)
+        optimizer.zero_grad()
+        (terms[0] if single else (weights * terms).sum()).backward()
+        if clip_gradient is not None:
+            optimizer.clip_grad_norm(clip_gradient)
+        optimizer.step()
+        return terms.detach()
+
+    return step
+
+
 def _epoch_losses(
     model: nn.Module,
     method: Method,
@@ -106,28 +129,28 @@ def _epoch_losses(
     weights: torch.Tensor,
     *,
     batch_size: int,
-    optimizer: FlatOptimizer | None = None,
-    clip_gradient: float | None = None,
+    step: Callable[..., torch.Tensor] | None = None,
+    graphed: GraphedStep | None = None,
     score_rows: list[int] | None = None,
 ) -> torch.Tensor:
     """Per-term losses averaged over the epoch's rows (n_terms,), left on the device.
-    Trains when ``optimizer`` is given, else only evaluates. Batch losses are written
-    into one tensor and reduced once, so a step adds no bookkeeping operations."""
+    Trains when ``step`` is given (full batches through ``graphed`` when given), else only
+    evaluates. Batch losses are written into one tensor and reduced once, so a step adds
+    no bookkeeping operations."""
     n_rows = len(data["x"])
     starts = range(0, n_rows, batch_size)
     batch_losses = torch.empty(len(starts), len(method.terms), device=weights.device)
-    single = len(method.terms) == 1 and float(weights[0]) == 1.0
     for index, start in enumerate(starts):
         batch = {name: values[start : start + batch_size] for name, values in data.items()}
         rows = None if score_rows is None else score_rows[index]
-        terms = method.loss_terms(forward(model, method.family, batch, score=method.needs_score, score_rows=rows), batch)
-        if optimizer is not None:
-            optimizer.zero_grad()
-            (terms[0] if single else (weights * terms).sum()).backward()
-            if clip_gradient is not None:
-                optimizer.clip_grad_norm(clip_gradient)
-            optimizer.step()
-        batch_losses[index] = terms.detach()
+        if step is None:
+            terms = method.loss_terms(forward(model, method.family, batch, score=method.needs_score,
+                                              score_rows=rows), batch).detach()
+        elif graphed is not None and start + batch_size <= n_rows:
+            terms = graphed(batch)
+        else:
+            terms = step(batch, rows)
+        batch_losses[index] = terms
     rows_per_batch = torch.tensor([min(batch_size, n_rows - start) for start in starts], device=weights.device)
     return (batch_losses * rows_per_batch[:, None]).sum(dim=0) / n_rows
 
@@ -146,10 +169,15 @@ def train(
     device = next(model.parameters()).device
     generator = torch.Generator(device="cpu").manual_seed(seed)
     torch.manual_seed(seed)
+    # CUDA graphs need a fixed batch layout: not for methods whose batches differ in how
+    # many rows carry a score (numerator_score_only)
+    use_graph = settings.cuda_graphs and device.type == "cuda" and not method.numerator_score_only
     optimizer = FlatOptimizer(model.parameters(), kind=settings.optimizer, lr=settings.learning_rate,
-                              momentum=settings.momentum, weight_decay=settings.weight_decay)
+                              momentum=settings.momentum, weight_decay=settings.weight_decay, capturable=use_graph)
     decay = (settings.final_learning_rate / settings.learning_rate) ** (1.0 / max(settings.epochs - 1, 1))
     weights = method.weights(settings.alpha).to(device)
+    step = _step_function(model, method, weights, optimizer, settings.clip_gradient)
+    graphed = GraphedStep(step) if use_graph else None
     n_train = len(training["x"])
     names = [term.name for term in method.terms]
 
@@ -164,8 +192,8 @@ def train(
         if method.numerator_score_only:
             order, score_rows = _order_numerator_first(training["y"], order, settings.batch_size)
         shuffled = {name: values[order] for name, values in training.items()}
-        train_terms = _epoch_losses(model, method, shuffled, weights, batch_size=settings.batch_size,
-                                    optimizer=optimizer, clip_gradient=settings.clip_gradient, score_rows=score_rows)
+        train_terms = _epoch_losses(model, method, shuffled, weights, batch_size=settings.batch_size, step=step,
+                                    graphed=graphed, score_rows=score_rows)
         bad = ~torch.isfinite(train_terms).all()
         record: dict[str, Any] = {"epoch": epoch, "learning_rate": learning_rate}
         record.update(_named("train", names, train_terms, weights))
