@@ -219,6 +219,12 @@ def test_run_checks_the_config_first_and_never_touches_a_foreign_directory(tmp_p
     assert run.returncode == 1 and "is not a goldmine run directory" in out
     assert [p.name for p in foreign.iterdir()] == ["chapter1.tex"]
 
+    # a container backend without the images (no docker daemon in CI) stops before anything is written
+    run = _goldmine_run(str(TINY), "--workdir", str(tmp_path / "in-docker"), "--backend", "docker")
+    out, _ = run.communicate(timeout=120)
+    assert run.returncode == 1 and ("docker has no image goldmine/" in out or "no `docker` command" in out), out
+    assert not (tmp_path / "in-docker").exists()
+
 
 @pytest.mark.parametrize("events", [0, 123])
 def test_configure_plans_methods_members_and_an_events_override(tmp_path, events) -> None:

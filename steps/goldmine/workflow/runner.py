@@ -93,6 +93,8 @@ def run(request: RunRequest, report: Callable[[str], None] = print) -> RunResult
     if not (request.toplevel / WORKFLOW).is_file():
         raise GoldmineError(f"{request.toplevel / WORKFLOW}: no workflow there; give the checkout with --toplevel")
     analysis = load_config(request.config)  # fails early, naming the key, before anything is written
+    if request.backend != "local":
+        _check_images(request.backend, request.toplevel)
     config_in_init = _prepare_workdir(request, analysis.input_files, report)
     meta = request.workdir / META
     steps_file = meta / "steps.json"
@@ -190,6 +192,21 @@ def _prepare_workdir(request: RunRequest, input_files: Sequence[Path], report: C
         (init / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, init / relative)
     return init / request.config.resolve().relative_to(config_folder.resolve())
+
+
+def _check_images(engine: str, toplevel: Path) -> None:
+    """Every step spec's image must be there before the run starts (none is pulled)."""
+    if shutil.which(engine) is None:
+        raise GoldmineError(f"--backend {engine}: no `{engine}` command on PATH")
+    missing = []
+    for spec in sorted((toplevel / "specs" / "steps").glob("*.yml")):
+        environment = yaml.safe_load(spec.read_text())["environment"]
+        image = f"{environment['image']}:{environment['imagetag']}"
+        if subprocess.run([engine, "image", "inspect", image], capture_output=True).returncode != 0:
+            missing.append(image)
+    if missing:
+        raise GoldmineError(f"{engine} has no image {', '.join(missing)}; build them with "
+                            f"`ENGINE={engine} bash images/build.sh`")
 
 
 def _yadage_command(request: RunRequest, config: Path) -> list[str]:
