@@ -83,20 +83,25 @@ class FlatOptimizer:
             return
         self.step_count += 1
         if self.kind == "sgd":
-            self.first.mul_(self.momentum).add_(grad) if self.step_count > 1 else self.first.copy_(grad)
+            self.first.mul_(self.momentum).add_(grad)  # from a zero buffer: grad at step 1, as torch's SGD
             self.flat.add_(self.first if self.momentum else grad, alpha=-self.lr)
             return
         beta1, beta2 = self.betas
-        self.first.lerp_(grad, 1.0 - beta1)
-        self.second.mul_(beta2).addcmul_(grad, grad, value=1.0 - beta2)
-        second = self.second
-        if self.second_max is not None:
-            torch.maximum(self.second_max, self.second, out=self.second_max)
-            second = self.second_max
+        second = self._update_moments(grad)
         bias_correction1 = 1.0 - beta1**self.step_count
         bias_correction2 = 1.0 - beta2**self.step_count
         denominator = (second.sqrt() / math.sqrt(bias_correction2)).add_(self.eps)
         self.flat.addcdiv_(self.first, denominator, value=-self.lr / bias_correction1)
+
+    def _update_moments(self, grad: torch.Tensor) -> torch.Tensor:
+        """Adam's running first and second moments; returns the second moment the update
+        divides by (its running maximum for AMSGrad)."""
+        beta1, beta2 = self.betas
+        self.first.lerp_(grad, 1.0 - beta1)
+        self.second.mul_(beta2).addcmul_(grad, grad, value=1.0 - beta2)
+        if self.second_max is None:
+            return self.second
+        return torch.maximum(self.second_max, self.second, out=self.second_max)
 
     def _step_on_device(self, grad: torch.Tensor) -> None:
         """The same update with learning rate and step count read from device tensors
@@ -107,12 +112,7 @@ class FlatOptimizer:
             self.flat.sub_(self.lr_tensor * (self.first if self.momentum else grad))
             return
         beta1, beta2 = self.betas
-        self.first.lerp_(grad, 1.0 - beta1)
-        self.second.mul_(beta2).addcmul_(grad, grad, value=1.0 - beta2)
-        second = self.second
-        if self.second_max is not None:
-            torch.maximum(self.second_max, self.second, out=self.second_max)
-            second = self.second_max
+        second = self._update_moments(grad)
         bias_correction1 = 1.0 - torch.pow(beta1, self.steps)
         bias_correction2 = 1.0 - torch.pow(beta2, self.steps)
         denominator = (second.sqrt() / bias_correction2.sqrt()).add_(self.eps)

@@ -103,6 +103,12 @@ def _order_numerator_first(y: torch.Tensor, order: torch.Tensor, batch_size: int
     return order[within.to(order.device)], counts.tolist()
 
 
+def _batch_terms(model: nn.Module, method: Method, batch: Tensors, score_rows: int | None) -> torch.Tensor:
+    """The method's loss terms on one batch (n_terms,)."""
+    outputs = forward(model, method.family, batch, score=method.needs_score, score_rows=score_rows)
+    return method.loss_terms(outputs, batch)
+
+
 def _step_function(
     model: nn.Module, method: Method, weights: torch.Tensor, optimizer: FlatOptimizer, clip_gradient: float | None
 ) -> Callable[..., torch.Tensor]:
@@ -110,8 +116,7 @@ def _step_function(
     single = len(method.terms) == 1 and float(weights[0]) == 1.0
 
     def step(batch: Tensors, score_rows: int | None = None) -> torch.Tensor:
-        terms = method.loss_terms(forward(model, method.family, batch, score=method.needs_score,
-                                          score_rows=score_rows), batch)
+        terms = _batch_terms(model, method, batch, score_rows)
         optimizer.zero_grad()
         (terms[0] if single else (weights * terms).sum()).backward()
         if clip_gradient is not None:
@@ -144,8 +149,7 @@ def _epoch_losses(
         batch = {name: values[start : start + batch_size] for name, values in data.items()}
         rows = None if score_rows is None else score_rows[index]
         if step is None:
-            terms = method.loss_terms(forward(model, method.family, batch, score=method.needs_score,
-                                              score_rows=rows), batch).detach()
+            terms = _batch_terms(model, method, batch, rows).detach()
         elif graphed is not None and start + batch_size <= n_rows:
             terms = graphed(batch)
         else:
