@@ -25,7 +25,10 @@ from goldmine.io.samples import count_samples
 from goldmine.physics.morphing import component_values
 from goldmine.setup import Setup
 
-__all__ = ["PartitionResult", "augment_partition", "augment_method", "partition_sizes"]
+__all__ = ["SUMMARY_NAME", "PartitionResult", "augment_partition", "augment_method", "partition_sizes"]
+
+#: the summary an augment directory holds (method, partitions, provenance)
+SUMMARY_NAME = "augment.json"
 
 log = logging.getLogger(__name__)
 

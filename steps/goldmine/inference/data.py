@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from goldmine.augment.run import SUMMARY_NAME
 from goldmine.errors import InputFileError
 from goldmine.inference.methods import Method
 
@@ -61,7 +62,7 @@ def to_tensors(arrays: dict[str, np.ndarray], device: torch.device, rows: np.nda
 
 def augment_summary(directory: Path) -> dict[str, Any]:
     """``augment.json`` of an augment directory (method, partitions, provenance with the seed)."""
-    path = directory / "augment.json"
+    path = directory / SUMMARY_NAME
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from goldmine.augment.run import augment_method
+from goldmine.augment.run import SUMMARY_NAME, augment_method
 from goldmine.augment.samplers import METHODS
 from goldmine.config.loader import load_config
 from goldmine.errors import InputFileError
@@ -18,8 +18,6 @@ from goldmine.io.setup_file import read_setup
 from goldmine.stages.options import seed_option
 
 log = logging.getLogger(__name__)
-
-SUMMARY = "augment.json"
 
 
 @click.command()
@@ -51,5 +49,5 @@ def augment(events: Path, setup_path: Path, config: Path, method: str, output: P
                                  chunk_size=chunk_size)
         provenance = Provenance.capture(config_hash=analysis.digest, seeds={"seed": seed},
                                         input_paths=[events, setup_path, config])
-        write_json(directory / SUMMARY, {**summary, "provenance": provenance.to_dict()})
+        write_json(directory / SUMMARY_NAME, {**summary, "provenance": provenance.to_dict()})
     log.info("wrote %s (%s: %s)", output, method, ", ".join(summary["partitions"]))
