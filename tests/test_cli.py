@@ -129,3 +129,20 @@ def test_installed_script_reports_config_errors_with_exit_code_2(tmp_path) -> No
     assert completed.returncode == 2
     assert f"Error: {bad}: parameters: missing required key" in completed.stderr
     assert not (tmp_path / "setup.h5").exists() and not (tmp_path / "plan.yml").exists()
+
+
+def test_a_stage_command_imports_only_its_own_stage() -> None:
+    """``goldmine generate`` must not pay for torch or scipy.stats: the group loads lazily."""
+    script = ("import sys; from goldmine.cli import cli; cli.get_command(None, 'generate'); "
+              "print(sorted(m for m in ('torch', 'scipy.stats', 'goldmine.stages.train', 'goldmine.stages.evaluate') "
+              "if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
+
+
+def test_the_help_lists_every_stage_in_chain_order() -> None:
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    listed = [line.split()[0] for line in result.output.split("Commands:")[1].splitlines() if line.strip()]
+    assert listed == ["configure", "generate", "delphes", "observables", "combine", "augment", "train", "evaluate",
+                      "plot", "run"]

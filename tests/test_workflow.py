@@ -66,7 +66,7 @@ def test_every_spec_command_uses_only_options_its_stage_has() -> None:
     for stage in CHAIN:
         command = " ".join(_spec(stage)["process"]["cmd"].split())
         assert command.startswith(f"goldmine {stage} ")
-        declared = {opt for param in cli.commands[stage].params if isinstance(param, click.Option)
+        declared = {opt for param in cli.get_command(click.Context(cli), stage).params if isinstance(param, click.Option)
                     for opt in param.opts}
         used = set(re.findall(r"(--[a-z][a-z-]*)", command))
         assert used <= declared, (stage, used - declared)
