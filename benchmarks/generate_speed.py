@@ -41,7 +41,7 @@ while done < {n_events}:
 
 PYTHIA_WITH_HEPMC = """
 import multiprocessing, pythia8mc
-from goldmine.generate.shower import _batch, _writer
+from goldmine.generate.shower import _batch, _writer, batch_size
 pythia = pythia8mc.Pythia("", False)
 for setting in {settings!r}:
     pythia.readString(setting)
@@ -52,7 +52,7 @@ writer = context.Process(target=_writer, args=(queue, {path!r}, ("Weight",), err
 writer.start()
 done = 0
 while done < {n_events}:
-    batch = pythia.nextBatch(min(100, {n_events} - done))
+    batch = pythia.nextBatch(batch_size({n_events} - done))
     queue.put(_batch(batch))
     done += len(batch)
 queue.put(None)

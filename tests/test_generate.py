@@ -226,3 +226,38 @@ def test_pythia_sm_distributions_agree_with_madgraph(wh_fixtures) -> None:
     pt_ours = np.hypot(*_pick(ours, our_pid, [25])[:, 1:3].T)
     pt_theirs = np.hypot(*_pick(theirs, their_pid, [25])[:, 1:3].T)
     assert _chi2(np.histogram(pt_ours, pt_bins)[0], np.histogram(pt_theirs, pt_bins)[0]) < 26.1  # 8 dof
+
+
+def test_shower_batches_shrink_toward_the_end_and_cover_every_event() -> None:
+    from goldmine.generate.shower import batch_size
+
+    for n_events in (1, 7, 100, 1000, 12345):
+        sizes, remaining = [], n_events
+        while remaining:
+            sizes.append(batch_size(remaining))
+            remaining -= sizes[-1]
+        assert sum(sizes) == n_events and max(sizes) <= 100
+        assert sizes[-1] <= 5  # the writer's tail after Pythia's last event: at most five events of text
+        assert len(sizes) <= n_events // 100 + 8
+
+
+def test_batch_columns_from_the_layout_equal_awkwards_own_view() -> None:
+    """The layout-level reader of a nextBatch result gives what high-level awkward gives."""
+    import awkward as ak
+    from goldmine.generate.pythia import configured_pythia
+    from goldmine.generate.shower import _batch
+
+    pythia = configured_pythia(["Beams:eCM = 13000", "HiggsSM:ffbar2HW = on", "24:onMode = off",
+                                "24:onIfAny = 11 13", "25:onMode = off", "25:onIfAny = 5"], seed=3)
+    assert pythia.init()
+    pythia.nextBatch(2)  # the columns of a later batch start inside awkward's buffers or not: both are read
+    batch = pythia.nextBatch(6)
+    columns = _batch(batch)
+    particles = batch.prt[:, 1:]
+    np.testing.assert_array_equal(columns.counts, ak.to_numpy(ak.num(particles)))
+    flat = lambda array: ak.to_numpy(ak.flatten(array))  # noqa: E731
+    for name, expected in [("pid", particles.id), ("status", particles.status), ("px", particles.p.px),
+                           ("py", particles.p.py), ("pz", particles.p.pz), ("e", particles.p.e), ("m", particles.m)]:
+        np.testing.assert_array_equal(getattr(columns, name), flat(expected), err_msg=name)
+    np.testing.assert_array_equal(columns.weights, ak.to_numpy(batch.info.weights))
+    assert columns.counts.sum() == len(columns.pid) > 6 * 100

@@ -17,17 +17,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from goldmine.errors import InputFileError
 from goldmine.generate.pythia import configured_pythia
 from goldmine.io.hepmc_writer import FOOTER, HepMCBatch, hepmc3_header, hepmc3_text
 from goldmine.io.lhe_events import count_lhe_events, read_lhe_header
 
-__all__ = ["NOMINAL_WEIGHT", "ShowerResult", "shower_lhe", "shower_settings"]
+__all__ = ["NOMINAL_WEIGHT", "ShowerResult", "batch_size", "shower_lhe", "shower_settings"]
 
 log = logging.getLogger(__name__)
 
 NOMINAL_WEIGHT = "Weight"
-_BATCH = 100
+_BATCH, _LAST_BATCH = 100, 5
 
 
 @dataclass(frozen=True)
@@ -44,16 +46,42 @@ def shower_settings(lhe: Path) -> list[str]:
     return ["Beams:frameType = 4", f"Beams:LHEF = {lhe}", "25:onMode = off", "25:onIfAny = 5"]
 
 
+def batch_size(remaining: int) -> int:
+    """Events to ask Pythia for next: ``_BATCH``, then halving over the last events.
+
+    The writer process formats a batch while Pythia makes the next one; when Pythia is
+    done, only the last batch is still to be written, so small final batches keep that
+    tail short (≈ 8 ms per event of text and gzip).
+    """
+    return min(_BATCH, remaining, max(_LAST_BATCH, remaining // 2))
+
+
 def _batch(batch: Any) -> HepMCBatch:
-    """Flat columns of a nextBatch result, without Pythia's system entry 0."""
+    """Flat columns of a nextBatch result, without Pythia's system entry 0 of each event.
+
+    Read from the awkward layout's buffers (0.3 ms per batch, against 9 ms through
+    high-level awkward calls), so that small batches cost nothing.
+    """
     import awkward as ak
 
-    particles = batch.prt[:, 1:]
-    flat = lambda array: ak.to_numpy(ak.flatten(array))
-    momenta = particles.p
-    return HepMCBatch(ak.to_numpy(ak.num(particles)), flat(particles.id), flat(particles.status), flat(momenta.px),
-                      flat(momenta.py), flat(momenta.pz), flat(momenta.e), flat(particles.m),
-                      ak.to_numpy(batch.info.weights))
+    layout = ak.to_layout(batch)
+    particles = layout.content("prt")
+    offsets = np.asarray(particles.offsets.data)
+    first, last = offsets[0], offsets[-1]
+    keep = np.ones(last - first, dtype=bool)
+    keep[offsets[:-1] - first] = False
+    record, momenta = particles.content, particles.content.content("p")
+    column = lambda fields, name: fields.content(name).data[first:last][keep]  # noqa: E731
+    weights = layout.content("info").content("weights")
+    weight_offsets = np.asarray(weights.offsets.data)
+    per_event = np.diff(weight_offsets)
+    if len(per_event) and (per_event != per_event[0]).any():
+        raise InputFileError(f"Pythia's events carry {sorted(set(per_event.tolist()))} weights each; expected one "
+                             "count for all")
+    weight_table = weights.content.data[weight_offsets[0]:weight_offsets[-1]].reshape(len(per_event), -1)
+    return HepMCBatch(np.diff(offsets) - 1, column(record, "id"), column(record, "status"), column(momenta, "px"),
+                      column(momenta, "py"), column(momenta, "pz"), column(momenta, "e"), column(record, "m"),
+                      weight_table)
 
 
 def _writer(queue: Any, path: str, weight_names: tuple[str, ...], errors: Any) -> None:
@@ -93,7 +121,7 @@ def shower_lhe(lhe: Path, hepmc: Path, *, seed: int, n_events: int) -> ShowerRes
     showered = 0
     try:
         while showered < n_events and not pythia.infoPython().atEndOfFile():
-            batch = pythia.nextBatch(min(_BATCH, n_events - showered), "skip")
+            batch = pythia.nextBatch(batch_size(n_events - showered), "skip")
             if len(batch) == 0:
                 break
             columns = _batch(batch)
