@@ -255,7 +255,7 @@ def test_batch_columns_from_the_layout_equal_awkwards_own_view() -> None:
     columns = _batch(batch)
     particles = batch.prt[:, 1:]
     np.testing.assert_array_equal(columns.counts, ak.to_numpy(ak.num(particles)))
-    flat = lambda array: ak.to_numpy(ak.flatten(array))  # noqa: E731
+    flat = lambda array: ak.to_numpy(ak.flatten(array))
     for name, expected in [("pid", particles.id), ("status", particles.status), ("px", particles.p.px),
                            ("py", particles.p.py), ("pz", particles.p.pz), ("e", particles.p.e), ("m", particles.m)]:
         np.testing.assert_array_equal(getattr(columns, name), flat(expected), err_msg=name)

@@ -71,7 +71,7 @@ def _batch(batch: Any) -> HepMCBatch:
     keep = np.ones(last - first, dtype=bool)
     keep[offsets[:-1] - first] = False
     record, momenta = particles.content, particles.content.content("p")
-    column = lambda fields, name: fields.content(name).data[first:last][keep]  # noqa: E731
+    column = lambda fields, name: fields.content(name).data[first:last][keep]
     weights = layout.content("info").content("weights")
     weight_offsets = np.asarray(weights.offsets.data)
     per_event = np.diff(weight_offsets)
