@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -108,16 +110,35 @@ def test_activations_map_to_their_own_function(name, cls) -> None:
 
 def test_losses_vanish_or_are_minimal_at_the_truth() -> None:
     t = torch.randn(5, 2)
-    assert torch.all(losses.score_mse(t, t) == 0)
+    assert losses.score_mse(t, t) == 0 and losses.score_mse(t, t).shape == ()
     log_r = torch.randn(5)
     y = torch.tensor([0.0, 1.0, 0.0, 1.0, 1.0])
-    assert torch.allclose(losses.ratio_mse(log_r, y, torch.exp(log_r)), torch.zeros(5), atol=1e-10)
-    # the improved cross-entropy is minimal where r̂ = r(x,z)
-    r_xz = torch.tensor([0.5, 2.0])
+    assert abs(float(losses.ratio_mse(log_r, y, torch.exp(log_r)))) < 1e-10
+    # the improved cross-entropy of one event is minimal where r̂ = r(x,z)
     grid = torch.linspace(-3, 3, 601)
-    values = torch.stack([losses.ratio_augmented_xe(torch.full((2,), g), r_xz) for g in grid])
-    torch.testing.assert_close(grid[values.argmin(0)], torch.log(r_xz), atol=0.011, rtol=0)
-    assert torch.all(losses.score_mse_numerator(t + 1, t, torch.ones(5)) == 0)
+    for r_xz in (0.5, 2.0):
+        values = torch.stack([losses.ratio_augmented_xe(torch.full((1,), g), torch.tensor([r_xz])) for g in grid])
+        assert abs(float(grid[values.argmin()]) - math.log(r_xz)) < 0.011
+    # the score terms count only the rows drawn at their θ, and average over rows and components
+    assert losses.score_mse_numerator(t + 1, t, torch.ones(5)) == 0
+    assert float(losses.score_mse_numerator(t + 1, t, y)) == pytest.approx(2 / 5)
+    assert float(losses.score_mse_denominator(t + 1, t, y)) == pytest.approx(3 / 5)
+    assert float(losses.score_mse(t + 2, t)) == pytest.approx(4.0)
+
+
+def test_losses_are_the_batch_means_of_their_per_sample_formulas() -> None:
+    generator = torch.Generator().manual_seed(1)
+    log_r, r_xz = torch.randn(7, generator=generator), torch.rand(7, generator=generator) + 0.1
+    y = (torch.rand(7, generator=generator) > 0.5).float()
+    s_hat = torch.sigmoid(-log_r)  # the classifier's probability of y = 1
+    expected_xe = -(y * torch.log(s_hat) + (1 - y) * torch.log(1 - s_hat)).mean()
+    torch.testing.assert_close(losses.ratio_xe(log_r, y), expected_xe)
+    s = 1 / (1 + r_xz)
+    torch.testing.assert_close(losses.ratio_augmented_xe(log_r, r_xz),
+                               -(s * torch.log(s_hat) + (1 - s) * torch.log(1 - s_hat)).mean())
+    expected_mse = ((1 - y) * (torch.exp(-log_r) - 1 / r_xz) ** 2 + y * (torch.exp(log_r) - r_xz) ** 2).mean()
+    torch.testing.assert_close(losses.ratio_mse(log_r, y, r_xz), expected_mse)
+    torch.testing.assert_close(losses.negative_log_likelihood(log_r), -log_r.mean())
 
 
 def test_ensemble_mean_and_covariance() -> None:

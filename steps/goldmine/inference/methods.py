@@ -60,11 +60,10 @@ class Method:
         truths = [a for term in self.terms for a in term.arguments if "_hat" not in a]
         return tuple(dict.fromkeys([*inputs, *truths]))
 
-    def loss_terms(self, outputs: Mapping[str, torch.Tensor], batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
-        """Per-term batch means, shape (n_terms,)."""
+    def loss_terms(self, outputs: Mapping[str, torch.Tensor], batch: Mapping[str, torch.Tensor]) -> list[torch.Tensor]:
+        """Per-term batch means, each of shape ()."""
         values = {**batch, **outputs}
-        means = [term.loss(**{a: values[a] for a in term.arguments}).mean() for term in self.terms]
-        return means[0].unsqueeze(0) if len(means) == 1 else torch.stack(means)
+        return [term.loss(**{a: values[a] for a in term.arguments}) for term in self.terms]
 
     def weights(self, alpha: float) -> torch.Tensor:
         return torch.tensor([alpha if term.weight == "alpha" else 1.0 for term in self.terms])

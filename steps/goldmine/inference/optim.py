@@ -7,13 +7,16 @@ a step is a handful of tensor operations whatever the number of layers, and
 ``zero_grad`` is one fill. The update rules are torch's own (Kingma & Ba, arXiv:1412.6980;
 AMSGrad: Reddi et al., ICLR 2018), with ``lr`` set by the caller's schedule.
 
-With ``capturable=True`` (for CUDA graphs) the learning rate and the step count live in
-device tensors, so a captured step replays with the current schedule and bias correction.
+On the host, Adam and AMSGrad run as torch's fused kernel (``torch._fused_adam_``, what
+``torch.optim.Adam(fused=True)`` calls, without that class's per-step Python): one kernel
+instead of eight tensor operations, 19 instead of 123 µs for 10⁴ weights on a 2-core
+CPU, which is 5 % of a SALLY step at batch 128. With ``capturable=True`` (for CUDA
+graphs) the learning rate and the step count live in device tensors, so a captured step
+replays with the current schedule and bias correction.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from typing import Literal
 
@@ -55,6 +58,8 @@ class FlatOptimizer:
         self.capturable = capturable
         self.lr_tensor = torch.tensor(float(lr), device=self.flat.device) if capturable else None
         self.steps = torch.zeros((), device=self.flat.device) if capturable else None
+        # the fused kernel's step count (it reads it, the caller increments it)
+        self._fused_steps = torch.zeros((), dtype=self.flat.dtype, device=self.flat.device)
         self.lr = lr
 
     @property
@@ -75,8 +80,8 @@ class FlatOptimizer:
         scale = (max_norm / (self.grad.norm() + 1e-6)).clamp(max=1.0)
         self.grad.mul_(scale)
 
-    @torch.no_grad()
     def step(self) -> None:
+        # no torch.no_grad() (13 µs a call): no buffer here requires grad, so nothing is recorded
         grad = self.grad if self.weight_decay == 0 else self.grad + self.weight_decay * self.flat
         if self.capturable:
             self._step_on_device(grad)
@@ -87,11 +92,12 @@ class FlatOptimizer:
             self.flat.add_(self.first if self.momentum else grad, alpha=-self.lr)
             return
         beta1, beta2 = self.betas
-        second = self._update_moments(grad)
-        bias_correction1 = 1.0 - beta1**self.step_count
-        bias_correction2 = 1.0 - beta2**self.step_count
-        denominator = (second.sqrt() / math.sqrt(bias_correction2)).add_(self.eps)
-        self.flat.addcdiv_(self.first, denominator, value=-self.lr / bias_correction1)
+        self._fused_steps.add_(1)
+        torch._fused_adam_(
+            [self.flat], [grad], [self.first], [self.second], [self.second_max] if self.second_max is not None else [],
+            [self._fused_steps], lr=self.lr, beta1=beta1, beta2=beta2, weight_decay=0.0, eps=self.eps,
+            amsgrad=self.second_max is not None, maximize=False,
+        )
 
     def _update_moments(self, grad: torch.Tensor) -> torch.Tensor:
         """Adam's running first and second moments; returns the second moment the update

@@ -103,8 +103,8 @@ def _order_numerator_first(y: torch.Tensor, order: torch.Tensor, batch_size: int
     return order[within.to(order.device)], counts.tolist()
 
 
-def _batch_terms(model: nn.Module, method: Method, batch: Tensors, score_rows: int | None) -> torch.Tensor:
-    """The method's loss terms on one batch (n_terms,)."""
+def _batch_terms(model: nn.Module, method: Method, batch: Tensors, score_rows: int | None) -> list[torch.Tensor]:
+    """The method's loss terms on one batch, each of shape ()."""
     outputs = forward(model, method.family, batch, score=method.needs_score, score_rows=score_rows)
     return method.loss_terms(outputs, batch)
 
@@ -118,11 +118,16 @@ def _step_function(
     def step(batch: Tensors, score_rows: int | None = None) -> torch.Tensor:
         terms = _batch_terms(model, method, batch, score_rows)
         optimizer.zero_grad()
-        (terms[0] if single else (weights * terms).sum()).backward()
+        if single:  # the loss itself: no stacking, weighting or summing in the step
+            loss = terms[0]
+            loss.backward()
+        else:
+            loss = torch.stack(terms)
+            (weights * loss).sum().backward()
         if clip_gradient is not None:
             optimizer.clip_grad_norm(clip_gradient)
         optimizer.step()
-        return terms.detach()
+        return loss.detach()
 
     return step
 
@@ -149,7 +154,7 @@ def _epoch_losses(
         batch = {name: values[start : start + batch_size] for name, values in data.items()}
         rows = None if score_rows is None else score_rows[index]
         if step is None:
-            terms = _batch_terms(model, method, batch, rows).detach()
+            terms = torch.stack(_batch_terms(model, method, batch, rows)).detach()
         elif graphed is not None and start + batch_size <= n_rows:
             terms = graphed(batch)
         else:
