@@ -56,7 +56,8 @@ def measure(command: list[str]) -> tuple[float, float]:
 
 def goldmine_config(path: Path, n_samples: int, n_thetas: int, n_observables: int) -> None:
     config = yaml.safe_load(EXAMPLE.read_text())
-    config["observables"] = [{"name": f"x{i}", "expression": f"x{i}"} for i in range(n_observables)]
+    config["observables"] = [{"name": f"x{i}", "expression": f"j[{i}].pt"} for i in range(n_observables)]
+    config.pop("evaluation", None)  # its histograms name the example's observables
     config["augmentation"] = {
         "n_samples": n_samples, "validation_fraction": 0.0, "test_fraction": 0.2,
         "ratio": {"theta0": {"random": {"n": n_thetas}}, "theta1": {"benchmark": "sm"}},

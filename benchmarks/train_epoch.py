@@ -105,7 +105,8 @@ def main() -> None:
     if not events.exists():
         write_synthetic_events(events, 200_000, 10)
     config = yaml.safe_load(EXAMPLE.read_text())
-    config["observables"] = [{"name": f"x{i}", "expression": f"x{i}"} for i in range(10)]
+    config["observables"] = [{"name": f"x{i}", "expression": f"j[{i}].pt"} for i in range(10)]
+    config.pop("evaluation", None)  # its histograms name the example's observables
     config["augmentation"] = {"n_samples": args.rows, "validation_fraction": 0.0, "test_fraction": 0.2,
                               "ratio": {"theta0": {"random": {"n": 1000}}, "theta1": {"benchmark": "sm"}}}
     (workdir / "config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
