@@ -261,3 +261,14 @@ def test_batch_columns_from_the_layout_equal_awkwards_own_view() -> None:
         np.testing.assert_array_equal(getattr(columns, name), flat(expected), err_msg=name)
     np.testing.assert_array_equal(columns.weights, ak.to_numpy(batch.info.weights))
     assert columns.counts.sum() == len(columns.pid) > 6 * 100
+
+
+def test_configured_pythias_start_from_their_own_copy_of_the_defaults() -> None:
+    """Both passes of a job copy one template's settings; neither may see the other's."""
+    from goldmine.generate.pythia import configured_pythia
+
+    hard = configured_pythia(["PartonLevel:all = off", "25:mayDecay = off"], seed=1)
+    shower = configured_pythia(["25:onMode = off"], seed=2)
+    assert hard.settings.flag("PartonLevel:all") is False and shower.settings.flag("PartonLevel:all") is True
+    assert hard.particleData.mayDecay(25) is False and shower.particleData.mayDecay(25) is True
+    assert shower.settings.mode("Random:seed") == 2 and hard.settings.mode("Random:seed") == 1

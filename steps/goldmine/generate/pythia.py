@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 __all__ = ["configured_pythia"]
@@ -21,8 +22,18 @@ def configured_pythia(settings: list[str], seed: int) -> Any:
     """
     import pythia8mc
 
-    pythia = pythia8mc.Pythia("", False)
+    template = _template()
+    pythia = pythia8mc.Pythia(template.settings, template.particleData, False)
     for setting in [*settings, "Random:setSeed = on", f"Random:seed = {seed}", *_QUIET]:
         if not pythia.readString(setting):
             raise RuntimeError(f"Pythia 8 refused the setting {setting!r}")
     return pythia
+
+
+@functools.cache
+def _template() -> Any:
+    """A Pythia with its default settings and particle data, read once from Pythia's XML
+    files (0.15-0.2 s here); every configured instance starts from a copy of them."""
+    import pythia8mc
+
+    return pythia8mc.Pythia("", False)
