@@ -107,6 +107,10 @@ def main() -> None:
         job_runs.append(job)
     alone, direct, job = (statistics.median(runs) for runs in (alone_runs, direct_runs, job_runs))
     print(f"events: {n_events}; cpu cores: {os.cpu_count()}; medians of {arguments.repeat} alternating runs")
+    fastest = [min(runs) for runs in (alone_runs, direct_runs, job_runs)]
+    print(f"fastest runs (noise on a shared machine only adds time): Pythia alone {fastest[0]:.1f} s, writing HepMC "
+          f"{fastest[1]:.1f} s, job {fastest[2]:.1f} s; ratios {fastest[2] / fastest[0]:.2f} and "
+          f"{fastest[2] / fastest[1]:.2f}")
     print(f"Pythia 8 alone (a program: import, init, shower + hadronisation, no output): {alone:.1f} s  "
           f"runs {_fmt(alone_runs)}")
     print(f"goldmine generate (hard process, reweighting, LHE, shower, HepMC {size:.0f} MB): {job:.1f} s  "
