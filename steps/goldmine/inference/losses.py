@@ -3,9 +3,9 @@
 The losses are those of arXiv:1805.00020 ("A guide to constraining effective field
 theories with machine learning"), arXiv:1805.12244 ("Mining gold from implicit models")
 and arXiv:1808.00973 (ALICE), each stated here as a formula and cited by paper and method
-name. Conventions: y = 0 for x drawn at θ0, y = 1 for x drawn at θ1,
-r = p(x|θ0)/p(x|θ1), and the classifier s = 1/(1 + r) is the probability of y = 1. Score terms average over the P
-components, so each loss equals MadMiner's loss of the same name.
+name. Conventions: y = 0 for x drawn at θ0, y = 1 for x drawn at θ1, r = p(x|θ0)/p(x|θ1),
+and the classifier s = 1/(1 + r) is the probability of y = 1. Score terms average over the
+P components, so each loss equals MadMiner's loss of the same name.
 
 Each returns the mean over the batch rather than per-sample values: torch's fused
 reductions (``mse_loss``, ``binary_cross_entropy_with_logits``) are one operation and one

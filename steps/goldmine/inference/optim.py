@@ -51,14 +51,13 @@ class FlatOptimizer:
             parameter.data = self.flat[offset : offset + size].view_as(parameter)
             parameter.grad = self.grad[offset : offset + size].view_as(parameter)
             offset += size
-        self.step_count = 0
         self.first = torch.zeros_like(self.flat)  # exp_avg, or the momentum buffer for SGD
         self.second = torch.zeros_like(self.flat) if kind != "sgd" else None
         self.second_max = torch.zeros_like(self.flat) if kind == "amsgrad" else None
         self.capturable = capturable
         self.lr_tensor = torch.tensor(float(lr), device=self.flat.device) if capturable else None
         self.steps = torch.zeros((), device=self.flat.device) if capturable else None
-        # the fused kernel's step count (it reads it, the caller increments it)
+        # the host step count, as the fused kernel reads it (the caller increments it)
         self._fused_steps = torch.zeros((), dtype=self.flat.dtype, device=self.flat.device)
         self.lr = lr
 
@@ -86,7 +85,6 @@ class FlatOptimizer:
         if self.capturable:
             self._step_on_device(grad)
             return
-        self.step_count += 1
         if self.kind == "sgd":
             self.first.mul_(self.momentum).add_(grad)  # from a zero buffer: grad at step 1, as torch's SGD
             self.flat.add_(self.first if self.momentum else grad, alpha=-self.lr)
