@@ -32,7 +32,14 @@ def _spec(stage: str) -> dict:
 
 def _goldmine_run(*arguments: str, **popen: object) -> subprocess.Popen:
     return subprocess.Popen([str(BIN / "goldmine"), "run", *arguments], cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, **popen)
+                            stderr=subprocess.STDOUT, text=True, preexec_fn=_default_sigint, **popen)
+
+
+def _default_sigint() -> None:
+    """Ctrl-C's default action in the child, even where the tests run with SIGINT ignored
+    (a shell ignores it in commands it starts in the background: ``(pytest &)``), which
+    Python would keep and so never raise KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 # ---- the specs ----------------------------------------------------------------------
