@@ -56,9 +56,8 @@ class FlatOptimizer:
         self.second_max = torch.zeros_like(self.flat) if kind == "amsgrad" else None
         self.capturable = capturable
         self.lr_tensor = torch.tensor(float(lr), device=self.flat.device) if capturable else None
-        self.steps = torch.zeros((), device=self.flat.device) if capturable else None
-        # the host step count, as the fused kernel reads it (the caller increments it)
-        self._fused_steps = torch.zeros((), dtype=self.flat.dtype, device=self.flat.device)
+        # the step count, a tensor beside the weights: the fused kernel and a captured step read it
+        self.steps = torch.zeros((), dtype=self.flat.dtype, device=self.flat.device)
         self.lr = lr
 
     @property
@@ -90,10 +89,10 @@ class FlatOptimizer:
             self.flat.add_(self.first if self.momentum else grad, alpha=-self.lr)
             return
         beta1, beta2 = self.betas
-        self._fused_steps.add_(1)
+        self.steps.add_(1)
         torch._fused_adam_(
             [self.flat], [grad], [self.first], [self.second], [self.second_max] if self.second_max is not None else [],
-            [self._fused_steps], lr=self.lr, beta1=beta1, beta2=beta2, weight_decay=0.0, eps=self.eps,
+            [self.steps], lr=self.lr, beta1=beta1, beta2=beta2, weight_decay=0.0, eps=self.eps,
             amsgrad=self.second_max is not None, maximize=False,
         )
 
