@@ -81,11 +81,8 @@ def _tangent_through(module: nn.Module, tangent: torch.Tensor, pre: torch.Tensor
 
 
 def _activation_derivative(module: nn.Module, pre: torch.Tensor, post: torch.Tensor) -> torch.Tensor:
-    """d activation / d pre-activation, elementwise, from its input and output."""
-    if isinstance(module, nn.Tanh):
-        return 1.0 - post**2
-    if isinstance(module, nn.Sigmoid):
-        return post * (1.0 - post)
+    """d activation / d pre-activation, elementwise, from its input and output (tanh and
+    sigmoid: see :func:`_tangent_through`)."""
     if isinstance(module, nn.ReLU):
         return (pre > 0).to(pre.dtype)
     if isinstance(module, nn.LeakyReLU):
