@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
 
 import h5py
@@ -272,3 +273,36 @@ def test_configured_pythias_start_from_their_own_copy_of_the_defaults() -> None:
     assert hard.settings.flag("PartonLevel:all") is False and shower.settings.flag("PartonLevel:all") is True
     assert hard.particleData.mayDecay(25) is False and shower.particleData.mayDecay(25) is True
     assert shower.settings.mode("Random:seed") == 2 and hard.settings.mode("Random:seed") == 1
+
+
+def _synthetic_batch(weights: list[list[float]]) -> object:
+    """A nextBatch-shaped awkward array: per event a system entry and two particles."""
+    import awkward as ak
+
+    particle = lambda pid: {"id": pid, "status": 1, "p": {"px": 1.0, "py": 2.0, "pz": 3.0, "e": 4.0}, "m": 0.5}
+    return ak.Array([{"prt": [particle(90), particle(11), particle(-12)], "info": {"weights": w}} for w in weights])
+
+
+def test_batch_columns_refuse_events_with_different_weight_counts() -> None:
+    from goldmine.generate.shower import _batch
+
+    columns = _batch(_synthetic_batch([[1.0, 2.0], [3.0, 4.0]]))
+    np.testing.assert_array_equal(columns.counts, [2, 2])
+    np.testing.assert_array_equal(columns.pid, [11, -12, 11, -12])
+    np.testing.assert_array_equal(columns.weights, [[1.0, 2.0], [3.0, 4.0]])
+    with pytest.raises(ValueError, match=r"events carrying \[1, 2\] weights; every event must carry the same"):
+        _batch(_synthetic_batch([[1.0, 2.0], [3.0]]))
+
+
+def test_showering_an_lhe_whose_event_lacks_its_weights_names_the_file(tmp_path, wh_fixtures) -> None:
+    from goldmine.errors import InputFileError
+    from goldmine.generate.shower import shower_lhe
+
+    with gzip.open(wh_fixtures / "events_sm.lhe.gz", "rt") as stream:
+        events = stream.read().split("<event>")
+    events[2] = re.sub(r"<rwgt>.*?</rwgt>\n", "", events[2], flags=re.DOTALL)  # the second event
+    lhe = tmp_path / "missing.lhe.gz"
+    with gzip.open(lhe, "wt") as stream:
+        stream.write("<event>".join(events))
+    with pytest.raises(InputFileError, match=rf"{re.escape(str(lhe))}: Pythia reads events carrying \[1, 9\] weights"):
+        shower_lhe(lhe, tmp_path / "events.hepmc.gz", seed=1, n_events=4)

@@ -60,7 +60,8 @@ def _batch(batch: Any) -> HepMCBatch:
     """Flat columns of a nextBatch result, without Pythia's system entry 0 of each event.
 
     Read from the awkward layout's buffers (0.3 ms per batch, against 9 ms through
-    high-level awkward calls), so that small batches cost nothing.
+    high-level awkward calls), so that small batches cost nothing. Raises ValueError when
+    the events do not all carry the same number of weights.
     """
     import awkward as ak
 
@@ -76,8 +77,8 @@ def _batch(batch: Any) -> HepMCBatch:
     weight_offsets = np.asarray(weights.offsets.data)
     per_event = np.diff(weight_offsets)
     if len(per_event) and (per_event != per_event[0]).any():
-        raise InputFileError(f"Pythia's events carry {sorted(set(per_event.tolist()))} weights each; expected one "
-                             "count for all")
+        raise ValueError(f"events carrying {sorted(set(per_event.tolist()))} weights; every event must carry "
+                         "the same number")
     weight_table = weights.content.data[weight_offsets[0]:weight_offsets[-1]].reshape(len(per_event), -1)
     return HepMCBatch(np.diff(offsets) - 1, column(record, "id"), column(record, "status"), column(momenta, "px"),
                       column(momenta, "py"), column(momenta, "pz"), column(momenta, "e"), column(record, "m"),
@@ -124,7 +125,10 @@ def shower_lhe(lhe: Path, hepmc: Path, *, seed: int, n_events: int) -> ShowerRes
             batch = pythia.nextBatch(batch_size(n_events - showered), "skip")
             if len(batch) == 0:
                 break
-            columns = _batch(batch)
+            try:
+                columns = _batch(batch)
+            except ValueError as err:
+                raise InputFileError(f"{lhe}: Pythia reads {err}") from None
             if columns.weights.shape[1] != len(weight_names):
                 raise InputFileError(f"{lhe}: Pythia reads {columns.weights.shape[1]} weights per event, the "
                                      f"header declares {len(weight_names)} ({', '.join(weight_names)})")
