@@ -4,8 +4,8 @@ Pythia alone: a Python program that imports pythia8mc and generates p p → W h 
 h → b b̄) at 13 TeV with shower and hadronisation, ``nextBatch`` for N events, nothing
 written; and the same program writing HepMC through goldmine's writer process. Each is
 timed as a whole process, as the job is. The job: ``goldmine generate`` for the same
-N events (Pythia hard process, exact reweighting to 9 benchmarks, LHE, Pythia shower of
-the LHE, HepMC3 with every weight). The issue's target: job ≤ 1.1 × Pythia alone.
+N events (one Pythia run whose hook records each hard process, exact reweighting to 9
+benchmarks, LHE, HepMC3 with every weight). The issue's target: job ≤ 1.1 × Pythia alone.
 
     .venv/bin/python benchmarks/generate_speed.py --events 1000
 
@@ -40,23 +40,22 @@ while done < {n_events}:
 """
 
 PYTHIA_WITH_HEPMC = """
-import multiprocessing, pythia8mc
-from goldmine.generate.shower import _batch, _writer, batch_size
+from pathlib import Path
+import numpy as np, pythia8mc
+from goldmine.generate.hepmc_process import HepMCWriterProcess
+from goldmine.generate.pythia import batch_size, event_columns
 pythia = pythia8mc.Pythia("", False)
 for setting in {settings!r}:
     pythia.readString(setting)
 pythia.init()
-context = multiprocessing.get_context("fork")
-queue, errors = context.Queue(maxsize=2), context.SimpleQueue()
-writer = context.Process(target=_writer, args=(queue, {path!r}, ("Weight",), errors))
-writer.start()
-done = 0
-while done < {n_events}:
-    batch = pythia.nextBatch(batch_size({n_events} - done))
-    queue.put(_batch(batch))
-    done += len(batch)
-queue.put(None)
-writer.join()
+with HepMCWriterProcess(Path({path!r}), ("Weight",)) as writer:
+    done, weights = 0, []
+    while done < {n_events}:
+        columns, batch_weights = event_columns(pythia.nextBatch(batch_size({n_events} - done)))
+        writer.put(columns)
+        weights.append(batch_weights)
+        done += len(batch_weights)
+    writer.finish(np.concatenate(weights))
 """
 
 
@@ -113,7 +112,7 @@ def main() -> None:
           f"{fastest[2] / fastest[1]:.2f}")
     print(f"Pythia 8 alone (a program: import, init, shower + hadronisation, no output): {alone:.1f} s  "
           f"runs {_fmt(alone_runs)}")
-    print(f"goldmine generate (hard process, reweighting, LHE, shower, HepMC {size:.0f} MB): {job:.1f} s  "
+    print(f"goldmine generate (one Pythia run, reweighting, LHE, HepMC {size:.0f} MB): {job:.1f} s  "
           f"runs {_fmt(job_runs)}")
     print(f"Pythia 8 writing the same HepMC (same writer process): {direct:.1f} s  runs {_fmt(direct_runs)}")
     print(f"ratio job / Pythia alone: {job / alone:.2f}; job / Pythia writing HepMC: {job / direct:.2f}")

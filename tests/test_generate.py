@@ -15,7 +15,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from goldmine.cli import cli
-from goldmine.generate.builtin import generate_hard_process
+from goldmine.generate.builtin import generate_events
 from goldmine.generate.wh_events import amplitudes_from_lhe
 from goldmine.io.hepmc import iter_hepmc
 from goldmine.io.lhe_events import iter_lhe_events
@@ -84,6 +84,10 @@ def test_builtin_job_writes_lhe_hepmc_and_summary(tmp_path, examples) -> None:
     import awkward as ak
 
     assert all(ak.all(ak.any(np.abs(c.particles.pid) == 5, axis=1)) for c in hepmc)  # h -> b b~ forced
+    # one Pythia run: showered event i grew from LHE event i (its incoming partons, after the two beams)
+    showered_incoming = np.concatenate([ak_to_numpy(c.particles.pz[:, 2:4]) for c in hepmc])
+    np.testing.assert_allclose(showered_incoming, ak_to_numpy(chunk.particles.pz[:, :2]), rtol=1e-8)
+    assert (ak_to_numpy(chunk.particles.status[:, 2:]) == [1, 2, 1, 1]).all()  # h undecayed, W -> l nu
 
     # the next stages accept the job's files: built-in detector, then observables with the LHE weights
     detector = CliRunner().invoke(cli, ["delphes", "--hepmc", str(job / "events.hepmc.gz"),
@@ -99,7 +103,7 @@ def test_builtin_job_writes_lhe_hepmc_and_summary(tmp_path, examples) -> None:
     summary = json.loads((job / "generate.json").read_text())
     assert summary["seed"] == 7 and summary["events"] == 40 and summary["showered_events"] == 40
     assert summary["cross_section_pb"]["value"] == pytest.approx(chunk.nominal.mean())
-    assert set(summary["versions"]) >= {"goldmine", "pythia8mc", "pyhepmc", "numpy"}
+    assert set(summary["versions"]) >= {"goldmine", "pythia8mc", "numpy"}
 
 
 def ak_to_numpy(array) -> np.ndarray:
@@ -130,7 +134,7 @@ def test_w_plus_h_sm_cross_section_agrees_with_madgraph(wh_fixtures) -> None:
     MG's Gμ-scheme mW = 79.82 and 0.1067), CKM mixing (MG: diagonal) and the scale choice.
     """
     madgraph = 0.1392
-    hard = generate_hard_process(20_000, beam_energy=6500.0, w_charge="plus", shat_bias=0.0, seed=3)
+    hard = generate_events(20_000, beam_energy=6500.0, w_charge="plus", shat_bias=0.0, seed=3)
     assert hard.cross_section == pytest.approx(madgraph, rel=0.10)
     assert hard.cross_section_error < 0.01 * hard.cross_section
     assert np.all(hard.events.pid[:, 2:] != -24)  # W+ only
@@ -138,8 +142,8 @@ def test_w_plus_h_sm_cross_section_agrees_with_madgraph(wh_fixtures) -> None:
 
 
 def test_shat_bias_populates_the_tail_and_keeps_the_cross_section() -> None:
-    plain = generate_hard_process(20_000, beam_energy=6500.0, w_charge="plus", shat_bias=0.0, seed=5)
-    biased = generate_hard_process(20_000, beam_energy=6500.0, w_charge="plus", shat_bias=1.0, seed=5)
+    plain = generate_events(20_000, beam_energy=6500.0, w_charge="plus", shat_bias=0.0, seed=5)
+    biased = generate_events(20_000, beam_energy=6500.0, w_charge="plus", shat_bias=1.0, seed=5)
 
     def shat(events) -> np.ndarray:
         incoming = events.momenta[:, 0, :4] + events.momenta[:, 1, :4]
@@ -209,7 +213,7 @@ def test_pythia_sm_distributions_agree_with_madgraph(wh_fixtures) -> None:
     """The reweighting trusts Pythia's SM W h kinematics, W decay correlations included:
     1-D histograms of the built-in SM hard process against MadGraph's SM fixture events."""
 
-    hard = generate_hard_process(20_000, beam_energy=6500.0, w_charge="plus", shat_bias=0.0, seed=9)
+    hard = generate_events(20_000, beam_energy=6500.0, w_charge="plus", shat_bias=0.0, seed=9)
     ours, our_pid = hard.events.momenta[..., [3, 0, 1, 2]], hard.events.pid
     (_, chunk), = iter_lhe_events(wh_fixtures / "events_sm.lhe.gz")
     theirs = np.stack([ak_to_numpy(chunk.particles[f]).reshape(len(chunk), -1) for f in ("e", "px", "py", "pz")], -1)
@@ -230,7 +234,7 @@ def test_pythia_sm_distributions_agree_with_madgraph(wh_fixtures) -> None:
 
 
 def test_shower_batches_shrink_toward_the_end_and_cover_every_event() -> None:
-    from goldmine.generate.shower import batch_size
+    from goldmine.generate.pythia import batch_size
 
     for n_events in (1, 7, 100, 1000, 12345):
         sizes, remaining = [], n_events
@@ -245,34 +249,22 @@ def test_shower_batches_shrink_toward_the_end_and_cover_every_event() -> None:
 def test_batch_columns_from_the_layout_equal_awkwards_own_view() -> None:
     """The layout-level reader of a nextBatch result gives what high-level awkward gives."""
     import awkward as ak
-    from goldmine.generate.pythia import configured_pythia
-    from goldmine.generate.shower import _batch
+    from goldmine.generate.pythia import configured_pythia, event_columns
 
     pythia = configured_pythia(["Beams:eCM = 13000", "HiggsSM:ffbar2HW = on", "24:onMode = off",
                                 "24:onIfAny = 11 13", "25:onMode = off", "25:onIfAny = 5"], seed=3)
     assert pythia.init()
     pythia.nextBatch(2)  # the columns of a later batch start inside awkward's buffers or not: both are read
     batch = pythia.nextBatch(6)
-    columns = _batch(batch)
+    columns, weights = event_columns(batch)
     particles = batch.prt[:, 1:]
     np.testing.assert_array_equal(columns.counts, ak.to_numpy(ak.num(particles)))
     flat = lambda array: ak.to_numpy(ak.flatten(array))
     for name, expected in [("pid", particles.id), ("status", particles.status), ("px", particles.p.px),
                            ("py", particles.p.py), ("pz", particles.p.pz), ("e", particles.p.e), ("m", particles.m)]:
         np.testing.assert_array_equal(getattr(columns, name), flat(expected), err_msg=name)
-    np.testing.assert_array_equal(columns.weights, ak.to_numpy(batch.info.weights))
+    np.testing.assert_array_equal(weights, ak.to_numpy(batch.info.weights))
     assert columns.counts.sum() == len(columns.pid) > 6 * 100
-
-
-def test_configured_pythias_start_from_their_own_copy_of_the_defaults() -> None:
-    """Both passes of a job copy one template's settings; neither may see the other's."""
-    from goldmine.generate.pythia import configured_pythia
-
-    hard = configured_pythia(["PartonLevel:all = off", "25:mayDecay = off"], seed=1)
-    shower = configured_pythia(["25:onMode = off"], seed=2)
-    assert hard.settings.flag("PartonLevel:all") is False and shower.settings.flag("PartonLevel:all") is True
-    assert hard.particleData.mayDecay(25) is False and shower.particleData.mayDecay(25) is True
-    assert shower.settings.mode("Random:seed") == 2 and hard.settings.mode("Random:seed") == 1
 
 
 def _synthetic_batch(weights: list[list[float]]) -> object:
@@ -284,14 +276,14 @@ def _synthetic_batch(weights: list[list[float]]) -> object:
 
 
 def test_batch_columns_refuse_events_with_different_weight_counts() -> None:
-    from goldmine.generate.shower import _batch
+    from goldmine.generate.pythia import event_columns
 
-    columns = _batch(_synthetic_batch([[1.0, 2.0], [3.0, 4.0]]))
+    columns, weights = event_columns(_synthetic_batch([[1.0, 2.0], [3.0, 4.0]]))
     np.testing.assert_array_equal(columns.counts, [2, 2])
     np.testing.assert_array_equal(columns.pid, [11, -12, 11, -12])
-    np.testing.assert_array_equal(columns.weights, [[1.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_array_equal(weights, [[1.0, 2.0], [3.0, 4.0]])
     with pytest.raises(ValueError, match=r"events carrying \[1, 2\] weights; every event must carry the same"):
-        _batch(_synthetic_batch([[1.0, 2.0], [3.0]]))
+        event_columns(_synthetic_batch([[1.0, 2.0], [3.0]]))
 
 
 def test_showering_an_lhe_whose_event_lacks_its_weights_names_the_file(tmp_path, wh_fixtures) -> None:
@@ -306,3 +298,29 @@ def test_showering_an_lhe_whose_event_lacks_its_weights_names_the_file(tmp_path,
         stream.write("<event>".join(events))
     with pytest.raises(InputFileError, match=rf"{re.escape(str(lhe))}: Pythia reads events carrying \[1, 9\] weights"):
         shower_lhe(lhe, tmp_path / "events.hepmc.gz", seed=1, n_events=4)
+
+
+def test_showered_events_are_matched_to_the_hard_processes_they_grew_from() -> None:
+    from goldmine.generate.builtin import match_showered_events
+
+    recorded = np.array([[100.0, -5.0], [7.0, -300.0], [42.0, -1.0], [3.0, -9.0]])
+    np.testing.assert_array_equal(match_showered_events(recorded * (1 + 1e-15), recorded), [0, 1, 2, 3])
+    # the shower of the second hard process failed: Pythia went on with the third
+    np.testing.assert_array_equal(match_showered_events(recorded[[0, 2, 3]], recorded), [0, 2, 3])
+    with pytest.raises(RuntimeError, match="showered event 1 of a batch matches no recorded hard process"):
+        match_showered_events(np.array([[100.0, -5.0], [8.0, -300.0]]), recorded)
+
+
+def test_showered_and_hard_process_runs_give_one_cross_section(tmp_path) -> None:
+    """With the shower Pythia decays h → b b̄ and its σ carries that branching fraction
+    (0.58); the LHE's h is undecayed, so it is divided out."""
+    from goldmine.generate.hepmc_process import HepMCWriterProcess
+
+    common = dict(beam_energy=6500.0, w_charge="both", shat_bias=0.0)
+    with HepMCWriterProcess(tmp_path / "events.hepmc.gz", ("Weight",)) as hepmc:
+        showered = generate_events(300, seed=4, hepmc=hepmc, **common)
+        hepmc.finish(showered.events.nominal[:, None])
+    hard = generate_events(3000, seed=4, **common)
+    error = np.hypot(showered.cross_section_error, hard.cross_section_error)
+    assert abs(showered.cross_section - hard.cross_section) < 4 * error < 0.2 * hard.cross_section  # a factor 0.58 would fail
+    assert sum(len(c.weights) for c in iter_hepmc(tmp_path / "events.hepmc.gz")) == 300

@@ -1,26 +1,35 @@
-"""The built-in generator: Pythia 8 draws p p → W h (W → ℓ ν, h undecayed) in the SM, and the
-exact EWdim6 amplitude reweights every event to every benchmark.
+"""The built-in generator: Pythia 8 draws p p → W h (W → ℓ ν) in the SM, and the exact
+EWdim6 amplitude reweights every event to every benchmark.
 
 Per event, w(θ_b) = w_SM · |A(θ_b)|² / |A(0)|², where w_SM is Pythia's weight normalised so
 that its mean is the SM cross section in pb (MadGraph's ``event_norm = average``). With
 ``shat_bias`` = b, Pythia samples ŝ with an extra (ŝ/GeV²)^b, populating the EFT tails, and
-its event weights undo the bias. Pythia's event loop runs per event in Python (Pythia has no
-batch API for the process record); the amplitudes run vectorised over the whole job.
+its event weights undo the bias.
+
+One Pythia run makes each event whole: a user hook records the hard process (for the LHE
+file and the amplitudes; h undecayed, as in MadGraph's events) and, with a shower, Pythia
+goes on to h → b b̄, showers and hadronisation, whose particles go to a HepMC writer
+process. The weights need σ, known after the last event: the amplitudes run vectorised over
+the whole job at its end, and the HepMC file gets its weights last
+(:mod:`goldmine.io.hepmc_file`).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from goldmine.generate.pythia import configured_pythia
+from goldmine.generate.pythia import batch_size, configured_pythia, event_columns
 from goldmine.generate.wh_events import amplitudes_from_particles
 from goldmine.io.lhe_writer import LHEEvents, LHEInit
 
-__all__ = ["HardProcess", "generate_hard_process", "pythia_hard_process_settings", "reweight"]
+if TYPE_CHECKING:
+    from goldmine.generate.hepmc_process import HepMCWriterProcess
+
+__all__ = ["HardProcess", "generate_events", "match_showered_events", "pythia_settings", "reweight"]
 
 log = logging.getLogger(__name__)
 
@@ -28,19 +37,22 @@ log = logging.getLogger(__name__)
 PYTHIA_DEFAULT_LHAPDF_ID = 247000
 _MB_TO_PB = 1.0e9
 _W_DECAYS = {"plus": "24:onPosIfAny = 11 13", "minus": "24:onNegIfAny = 11 13", "both": "24:onIfAny = 11 13"}
-_PARTICLES_PER_EVENT = 6  # q, q̄', W, h, ℓ, ν
+_PARTICLES_PER_EVENT = 6  # q, q̄', h, W, ℓ, ν
+_HARD_PROCESS_BATCH = 1000  # events per nextBatch without a shower (no writer to keep fed)
 
 
-def pythia_hard_process_settings(beam_energy: float, w_charge: Literal["plus", "minus", "both"]) -> list[str]:
-    """Pythia 8 settings for the hard process only: f f̄' → W h, W → e ν or μ ν, h stable."""
-    return [
+def pythia_settings(beam_energy: float, w_charge: Literal["plus", "minus", "both"], *, shower: bool) -> list[str]:
+    """Pythia 8 settings: f f̄' → W h, W → e ν or μ ν; with ``shower``, h → b b̄, showers and
+    hadronisation, else the hard process only, h stable."""
+    process = [
         "Beams:idA = 2212", "Beams:idB = 2212", "Beams:frameType = 2",
         f"Beams:eA = {beam_energy!r}", f"Beams:eB = {beam_energy!r}",
         "HiggsSM:ffbar2HW = on",
         "24:onMode = off", _W_DECAYS[w_charge],
-        "25:mayDecay = off",
-        "PartonLevel:all = off", "HadronLevel:all = off",
     ]
+    if shower:
+        return [*process, "25:onMode = off", "25:onIfAny = 5"]
+    return [*process, "25:mayDecay = off", "PartonLevel:all = off", "HadronLevel:all = off"]
 
 
 @dataclass(frozen=True)
@@ -53,67 +65,132 @@ class HardProcess:
     cross_section_error: float
 
 
-def _shat_bias_hook(pythia8: Any, power: float) -> Any:
-    class ShatBias(pythia8.UserHooks):
-        """Sample with an extra (ŝ/GeV²)^power; Pythia weights events by the inverse."""
+_Record = tuple[list[int], list[int], list[list[int]], list[list[int]], list[list[float]]]
+
+
+def _generator_hooks(pythia8: Any, shat_power: float, records: list[_Record]) -> Any:
+    class GeneratorHooks(pythia8.UserHooks):
+        """Records every hard process in ``records``; samples with an extra (ŝ/GeV²)^power."""
 
         def canBiasSelection(self) -> bool:
-            return True
+            return shat_power != 0.0
 
         def biasSelectionBy(self, sigma_process: Any, phase_space: Any, in_event: bool) -> float:
-            self.selBias = phase_space.sHat() ** power  # Pythia's weight is 1/selBias
+            self.selBias = phase_space.sHat() ** shat_power  # Pythia's weight is 1/selBias
             return self.selBias
 
-    return ShatBias()
+        def canVetoProcessLevel(self) -> bool:
+            return True
+
+        def doVetoProcessLevel(self, process: Any) -> bool:
+            records.append(_record(process))
+            return False
+
+    return GeneratorHooks()
 
 
-def _record(process: Any) -> tuple[list[int], list[int], list[int], list[list[int]], list[list[int]], list[list[float]]]:
-    """The hard process of Pythia's process record (entries 3 …) in LHE conventions."""
+def _record(process: Any) -> _Record:
+    """The hard process of Pythia's process record (entries 3 …) in LHE conventions, without
+    the Higgs boson's decay products (its decay is the shower's, as for MadGraph's events)."""
     entries = [process[index] for index in range(3, process.size())]
+    entries = [p for p in entries if process[p.mother1()].id() != 25]
     pid = [p.id() for p in entries]
-    status = [-1 if p.status() == -21 else 2 if p.status() < 0 else 1 for p in entries]
+    status = [-1 if p.status() == -21 else 1 if p.status() > 0 or p.id() == 25 else 2 for p in entries]
     mothers = [[max(p.mother1() - 2, 0), max((p.mother2() or p.mother1()) - 2, 0)] for p in entries]
     colours = [[p.col(), p.acol()] for p in entries]
     momenta = [[p.px(), p.py(), p.pz(), p.e(), p.m()] for p in entries]
     return pid, status, mothers, colours, momenta
 
 
-def generate_hard_process(n_events: int, *, beam_energy: float, w_charge: Literal["plus", "minus", "both"],
-                          shat_bias: float, seed: int) -> HardProcess:
-    """Run Pythia 8 for ``n_events`` accepted hard processes (SM weights)."""
+def match_showered_events(incoming_pz: np.ndarray, recorded_pz: np.ndarray) -> np.ndarray:
+    """Which recorded hard process each showered event of a batch grew from.
+
+    ``incoming_pz`` (n, 2): p_z of the two incoming partons of each event (entries 3 and 4
+    of Pythia's event record); ``recorded_pz`` (k ≥ n, 2): the same of the hard processes
+    the hook recorded meanwhile. A hard process whose shower failed left no event (rare);
+    otherwise k = n and the order is the same. Returns (n,) indices into the records.
+    """
+    close = lambda a, b: np.isclose(a, b, rtol=1e-9, atol=1e-9).all(axis=-1)
+    if len(recorded_pz) == len(incoming_pz) and close(incoming_pz, recorded_pz).all():
+        return np.arange(len(incoming_pz))
+    indices, record = [], 0
+    for event, pz in enumerate(incoming_pz):  # per event only after a failed shower
+        while record < len(recorded_pz) and not close(pz, recorded_pz[record]):
+            record += 1
+        if record == len(recorded_pz):
+            raise RuntimeError(f"Pythia's showered event {event} of a batch matches no recorded hard process")
+        indices.append(record)
+        record += 1
+    return np.array(indices, dtype=np.int64)
+
+
+def _incoming_pz(columns: Any) -> np.ndarray:
+    """p_z of each event's incoming partons: particles 2 and 3 after the two beams."""
+    starts = np.cumsum(columns.counts) - columns.counts
+    return np.column_stack([columns.pz[starts + 2], columns.pz[starts + 3]])
+
+
+def generate_events(n_events: int, *, beam_energy: float, w_charge: Literal["plus", "minus", "both"],
+                    shat_bias: float, seed: int, hepmc: HepMCWriterProcess | None = None) -> HardProcess:
+    """Run Pythia 8 for ``n_events`` events and return their hard processes (SM weights);
+    with ``hepmc``, the events are showered and hadronised, their particles put to ``hepmc``
+    batch by batch (its weights are the caller's to give)."""
     import pythia8mc
 
-    pythia = configured_pythia(pythia_hard_process_settings(beam_energy, w_charge), seed)
-    hook = _shat_bias_hook(pythia8mc, shat_bias) if shat_bias else None
-    if hook is not None:
-        pythia.setUserHooksPtr(hook)
+    records: list[_Record] = []
+    pythia = configured_pythia(pythia_settings(beam_energy, w_charge, shower=hepmc is not None), seed)
+    hooks = _generator_hooks(pythia8mc, shat_bias, records)  # Pythia holds no Python reference: keep this one
+    pythia.setUserHooksPtr(hooks)
     if not pythia.init():
         raise RuntimeError("Pythia 8 failed to initialise the hard process f fbar' -> W h")
-
-    rows: list[tuple] = []
-    pythia_weights, scales, alpha_qed, alpha_qcd = (np.empty(n_events) for _ in range(4))
-    while len(rows) < n_events:
-        if not pythia.next():
-            continue
-        info = pythia.infoPython()
-        index = len(rows)
-        rows.append(_record(pythia.process))
-        pythia_weights[index], scales[index] = info.weight(), np.sqrt(info.Q2Fac())
-        alpha_qed[index], alpha_qcd[index] = info.alphaEM(), info.alphaS()
-    info = pythia.infoPython()
-    # Pythia's σ includes the h "open fraction" though h is kept stable here: undo it.
+    kept: list[_Record] = []
+    info: list[np.ndarray] = []
+    while len(kept) < n_events:
+        batch_records, batch_info = _next_batch(pythia, records, n_events - len(kept), hepmc)
+        kept += batch_records
+        info.append(batch_info)
+    # Pythia's σ includes the h "open fraction" (h → b b̄ with the shower): the LHE's h is undecayed.
     higgs_open_fraction = pythia.particleData.resOpenFrac(25, 0, 0)
-    cross_section = info.sigmaGen() * _MB_TO_PB / higgs_open_fraction
-    cross_section_error = info.sigmaErr() * _MB_TO_PB / higgs_open_fraction
+    cross_section = pythia.infoPython().sigmaGen() * _MB_TO_PB / higgs_open_fraction
+    cross_section_error = pythia.infoPython().sigmaErr() * _MB_TO_PB / higgs_open_fraction
+    events = _lhe_events(kept, np.concatenate(info), cross_section)
+    log.info("Pythia 8: %d events, sigma(SM) = %.5g +- %.2g pb", n_events, cross_section, cross_section_error)
+    return HardProcess(events, cross_section, cross_section_error)
 
-    pid, status, mothers, colours, momenta = (np.array([row[k] for row in rows]) for k in range(5))
+
+def _next_batch(pythia: Any, records: list[_Record], remaining: int,
+                hepmc: HepMCWriterProcess | None) -> tuple[list[_Record], np.ndarray]:
+    """One nextBatch: the hard processes of its events, and per event (Pythia's weight,
+    Q²_fac in GeV², α_EM, α_s) as (n, 4); showered particles go to ``hepmc``."""
+    import awkward as ak
+
+    asked = batch_size(remaining) if hepmc is not None else min(remaining, _HARD_PROCESS_BATCH)
+    batch = pythia.nextBatch(asked, "skip")
+    recorded, records[:] = records[:], []
+    if len(batch) == 0:
+        raise RuntimeError(f"Pythia 8 made none of the {asked} events asked for; see its messages above")
+    if hepmc is not None:
+        columns, _ = event_columns(batch)
+        recorded_pz = np.array([[row[4][0][2], row[4][1][2]] for row in recorded]).reshape(-1, 2)
+        recorded = [recorded[i] for i in match_showered_events(_incoming_pz(columns), recorded_pz)]
+        hepmc.put(columns)
+    elif len(batch) != len(recorded):
+        raise RuntimeError(f"Pythia returned {len(batch)} hard processes but made {len(recorded)}")
+    info = batch.info
+    return recorded, np.column_stack([ak.to_numpy(info.weights[:, 0]), ak.to_numpy(info.Q2Fac),
+                                      ak.to_numpy(info.alphaEM), ak.to_numpy(info.alphaS)]).reshape(-1, 4)
+
+
+def _lhe_events(records: list[_Record], info: np.ndarray, cross_section: float) -> LHEEvents:
+    """LHE columns of the recorded hard processes; nominal weights with mean ``cross_section``."""
+    pid, status, mothers, colours, momenta = (np.array([row[k] for row in records]) for k in range(5))
+    n_events = len(records)
     if pid.shape != (n_events, _PARTICLES_PER_EVENT):
         raise RuntimeError(f"Pythia's hard process has shape {pid.shape}, expected ({n_events}, {_PARTICLES_PER_EVENT})")
+    pythia_weights, factorisation_q2, alpha_qed, alpha_qcd = info.T
     nominal = cross_section * pythia_weights / pythia_weights.mean()
-    events = LHEEvents(pid, status, mothers, colours, momenta, scales, alpha_qed, alpha_qcd, nominal,
-                       np.empty((n_events, 0)))
-    log.info("Pythia 8 hard process: %d events, sigma(SM) = %.5g +- %.2g pb", n_events, cross_section, cross_section_error)
-    return HardProcess(events, cross_section, cross_section_error)
+    return LHEEvents(pid, status, mothers, colours, momenta, np.sqrt(factorisation_q2), alpha_qed, alpha_qcd,
+                     nominal, np.empty((n_events, 0)))
 
 
 def reweight(events: LHEEvents, lha_theta: np.ndarray, sampling: int) -> LHEEvents:

@@ -6,6 +6,7 @@ only when LHE, HepMC and ``generate.json`` are all complete.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 from dataclasses import dataclass
@@ -60,13 +61,24 @@ def _shower(spec: GenerationJobSpec, folder: Path) -> tuple[int | None, dict[str
     from goldmine.generate.shower import shower_lhe
 
     result = shower_lhe(folder / LHE_NAME, folder / HEPMC_NAME, seed=spec.seed, n_events=spec.n_events)
-    return result.events, {"pythia8mc": version("pythia8mc"), "pyhepmc": version("pyhepmc")}
+    return result.events, {"pythia8mc": version("pythia8mc")}
+
+
+def _hepmc_writer(spec: GenerationJobSpec, path: Path, benchmark_names: list[str]) -> Any:
+    """A HepMC writer process for a showered job, else a context that yields None."""
+    if not spec.shower:
+        return contextlib.nullcontext()
+    from goldmine.generate.hepmc_process import HepMCWriterProcess
+    from goldmine.generate.shower import NOMINAL_WEIGHT
+
+    return HepMCWriterProcess(path, (NOMINAL_WEIGHT, *benchmark_names))
 
 
 def run_builtin_job(setup: Setup, spec: GenerationJobSpec, output: Path, *, w_charge: Literal["plus", "minus", "both"],
                     shat_bias: float, provenance: Provenance) -> dict[str, Any]:
-    """Pythia 8 hard process, exact reweighting to every benchmark, LHE, optional shower."""
-    from goldmine.generate.builtin import generate_hard_process, lhe_init, reweight
+    """Pythia 8 events (hard process, with the shower optional), exact reweighting to every
+    benchmark, LHE and HepMC."""
+    from goldmine.generate.builtin import generate_events, lhe_init, reweight
     from goldmine.io.lhe_writer import write_lhe
     from goldmine.physics.wh_amplitude import lha_coefficients
 
@@ -79,23 +91,26 @@ def run_builtin_job(setup: Setup, spec: GenerationJobSpec, output: Path, *, w_ch
         raise ConfigError("parameters", f"{err}; use the madgraph backend for other models") from None
 
     with atomic_directory(output) as folder:
-        hard = generate_hard_process(spec.n_events, beam_energy=spec.beam_energy, w_charge=w_charge,
-                                     shat_bias=shat_bias, seed=spec.seed)
-        events = reweight(hard.events, lha_theta, sampling)
-        labels = {name: " ".join(f"{p.name}={v:g}" for p, v in zip(setup.parameters, b.values, strict=True))
-                  for name, b in zip(setup.benchmark_names, setup.benchmarks, strict=True)}
-        cross_section = float(events.nominal.mean())
-        relative_error = np.hypot(hard.cross_section_error / hard.cross_section,
-                                  events.nominal.std() / np.sqrt(len(events.nominal)) / cross_section)
-        write_lhe(folder / LHE_NAME, lhe_init(spec.beam_energy, cross_section, cross_section * relative_error),
-                  events, tuple(setup.benchmark_names), weight_labels=labels,
-                  comment=f"goldmine builtin generator: Pythia 8 f fbar' -> W h (W charge {w_charge}), exact EWdim6 "
-                          f"reweighting; sampling benchmark {spec.benchmark}, seed {spec.seed}")
-        showered, shower_versions = _shower(spec, folder)
+        with _hepmc_writer(spec, folder / HEPMC_NAME, setup.benchmark_names) as hepmc:
+            hard = generate_events(spec.n_events, beam_energy=spec.beam_energy, w_charge=w_charge,
+                                         shat_bias=shat_bias, seed=spec.seed, hepmc=hepmc)
+            events = reweight(hard.events, lha_theta, sampling)
+            if hepmc is not None:  # the writer process writes the HepMC file while this one writes the LHE
+                hepmc.finish(np.column_stack([events.nominal, events.weights]))
+            labels = {name: " ".join(f"{p.name}={v:g}" for p, v in zip(setup.parameters, b.values, strict=True))
+                      for name, b in zip(setup.benchmark_names, setup.benchmarks, strict=True)}
+            cross_section = float(events.nominal.mean())
+            relative_error = np.hypot(hard.cross_section_error / hard.cross_section,
+                                      events.nominal.std() / np.sqrt(len(events.nominal)) / cross_section)
+            write_lhe(folder / LHE_NAME, lhe_init(spec.beam_energy, cross_section, cross_section * relative_error),
+                      events, tuple(setup.benchmark_names), weight_labels=labels,
+                      comment=f"goldmine builtin generator: Pythia 8 f fbar' -> W h (W charge {w_charge}), exact "
+                              f"EWdim6 reweighting; sampling benchmark {spec.benchmark}, seed {spec.seed}")
+        showered = spec.n_events if spec.shower else None
         per_benchmark = dict(zip(setup.benchmark_names, events.weights.mean(axis=0).tolist(), strict=True))
         document = _summary(spec, "builtin", cross_section, cross_section * relative_error,
                             ["Weight", *setup.benchmark_names], showered,
-                            {**_versions("pythia8mc"), **shower_versions}, provenance,
+                            _versions("pythia8mc"), provenance,
                             sm_cross_section_pb={"value": hard.cross_section, "error": hard.cross_section_error},
                             benchmark_cross_sections_pb=per_benchmark, w_charge=w_charge, shat_bias=shat_bias)
         write_json(folder / SUMMARY_NAME, document)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["FOOTER", "HepMCBatch", "hepmc3_header", "hepmc3_status", "hepmc3_text"]
+__all__ = ["FOOTER", "HepMCBatch", "hepmc3_event_bodies", "hepmc3_event_head", "hepmc3_header", "hepmc3_status"]
 
 FOOTER = b"HepMC::Asciiv3-END_EVENT_LISTING\n\n"
 
@@ -22,7 +22,7 @@ FOOTER = b"HepMC::Asciiv3-END_EVENT_LISTING\n\n"
 @dataclass(frozen=True)
 class HepMCBatch:
     """Events as flat columns: ``counts`` (n,) particles per event; ``pid``, ``status``
-    (generator codes), ``px py pz e m`` (GeV) of all particles; ``weights`` (n, W)."""
+    (generator codes), ``px py pz e m`` (GeV) of all particles."""
 
     counts: np.ndarray
     pid: np.ndarray
@@ -32,7 +32,9 @@ class HepMCBatch:
     pz: np.ndarray
     e: np.ndarray
     m: np.ndarray
-    weights: np.ndarray
+
+
+_VERTEX = b"V -1 0 [1,2]\n"  # the one vertex: both beams in, every other particle out
 
 
 def hepmc3_header(weight_names: tuple[str, ...]) -> bytes:
@@ -49,73 +51,116 @@ def hepmc3_status(pid: np.ndarray, status: np.ndarray) -> np.ndarray:
 
 
 _ZERO = ord("0")
-#: "0000" … "9999" as bytes: numbers become bytes by gathering 4-digit groups, not digit by digit.
-_QUADS = (np.arange(10_000)[:, None] // np.array([1000, 100, 10, 1]) % 10 + _ZERO).astype(np.uint8)
+
+
+def _quad_table(blank_leading_zeros: bool, keep_last: bool = False) -> np.ndarray:
+    """"0000" … "9999", each as the four ASCII bytes of one uint32 (digits are gathered four
+    at a time and stored with one 4-byte write); leading zeros optionally as 0 bytes,
+    keeping the last digit when ``keep_last``."""
+    digits = np.arange(10_000)[:, None] // np.array([1000, 100, 10, 1]) % 10
+    table = (digits + _ZERO).astype(np.uint8)
+    if blank_leading_zeros:
+        leading = np.cumsum(digits, axis=1) == 0
+        if keep_last:
+            leading[:, 3] = False
+        table[leading] = 0
+    return table.view(np.uint32)[:, 0]
+
+
+_QUADS, _LEADING_QUADS, _LAST_QUADS = _quad_table(False), _quad_table(True), _quad_table(True, keep_last=True)
 _POWERS = 10 ** np.arange(1, 12, dtype=np.int64)
+_MIN_EXPONENT = -300  # |x| < 1e-300 is written as 0
+_POWERS_OF_TEN = 10.0 ** np.arange(_MIN_EXPONENT, 309)  # the same values as 10.0**e, gathered, not computed
 
 
-def _integers(values: np.ndarray, quads: int = 3) -> np.ndarray:
-    """(n, 1 + 4 quads) ASCII bytes of integers below 10^(4 quads): '-' or 0, then the
-    digits with leading zeros as 0 bytes (removed when the lines are packed)."""
+def _put_quad(out: np.ndarray, first: int, quad: np.ndarray) -> None:
+    """Write a uint32 quad of ASCII digits into ``out[..., first : first + 4]``."""
+    out[..., first : first + 4].view(np.uint32)[..., 0] = quad
+
+
+def _integers(values: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Write integers as ASCII into ``out`` (..., 1 + 4 q) for q groups of four digits:
+    '-' or a 0 byte, then the digits with leading zeros as 0 bytes (dropped when the lines
+    are packed). Returns the characters each number takes."""
     values = values.astype(np.int64)
     magnitude = np.abs(values)
+    quads = (out.shape[-1] - 1) // 4
     if magnitude.size and magnitude.max() >= 10 ** (4 * quads):
         raise ValueError(f"integer {int(magnitude.max())} has more than {4 * quads} digits")
-    width = 4 * quads
-    digits = np.concatenate([_QUADS[magnitude // 10 ** (4 * k) % 10_000] for k in range(quads - 1, -1, -1)], axis=1)
-    n_digits = np.searchsorted(_POWERS, magnitude, side="right") + 1
-    digits[np.arange(width) < (width - n_digits)[:, None]] = 0
-    return np.column_stack([np.where(values < 0, ord("-"), 0).astype(np.uint8), digits])
+    for k in range(quads):
+        quad = magnitude // 10 ** (4 * (quads - 1 - k))  # this group and all before it
+        partial = _LAST_QUADS if k == quads - 1 else _LEADING_QUADS  # a number's first group
+        _put_quad(out, 1 + 4 * k, np.where(quad >= 10_000, _QUADS[quad % 10_000], partial[quad % 10_000]))
+    negative = values < 0
+    out[..., 0] = negative.view(np.uint8) * ord("-")
+    return np.searchsorted(_POWERS, magnitude, side="right") + 1 + negative
 
 
-def _floats(values: np.ndarray) -> np.ndarray:
-    """(n, 16) ASCII bytes of ``%.8e`` (nine significant digits): sign, d.dddddddd, e±XX[X]."""
+def _floats(values: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Write ``%.8e`` (nine significant digits) into ``out`` (..., 16): sign or a 0 byte,
+    d.dddddddd, e±XX and a third exponent digit or a 0 byte. Returns the characters each
+    number takes."""
     magnitude = np.abs(values)
-    zero = magnitude < 1e-300
-    exponent = np.floor(np.log10(np.where(zero, 1.0, magnitude))).astype(np.int64)
-    mantissa = np.rint(np.where(zero, 0.0, magnitude) / 10.0**exponent * 1e8).astype(np.int64)
-    carry = mantissa >= 10**9  # 9.999999999… rounded up to 10.00000000
-    exponent, mantissa = np.where(zero, 0, exponent + carry), np.where(carry, mantissa // 10, mantissa)
-    exponent_digits = _QUADS[np.abs(exponent)][:, 1:].copy()
-    exponent_digits[:, 0] = np.where(np.abs(exponent) >= 100, exponent_digits[:, 0], 0)
-    n = len(values)
-    return np.concatenate([
-        np.where(values < 0, ord("-"), 0).astype(np.uint8)[:, None], (mantissa // 10**8 + _ZERO).astype(np.uint8)[:, None],
-        np.full((n, 1), ord("."), dtype=np.uint8), _QUADS[mantissa // 10**4 % 10_000], _QUADS[mantissa % 10_000],
-        np.full((n, 1), ord("e"), dtype=np.uint8), np.where(exponent < 0, ord("-"), ord("+")).astype(np.uint8)[:, None],
-        exponent_digits,
-    ], axis=1)
+    zero = magnitude < 10.0**_MIN_EXPONENT
+    exponent = np.floor(np.log10(np.where(zero, 1.0, magnitude))).astype(np.int32)
+    mantissa = np.rint(np.where(zero, 0.0, magnitude) / _POWERS_OF_TEN[exponent - _MIN_EXPONENT] * 1e8).astype(np.int32)
+    exponent[zero] = 0
+    carry = mantissa >= 10**9  # 9.999999999… rounded up to 10.00000000 (rare)
+    if carry.any():
+        mantissa[carry] //= 10
+        exponent[carry] += 1
+    negative, exponent_negative = values < 0, exponent < 0
+    exponent = np.abs(exponent)
+    long_exponent = exponent >= 100
+    out[..., 0] = negative.view(np.uint8) * ord("-")
+    out[..., 1] = mantissa // 10**8 + _ZERO
+    out[..., 2] = ord(".")
+    _put_quad(out, 3, _QUADS[mantissa // 10**4 % 10_000])
+    _put_quad(out, 7, _QUADS[mantissa % 10_000])
+    out[..., 11] = ord("e")
+    out[..., 12] = ord("+") + exponent_negative.view(np.uint8) * (ord("-") - ord("+"))
+    out[..., 13] = long_exponent.view(np.uint8) * (exponent // 100 + _ZERO)
+    out[..., 14] = exponent // 10 % 10 + _ZERO
+    out[..., 15] = exponent % 10 + _ZERO
+    return 14 + negative + long_exponent
 
 
-def _column(value: int, n: int) -> np.ndarray:
-    return np.full((n, 1), value, dtype=np.uint8)
+# A particle line as a fixed-width byte row: "P id mother pid px py pz e m status\n", each
+# number in a field wide enough for any value, blanks as 0 bytes.
+_ID, _MOTHER, _PID, _MOMENTA, _STATUS = slice(2, 11), slice(12, 17), slice(18, 31), slice(31, 116), slice(117, 122)
+_ROW = 123
 
 
-def hepmc3_text(batch: HepMCBatch, first_event: int) -> bytes:
-    """Asciiv3 lines of the events of ``batch``, numbered from ``first_event``.
+def hepmc3_event_bodies(batch: HepMCBatch) -> list[bytes]:
+    """Asciiv3 particle and vertex lines of each event of ``batch`` (its E, U and W lines
+    come from :func:`hepmc3_event_head`).
 
-    The particle lines are built as one byte table (one row per particle, padding as 0
-    bytes) with numpy arithmetic, then packed; only the per-event header lines are
-    formatted in Python.
+    The particle lines are written into one byte table (one row per particle, blanks as 0
+    bytes) by numpy arithmetic, then packed by deleting the 0 bytes; line lengths come
+    from the numbers' widths. Only the slicing per event runs in Python.
     """
-    status = hepmc3_status(batch.pid, batch.status)
     offsets = np.concatenate([[0], np.cumsum(batch.counts)])
     n = int(offsets[-1])
     within = np.arange(n) - np.repeat(offsets[:-1], batch.counts) + 1  # particle ids 1 … k per event
-    space = _column(ord(" "), n)
-    blocks = [_column(ord("P"), n), space, _integers(within, 2), space, _integers(np.where(within <= 2, 0, -1), 1), space,
-              _integers(batch.pid)]
-    for values in (batch.px, batch.py, batch.pz, batch.e, batch.m):
-        blocks += [space, _floats(np.asarray(values, dtype=np.float64))]
-    blocks += [space, _integers(status, 1), _column(ord("\n"), n)]
-    table = np.concatenate(blocks, axis=1)
-    kept = table != 0
-    packed = table[kept].tobytes()
-    line_end = np.concatenate([[0], np.cumsum(kept.sum(axis=1))])
-    pieces = []
-    for index, (start, stop) in enumerate(zip(offsets[:-1].tolist(), offsets[1:].tolist(), strict=True)):
-        weights = " ".join(map("%.10e".__mod__, batch.weights[index].tolist()))
-        beams_end = int(line_end[start + 2])
-        pieces += [f"E {first_event + index} 1 {stop - start}\nU GEV MM\nW {weights}\n".encode(),
-                   packed[line_end[start] : beams_end], b"V -1 0 [1,2]\n", packed[beams_end : line_end[stop]]]
-    return b"".join(pieces)
+    table = np.empty((n, _ROW), dtype=np.uint8)
+    table[:, [0, 1, 11, 17, 116, 122]] = np.frombuffer(b"P    \n", dtype=np.uint8)
+    momenta = table[:, _MOMENTA].reshape(n, 5, 17)  # five fields of a space and 16 characters
+    momenta[:, :, 0] = ord(" ")
+    floats = np.column_stack([batch.px, batch.py, batch.pz, batch.e, batch.m]).astype(np.float64)
+    line_lengths = (6 + _integers(within, table[:, _ID]) + _integers(np.where(within <= 2, 0, -1), table[:, _MOTHER])
+                    + _integers(batch.pid, table[:, _PID]) + 5 + _floats(floats, momenta[:, :, 1:]).sum(axis=1)
+                    + _integers(hepmc3_status(batch.pid, batch.status), table[:, _STATUS]))
+    packed = table.tobytes().translate(None, b"\0")
+    line_end = np.concatenate([[0], np.cumsum(line_lengths)]).tolist()
+    bodies = []
+    for start, stop in zip(offsets[:-1].tolist(), offsets[1:].tolist(), strict=True):
+        beams_end = line_end[start + 2]
+        bodies.append(b"".join((packed[line_end[start] : beams_end], _VERTEX, packed[beams_end : line_end[stop]])))
+    return bodies
+
+
+def hepmc3_event_head(event_number: int, n_particles: int, weights: np.ndarray) -> bytes:
+    """The E, U and W lines that open an event: its number, one vertex, ``n_particles``,
+    GeV and mm, and its ``weights`` (W,) as ``%.10e``."""
+    values = " ".join(map("%.10e".__mod__, weights.tolist()))
+    return f"E {event_number} 1 {n_particles}\nU GEV MM\nW {values}\n".encode()
