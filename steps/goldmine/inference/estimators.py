@@ -97,19 +97,17 @@ class ParameterizedRatioEstimator(_Estimator):
     def forward(
         self, x: torch.Tensor, theta: torch.Tensor, *, score: bool = True, score_rows: int | None = None
     ) -> dict[str, torch.Tensor]:
-        """With ``score_rows`` = k, t_hat is computed for the first k rows only and is
-        zero below them (training orders a batch so that only those rows need it)."""
+        """With ``score_rows`` = k, t_hat (k, P) is computed for the first k rows only
+        (training orders a batch so that only those rows need it)."""
         inputs = torch.cat([self.theta_scaling(theta), self.x_scaling(x)], dim=1)
         if not score:
-            return {"log_r_hat": self.net(inputs)[:, 0]}
+            return {"log_r_hat": self.net(inputs).squeeze(1)}
         n_parameters = theta.shape[1]
         output, gradient = forward_with_input_gradient(
-            self.net, inputs, slice(0, n_parameters), 1.0 / self.theta_scaling.std, score_rows
+            self.net, inputs, slice(0, n_parameters), torch.reciprocal(self.theta_scaling.std), score_rows
         )
-        t_hat = gradient[:, :, 0]
-        if score_rows is not None and score_rows < len(x):
-            t_hat = torch.cat([t_hat, t_hat.new_zeros(len(x) - score_rows, n_parameters)])
-        return {"log_r_hat": output[:, 0], "t_hat": t_hat}
+        # squeeze, not [:, 0]: a view whose backward is a view too (a select's allocates and copies)
+        return {"log_r_hat": output.squeeze(1), "t_hat": gradient.squeeze(2)}
 
 
 class DoublyParameterizedRatioEstimator(_Estimator):
@@ -130,7 +128,7 @@ class DoublyParameterizedRatioEstimator(_Estimator):
         forward_inputs = torch.cat([scaled0, scaled1, x_scaled], dim=1)
         backward_inputs = torch.cat([scaled1, scaled0, x_scaled], dim=1)
         if not score:
-            return {"log_r_hat": (self.net(forward_inputs) - self.net(backward_inputs))[:, 0]}
+            return {"log_r_hat": (self.net(forward_inputs) - self.net(backward_inputs)).squeeze(1)}
         n_parameters = theta0.shape[1]
         columns, scale = slice(0, 2 * n_parameters), (1.0 / self.theta_scaling.std).repeat(2)
         forward_output, forward_gradient = forward_with_input_gradient(self.net, forward_inputs, columns, scale)
@@ -138,9 +136,9 @@ class DoublyParameterizedRatioEstimator(_Estimator):
         # f(a, b, x) − f(b, a, x) with a = θ0, b = θ1: the backward pass sees θ1 first
         first, second = slice(0, n_parameters), slice(n_parameters, 2 * n_parameters)
         return {
-            "log_r_hat": (forward_output - backward_output)[:, 0],
-            "t_hat0": (forward_gradient[:, first] - backward_gradient[:, second])[:, :, 0],
-            "t_hat1": (forward_gradient[:, second] - backward_gradient[:, first])[:, :, 0],
+            "log_r_hat": (forward_output - backward_output).squeeze(1),
+            "t_hat0": (forward_gradient[:, first] - backward_gradient[:, second]).squeeze(2),
+            "t_hat1": (forward_gradient[:, second] - backward_gradient[:, first]).squeeze(2),
         }
 
 

@@ -47,7 +47,7 @@ def ratio_xe(log_r_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 def ratio_augmented_xe(log_r_hat: torch.Tensor, r_xz: torch.Tensor) -> torch.Tensor:
     """ALICE: cross-entropy −[s log ŝ + (1 − s) log(1 − ŝ)] against s(x,z) = 1/(1 + r(x,z))
     instead of y (the improved cross-entropy of arXiv:1808.00973)."""
-    return F.binary_cross_entropy_with_logits(-log_r_hat, 1.0 / (1.0 + r_xz))
+    return F.binary_cross_entropy_with_logits(-log_r_hat, torch.reciprocal(r_xz + 1.0))
 
 
 def ratio_mse(log_r_hat: torch.Tensor, y: torch.Tensor, r_xz: torch.Tensor) -> torch.Tensor:
@@ -63,7 +63,14 @@ def ratio_mse(log_r_hat: torch.Tensor, y: torch.Tensor, r_xz: torch.Tensor) -> t
 def score_mse_numerator(t_hat0: torch.Tensor, t_xz0: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """The score term of CASCAL, RASCAL (arXiv:1805.00020, 1805.12244) and ALICES
     (arXiv:1808.00973): (1 − y)|t̂(x|θ0) − t(x,z|θ0)|² / P, on the rows drawn at θ0,
-    weighted by α in the total loss."""
+    weighted by α in the total loss.
+
+    ``t_hat0`` with k < n rows holds t̂ of the batch's first k rows only, which are then
+    its rows drawn at θ0 (y = 0; training orders batches so): the sum over them / n.
+    """
+    rows = len(t_hat0)
+    if rows < len(y):  # one fused squared-error sum, over the k rows
+        return F.mse_loss(t_hat0, t_xz0[:rows], reduction="sum") / t_xz0.numel()
     return ((1.0 - y) * _row_mse(t_hat0, t_xz0)).mean()
 
 

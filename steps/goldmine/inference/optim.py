@@ -58,6 +58,7 @@ class FlatOptimizer:
         self.lr_tensor = torch.tensor(float(lr), device=self.flat.device) if capturable else None
         # the step count, a tensor beside the weights: the fused kernel and a captured step read it
         self.steps = torch.zeros((), dtype=self.flat.dtype, device=self.flat.device)
+        self._one = torch.ones_like(self.steps)  # steps += one: no Python scalar to wrap in a tensor each step
         self.lr = lr
 
     @property
@@ -89,7 +90,7 @@ class FlatOptimizer:
             self.flat.add_(self.first if self.momentum else grad, alpha=-self.lr)
             return
         beta1, beta2 = self.betas
-        self.steps.add_(1)
+        self.steps.add_(self._one)
         torch._fused_adam_(
             [self.flat], [grad], [self.first], [self.second], [self.second_max] if self.second_max is not None else [],
             [self.steps], lr=self.lr, beta1=beta1, beta2=beta2, weight_decay=0.0, eps=self.eps,
@@ -109,7 +110,7 @@ class FlatOptimizer:
     def _step_on_device(self, grad: torch.Tensor) -> None:
         """The same update with learning rate and step count read from device tensors
         (no host value enters, so the step can be captured in a CUDA graph)."""
-        self.steps.add_(1)
+        self.steps.add_(self._one)
         if self.kind == "sgd":
             self.first.mul_(self.momentum).add_(grad)  # from a zero buffer: grad at step 1, as torch's SGD
             self.flat.sub_(self.lr_tensor * (self.first if self.momentum else grad))
