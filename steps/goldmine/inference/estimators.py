@@ -69,6 +69,12 @@ class _Estimator(nn.Module):
         if theta is not None:
             self.theta_scaling.fit(theta)
 
+    def network_inputs(self, *columns: torch.Tensor) -> torch.Tensor | None:
+        """The network's standardised inputs for the family's input columns, for training
+        to compute once instead of per batch (the scaling is fixed while it trains), given
+        back to :meth:`forward` as ``inputs``; None where the family does not take them."""
+        return None
+
 
 class ScoreEstimator(_Estimator):
     """SALLY/SALLINO: t̂(x) ≈ E[t(x,z|θ_ref)|x] = t(x|θ_ref)."""
@@ -80,8 +86,13 @@ class ScoreEstimator(_Estimator):
         self.net = mlp(settings.n_observables, settings.n_parameters, settings.hidden, settings.activation,
                        settings.dropout)
 
-    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        return {"t_hat": self.net(self.x_scaling(x))}
+    def network_inputs(self, *columns: torch.Tensor) -> torch.Tensor:
+        (x,) = columns
+        return self.x_scaling(x)
+
+    def forward(self, x: torch.Tensor, *, inputs: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """``inputs``: :meth:`network_inputs` of ``x``, when computed beforehand."""
+        return {"t_hat": self.net(self.network_inputs(x) if inputs is None else inputs)}
 
 
 class ParameterizedRatioEstimator(_Estimator):
@@ -94,12 +105,24 @@ class ParameterizedRatioEstimator(_Estimator):
         self.net = mlp(settings.n_parameters + settings.n_observables, 1, settings.hidden, settings.activation,
                        settings.dropout)
 
+    def network_inputs(self, *columns: torch.Tensor) -> torch.Tensor:
+        x, theta = columns
+        return torch.cat([self.theta_scaling(theta), self.x_scaling(x)], dim=1)
+
     def forward(
-        self, x: torch.Tensor, theta: torch.Tensor, *, score: bool = True, score_rows: int | None = None
+        self,
+        x: torch.Tensor,
+        theta: torch.Tensor,
+        *,
+        score: bool = True,
+        score_rows: int | None = None,
+        inputs: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
         """With ``score_rows`` = k, t_hat (k, P) is computed for the first k rows only
-        (training orders a batch so that only those rows need it)."""
-        inputs = torch.cat([self.theta_scaling(theta), self.x_scaling(x)], dim=1)
+        (training orders a batch so that only those rows need it). ``inputs``:
+        :meth:`network_inputs` of (x, θ), when computed beforehand."""
+        if inputs is None:
+            inputs = self.network_inputs(x, theta)
         if not score:
             return {"log_r_hat": self.net(inputs).squeeze(1)}
         n_parameters = theta.shape[1]

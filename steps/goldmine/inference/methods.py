@@ -12,7 +12,7 @@ import torch
 from goldmine.inference import losses
 from goldmine.inference.estimators import Family
 
-__all__ = ["FAMILY_INPUTS", "METHODS", "Method", "Term", "forward"]
+__all__ = ["FAMILY_INPUTS", "METHODS", "NETWORK_INPUTS", "Method", "Term", "forward"]
 
 
 #: The data columns each estimator family takes as inputs, in call order.
@@ -22,6 +22,10 @@ FAMILY_INPUTS: dict[str, tuple[str, ...]] = {
     "doubly_parameterized_ratio": ("x", "theta0", "theta1"),
     "likelihood": ("x", "theta"),
 }
+
+
+#: The column training adds with the estimator's standardised network inputs, computed once.
+NETWORK_INPUTS = "network_inputs"
 
 
 @dataclass(frozen=True)
@@ -108,11 +112,13 @@ def forward(
 ) -> dict[str, torch.Tensor]:
     """Call an estimator of ``family`` on a batch; outputs named as the loss terms expect
     (the parameterised ratio's score is the score at θ0, ``t_hat0``). ``score_rows``:
-    see :meth:`ParameterizedRatioEstimator.forward`."""
+    see :meth:`ParameterizedRatioEstimator.forward`; a ``NETWORK_INPUTS`` column of the
+    batch is passed on as the precomputed network inputs."""
+    inputs = batch.get(NETWORK_INPUTS)
     if family == "score":
-        return model(batch["x"])
+        return model(batch["x"], inputs=inputs)
     if family == "parameterized_ratio":
-        out = model(batch["x"], batch["theta0"], score=score, score_rows=score_rows)
+        out = model(batch["x"], batch["theta0"], score=score, score_rows=score_rows, inputs=inputs)
         if "t_hat" in out:
             out["t_hat0"] = out.pop("t_hat")
         return out
