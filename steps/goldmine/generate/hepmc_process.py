@@ -1,8 +1,9 @@
 """HepMC written by a forked child process while Pythia runs in this one.
 
-Formatting and compressing a showered event (≈ 8 ms of text and gzip) takes half the
-time Pythia needs to make it (≈ 14 ms), so in a second process it costs the job's wall
-time almost nothing. The child keeps a :class:`~goldmine.io.hepmc_file.SpooledHepMC`:
+Formatting and compressing a showered event (≈ 2.7 ms of text and gzip) takes a fifth of
+the time Pythia needs to make it (≈ 13 ms), so in a second process it costs the job's
+wall time little (the two processes still share the machine: Pythia ran 3-5 % slower
+beside it here). The child keeps a :class:`~goldmine.io.hepmc_file.SpooledHepMC`:
 events come batch by batch, the weights of all events at the end.
 """
 

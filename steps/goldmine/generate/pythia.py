@@ -40,7 +40,7 @@ def batch_size(remaining: int) -> int:
 
     The HepMC writer process formats a batch while Pythia makes the next one; when Pythia
     is done, only the last batch is still to be written, so small final batches keep that
-    tail short (≈ 8 ms per event of text and gzip).
+    tail short (≈ 2.7 ms per event of text and gzip).
     """
     return min(_BATCH, remaining, max(_LAST_BATCH, remaining // 2))
 

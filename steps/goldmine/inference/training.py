@@ -200,6 +200,11 @@ def train(
     step = _step_function(model, method, weights, optimizer, settings.clip_gradient)
     graphed = GraphedStep(step) if use_graph else None
     training, validation = _with_network_inputs(model, method, training), _with_network_inputs(model, method, validation)
+    validation_score_rows = None
+    if validation is not None and method.numerator_score_only:  # t̂ only where the score term uses it, as in training
+        rows = torch.arange(len(validation["y"]), device=device)
+        order, validation_score_rows = _order_numerator_first(validation["y"], rows, settings.evaluation_batch_size)
+        validation = {name: values[order] for name, values in validation.items()}
     n_train = len(training["x"])
     names = [term.name for term in method.terms]
 
@@ -222,7 +227,7 @@ def train(
         if validation is not None:
             model.eval()
             validation_terms = _epoch_losses(model, method, validation, weights,
-                                             batch_size=settings.evaluation_batch_size)
+                                             batch_size=settings.evaluation_batch_size, score_rows=validation_score_rows)
             bad |= ~torch.isfinite(validation_terms).all()
             record.update(_named("validation", names, validation_terms, weights))
         record["seconds"] = time.perf_counter() - start
