@@ -150,9 +150,9 @@ def generate_events(n_events: int, *, beam_energy: float, w_charge: Literal["plu
         kept += batch_records
         info.append(batch_info)
     # Pythia's σ includes the h "open fraction" (h → b b̄ with the shower): the LHE's h is undecayed.
-    higgs_open_fraction = pythia.particleData.resOpenFrac(25, 0, 0)
-    cross_section = pythia.infoPython().sigmaGen() * _MB_TO_PB / higgs_open_fraction
-    cross_section_error = pythia.infoPython().sigmaErr() * _MB_TO_PB / higgs_open_fraction
+    higgs_open_fraction, run_info = pythia.particleData.resOpenFrac(25, 0, 0), pythia.infoPython()
+    cross_section = run_info.sigmaGen() * _MB_TO_PB / higgs_open_fraction
+    cross_section_error = run_info.sigmaErr() * _MB_TO_PB / higgs_open_fraction
     events = _lhe_events(kept, np.concatenate(info), cross_section)
     log.info("Pythia 8: %d events, sigma(SM) = %.5g +- %.2g pb", n_events, cross_section, cross_section_error)
     return HardProcess(events, cross_section, cross_section_error)
@@ -171,7 +171,7 @@ def _next_batch(pythia: Any, records: list[_Record], remaining: int,
         raise RuntimeError(f"Pythia 8 made none of the {asked} events asked for; see its messages above")
     if hepmc is not None:
         columns, _ = event_columns(batch)
-        recorded_pz = np.array([[row[4][0][2], row[4][1][2]] for row in recorded]).reshape(-1, 2)
+        recorded_pz = np.array([[momenta[0][2], momenta[1][2]] for *_, momenta in recorded]).reshape(-1, 2)
         recorded = [recorded[i] for i in match_showered_events(_incoming_pz(columns), recorded_pz)]
         hepmc.put(columns)
     elif len(batch) != len(recorded):

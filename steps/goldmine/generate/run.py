@@ -64,14 +64,13 @@ def _shower(spec: GenerationJobSpec, folder: Path) -> tuple[int | None, dict[str
     return result.events, {"pythia8mc": version("pythia8mc")}
 
 
-def _hepmc_writer(spec: GenerationJobSpec, path: Path, benchmark_names: list[str]) -> Any:
+def _hepmc_writer(spec: GenerationJobSpec, path: Path, weight_names: tuple[str, ...]) -> Any:
     """A HepMC writer process for a showered job, else a context that yields None."""
     if not spec.shower:
         return contextlib.nullcontext()
     from goldmine.generate.hepmc_process import HepMCWriterProcess
-    from goldmine.generate.shower import NOMINAL_WEIGHT
 
-    return HepMCWriterProcess(path, (NOMINAL_WEIGHT, *benchmark_names))
+    return HepMCWriterProcess(path, weight_names)
 
 
 def run_builtin_job(setup: Setup, spec: GenerationJobSpec, output: Path, *, w_charge: Literal["plus", "minus", "both"],
@@ -79,6 +78,7 @@ def run_builtin_job(setup: Setup, spec: GenerationJobSpec, output: Path, *, w_ch
     """Pythia 8 events (hard process, with the shower optional), exact reweighting to every
     benchmark, LHE and HepMC."""
     from goldmine.generate.builtin import generate_events, lhe_init, reweight
+    from goldmine.generate.shower import NOMINAL_WEIGHT
     from goldmine.io.lhe_writer import write_lhe
     from goldmine.physics.wh_amplitude import lha_coefficients
 
@@ -90,10 +90,11 @@ def run_builtin_job(setup: Setup, spec: GenerationJobSpec, output: Path, *, w_ch
     except ValueError as err:
         raise ConfigError("parameters", f"{err}; use the madgraph backend for other models") from None
 
+    weight_names = (NOMINAL_WEIGHT, *setup.benchmark_names)  # the HepMC weights: the LHE's nominal and <rwgt>
     with atomic_directory(output) as folder:
-        with _hepmc_writer(spec, folder / HEPMC_NAME, setup.benchmark_names) as hepmc:
+        with _hepmc_writer(spec, folder / HEPMC_NAME, weight_names) as hepmc:
             hard = generate_events(spec.n_events, beam_energy=spec.beam_energy, w_charge=w_charge,
-                                         shat_bias=shat_bias, seed=spec.seed, hepmc=hepmc)
+                                   shat_bias=shat_bias, seed=spec.seed, hepmc=hepmc)
             events = reweight(hard.events, lha_theta, sampling)
             if hepmc is not None:  # the writer process writes the HepMC file while this one writes the LHE
                 hepmc.finish(np.column_stack([events.nominal, events.weights]))
@@ -109,7 +110,7 @@ def run_builtin_job(setup: Setup, spec: GenerationJobSpec, output: Path, *, w_ch
         showered = spec.n_events if spec.shower else None
         per_benchmark = dict(zip(setup.benchmark_names, events.weights.mean(axis=0).tolist(), strict=True))
         document = _summary(spec, "builtin", cross_section, cross_section * relative_error,
-                            ["Weight", *setup.benchmark_names], showered,
+                            list(weight_names), showered,
                             _versions("pythia8mc"), provenance,
                             sm_cross_section_pb={"value": hard.cross_section, "error": hard.cross_section_error},
                             benchmark_cross_sections_pb=per_benchmark, w_charge=w_charge, shat_bias=shat_bias)

@@ -132,9 +132,10 @@ def _step_function(
         optimizer.zero_grad()
         # Σ wᵢ termᵢ as additions of the terms themselves (a weight of 1 multiplies nothing),
         # not a product with a stacked vector: fewer operations forward and backward
-        total = terms[0] if term_weights[0] == 1.0 else term_weights[0] * terms[0]
-        for weight, term in zip(term_weights[1:], terms[1:]):
-            total = total + (term if weight == 1.0 else weight * term)
+        weighted = [term if weight == 1.0 else weight * term for weight, term in zip(term_weights, terms)]
+        total = weighted[0]
+        for term in weighted[1:]:
+            total = total + term
         total.backward()
         if clip_gradient is not None:
             optimizer.clip_grad_norm(clip_gradient)

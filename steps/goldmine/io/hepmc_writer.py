@@ -104,7 +104,6 @@ def _floats(values: np.ndarray, out: np.ndarray) -> np.ndarray:
     zero = magnitude < 10.0**_MIN_EXPONENT
     exponent = np.floor(np.log10(np.where(zero, 1.0, magnitude))).astype(np.int32)
     mantissa = np.rint(np.where(zero, 0.0, magnitude) / _POWERS_OF_TEN[exponent - _MIN_EXPONENT] * 1e8).astype(np.int32)
-    exponent[zero] = 0
     carry = mantissa >= 10**9  # 9.999999999… rounded up to 10.00000000 (rare)
     if carry.any():
         mantissa[carry] //= 10
