@@ -96,3 +96,26 @@ def test_numbers_are_printf_exact() -> None:
     assert int_widths.tolist() == [len("%d" % value) for value in ints.tolist()]
     with pytest.raises(ValueError, match="integer 100000 has more than 4 digits"):
         _integers(np.array([100000]), np.empty((1, 5), dtype=np.uint8))
+
+
+def test_the_writer_process_reports_its_failure_and_leaves_no_file(tmp_path) -> None:
+    """A failure in the child (here: weights of the wrong shape) raises in the parent,
+    naming the file, and neither the HepMC file nor the spool is left behind."""
+    from goldmine.generate.hepmc_process import HepMCWriterProcess
+
+    path = tmp_path / "events.hepmc.gz"
+    with pytest.raises(RuntimeError, match=r"events.hepmc.gz: writing HepMC failed: ValueError: .*weights of shape"):
+        with HepMCWriterProcess(path, ("Weight",)) as writer:
+            writer.put(_batch(np.random.default_rng(3))[0])
+            writer.finish(np.ones((5, 1)))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_writer_process_discards_its_spool_when_the_parent_fails(tmp_path) -> None:
+    from goldmine.generate.hepmc_process import HepMCWriterProcess
+
+    with pytest.raises(KeyError):
+        with HepMCWriterProcess(tmp_path / "events.hepmc.gz", ("Weight",)) as writer:
+            writer.put(_batch(np.random.default_rng(4))[0])
+            raise KeyError("Pythia failed")
+    assert list(tmp_path.iterdir()) == []
