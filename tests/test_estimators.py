@@ -150,24 +150,6 @@ def test_ensemble_mean_and_covariance() -> None:
     np.testing.assert_array_equal(stats["log_r_hat"][1], [2.0])
 
 
-@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid", "elu", "leaky_relu", "softplus", "gelu", "silu"])
-@pytest.mark.parametrize("dropout", [0.0, 0.3])
-def test_input_gradient_equals_autograd(activation, dropout) -> None:
-    from goldmine.inference.networks import forward_with_input_gradient
-
-    torch.manual_seed(1)
-    network = mlp(5, 2, (8, 6), activation, dropout).train()
-    inputs = torch.randn(11, 5, requires_grad=True)
-    scale = torch.tensor([0.5, 2.0])
-    outputs, gradient = forward_with_input_gradient(network, inputs, slice(1, 3), scale)
-    assert outputs.shape == (11, 2) and gradient.shape == (11, 2, 2)
-    for output in range(2):
-        (reference,) = torch.autograd.grad(outputs[:, output].sum(), inputs, retain_graph=True)
-        torch.testing.assert_close(gradient[:, :, output], reference[:, 1:3] * scale, rtol=1e-5, atol=1e-6)
-    if dropout == 0.0:
-        torch.testing.assert_close(outputs, network(inputs))
-
-
 def test_score_for_the_first_rows_only() -> None:
     torch.manual_seed(0)
     model = ParameterizedRatioEstimator(SETTINGS)

@@ -19,7 +19,8 @@ import torch
 import zuko
 from torch import nn
 
-from goldmine.inference.networks import Standardize, forward_with_input_gradient, mlp
+from goldmine.inference.backprop import forward_with_input_gradient
+from goldmine.inference.networks import Standardize, mlp
 
 __all__ = [
     "ESTIMATORS",
