@@ -1,10 +1,11 @@
-"""The MLP pass with its backward written out, against autograd on plain torch
-operations (float64, so that agreement is to rounding)."""
+"""The MLP pass with its backward written out, and the losses' own gradients, against
+autograd on plain torch operations (float64, so that agreement is to rounding)."""
 
 from __future__ import annotations
 
 import pytest
 import torch
+from goldmine.inference import losses
 from goldmine.inference.backprop import MLPPass, forward_with_input_gradient
 from goldmine.inference.networks import mlp
 from torch import nn
@@ -119,3 +120,42 @@ def test_not_an_mlp_is_refused() -> None:
     network = nn.Sequential(nn.Linear(5, 3), nn.Tanh(), nn.Tanh(), nn.Tanh(), nn.Linear(3, 1))
     with pytest.raises(TypeError, match="not an MLP"):
         MLPPass(network, torch.zeros(2, 5))
+
+
+# The losses' own gradients
+
+
+def _loss_cases():
+    generator = torch.Generator().manual_seed(4)
+    n = 9
+
+    def draw(*shape):
+        return torch.randn(*shape, generator=generator, dtype=torch.float64)
+
+    y = torch.tensor([0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0], dtype=torch.float64)
+    r_xz = torch.exp(draw(n) * 2)
+    log_r_hat = draw(n) * 4
+    log_r_hat[0], log_r_hat[5], r_xz[1] = 12.0, -11.0, 1e-6  # ROLR's clipping on both sides
+    t_xz = draw(n, 2)
+    return [
+        (losses.score_mse, losses.score_mse_and_gradient, {"t_hat": draw(n, 2), "t_xz": t_xz}),
+        (losses.ratio_xe, losses.ratio_xe_and_gradient, {"log_r_hat": log_r_hat, "y": y}),
+        (losses.ratio_augmented_xe, losses.ratio_augmented_xe_and_gradient, {"log_r_hat": log_r_hat, "r_xz": r_xz}),
+        (losses.ratio_mse, losses.ratio_mse_and_gradient, {"log_r_hat": log_r_hat, "y": y, "r_xz": r_xz}),
+        (losses.score_mse_numerator, losses.score_mse_numerator_and_gradient,
+         {"t_hat0": draw(n, 2), "t_xz0": t_xz, "y": y}),
+        # t̂ for the first four rows only (those drawn at θ0)
+        (losses.score_mse_numerator, losses.score_mse_numerator_and_gradient,
+         {"t_hat0": draw(4, 2), "t_xz0": t_xz, "y": y}),
+    ]
+
+
+@pytest.mark.parametrize(("loss", "loss_and_gradient", "arguments"), _loss_cases())
+def test_loss_gradients_equal_autograd(loss, loss_and_gradient, arguments) -> None:
+    (estimate,) = (name for name in arguments if "_hat" in name)
+    leaf = arguments[estimate].clone().requires_grad_()
+    expected = loss(**{**arguments, estimate: leaf})
+    (expected_gradient,) = torch.autograd.grad(expected, leaf)
+    value, gradient = loss_and_gradient(**arguments)
+    torch.testing.assert_close(value, expected.detach(), rtol=1e-12, atol=0)
+    torch.testing.assert_close(gradient, expected_gradient, rtol=1e-10, atol=1e-14)

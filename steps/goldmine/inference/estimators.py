@@ -12,6 +12,7 @@ same transform is applied at training and at evaluation.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import ClassVar, Literal
 
@@ -19,7 +20,7 @@ import torch
 import zuko
 from torch import nn
 
-from goldmine.inference.backprop import forward_with_input_gradient
+from goldmine.inference.backprop import MLPPass, forward_with_input_gradient
 from goldmine.inference.networks import Standardize, mlp
 
 __all__ = [
@@ -32,6 +33,10 @@ __all__ = [
 ]
 
 Family = Literal["score", "parameterized_ratio", "doubly_parameterized_ratio", "likelihood"]
+
+#: From the gradients of a loss with respect to named outputs to those with respect to
+#: the weights, one per parameter in ``parameters()`` order.
+Backward = Callable[[Mapping[str, torch.Tensor]], list[torch.Tensor]]
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,12 @@ class ScoreEstimator(_Estimator):
         """``inputs``: :meth:`network_inputs` of ``x``, when computed beforehand."""
         return {"t_hat": self.net(self.network_inputs(x) if inputs is None else inputs)}
 
+    def forward_for_training(self, inputs: torch.Tensor) -> tuple[dict[str, torch.Tensor], Backward]:
+        """:meth:`forward` of :meth:`network_inputs`, and its backward pass written out
+        (:class:`~goldmine.inference.backprop.MLPPass`); call both under ``torch.no_grad``."""
+        mlp_pass = MLPPass(self.net, inputs)
+        return {"t_hat": mlp_pass.outputs}, lambda gradients: mlp_pass.backward(gradients["t_hat"])[0]
+
 
 class ParameterizedRatioEstimator(_Estimator):
     """log r̂(x|θ) = log p̂(x|θ)/p̂(x|θ_ref), one network of (θ, x)."""
@@ -132,6 +143,28 @@ class ParameterizedRatioEstimator(_Estimator):
         )
         # squeeze, not [:, 0]: a view whose backward is a view too (a select's allocates and copies)
         return {"log_r_hat": output.squeeze(1), "t_hat": gradient.squeeze(2)}
+
+    def forward_for_training(
+        self, inputs: torch.Tensor, *, score: bool = True, score_rows: int | None = None
+    ) -> tuple[dict[str, torch.Tensor], Backward]:
+        """:meth:`forward` of :meth:`network_inputs`, and its backward pass written out
+        (:class:`~goldmine.inference.backprop.MLPPass`); call both under ``torch.no_grad``."""
+        if score:
+            columns = slice(0, self.settings.n_parameters)
+            mlp_pass = MLPPass(self.net, inputs, columns, torch.reciprocal(self.theta_scaling.std), score_rows)
+        else:
+            mlp_pass = MLPPass(self.net, inputs)
+        outputs = {"log_r_hat": mlp_pass.outputs.squeeze(1)}
+        if score:
+            outputs["t_hat"] = mlp_pass.tangents.squeeze(2)
+
+        def backward(gradients: Mapping[str, torch.Tensor]) -> list[torch.Tensor]:
+            d_log_r = gradients.get("log_r_hat")
+            d_t_hat = gradients.get("t_hat")
+            d_outputs = torch.zeros_like(mlp_pass.outputs) if d_log_r is None else d_log_r.unsqueeze(1)
+            return mlp_pass.backward(d_outputs, None if d_t_hat is None else d_t_hat.unsqueeze(2))[0]
+
+        return outputs, backward
 
 
 class DoublyParameterizedRatioEstimator(_Estimator):

@@ -45,6 +45,7 @@ class FlatOptimizer:
         self.momentum, self.weight_decay = momentum, weight_decay
         self.flat = torch.cat([p.detach().reshape(-1) for p in params])
         self.grad = torch.zeros_like(self.flat)
+        self.n_parameters = len(params)
         offset = 0
         for parameter in params:
             size = parameter.numel()
@@ -73,6 +74,13 @@ class FlatOptimizer:
 
     def zero_grad(self) -> None:
         self.grad.zero_()
+
+    def set_gradients(self, gradients: list[torch.Tensor]) -> None:
+        """Write one gradient per parameter, in the constructor's order, into the buffer."""
+        if len(gradients) != self.n_parameters:
+            msg = f"{len(gradients)} gradients for {self.n_parameters} parameters"
+            raise ValueError(msg)
+        torch.cat([gradient.reshape(-1) for gradient in gradients], out=self.grad)
 
     def clip_grad_norm(self, max_norm: float) -> None:
         """Scale gradients to norm ≤ max_norm, without a device synchronisation."""
