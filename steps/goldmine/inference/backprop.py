@@ -5,8 +5,8 @@ and the weight gradient of a loss of both. The tangents ∂h/∂θ are carried f
 beside the activations (one small matrix product per layer), and :class:`MLPPass`
 records what the backward pass needs and computes the weight gradients by the chain
 rule directly: about 45 tensor operations for two hidden layers, where autograd runs
-~40 graph nodes of 2-5 operations each. At batch 128 on a CPU, where a step is mostly
-per-operation overhead, that is a quarter of an ALICES step.
+~40 graph nodes of 2-5 operations each. At batch 128 on a CPU, where small operations
+cost as much in overhead as in arithmetic, that is a quarter of an ALICES step.
 
 Two ways in: the training loop calls :class:`MLPPass` itself with ∂loss/∂outputs from
 the losses' own gradients (no autograd at all), and :func:`forward_with_input_gradient`

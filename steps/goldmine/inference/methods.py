@@ -37,7 +37,7 @@ BY_HAND_FAMILIES = ("score", "parameterized_ratio")
 class Term:
     """``loss(**{a: values[a] for a in arguments})``, weighted by 1 or by α.
     ``loss_and_gradient``, where given, returns the loss and its gradient with respect to
-    the one estimate among the arguments (the ``_hat`` one)."""
+    the one estimate among the arguments (the ``_hat`` one), a new tensor."""
 
     name: str
     loss: Callable[..., torch.Tensor]
@@ -189,5 +189,8 @@ def forward_for_training(
     if "t_hat" not in outputs:
         return outputs, backward
     outputs["t_hat0"] = outputs.pop("t_hat")
-    return outputs, lambda gradients: backward({_RATIO_NAMES.get(name, name): value for name, value in gradients.items()})
 
+    def renamed_backward(gradients: Mapping[str, torch.Tensor]) -> list[torch.Tensor]:
+        return backward({_RATIO_NAMES.get(name, name): value for name, value in gradients.items()})
+
+    return outputs, renamed_backward
