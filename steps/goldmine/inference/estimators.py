@@ -137,10 +137,7 @@ class ParameterizedRatioEstimator(_Estimator):
             inputs = self.network_inputs(x, theta)
         if not score:
             return {"log_r_hat": self.net(inputs).squeeze(1)}
-        n_parameters = theta.shape[1]
-        output, gradient = forward_with_input_gradient(
-            self.net, inputs, slice(0, n_parameters), torch.reciprocal(self.theta_scaling.std), score_rows
-        )
+        output, gradient = forward_with_input_gradient(self.net, inputs, *self._theta_tangents(), score_rows)
         # squeeze, not [:, 0]: a view whose backward is a view too (a select's allocates and copies)
         return {"log_r_hat": output.squeeze(1), "t_hat": gradient.squeeze(2)}
 
@@ -149,11 +146,7 @@ class ParameterizedRatioEstimator(_Estimator):
     ) -> tuple[dict[str, torch.Tensor], Backward]:
         """:meth:`forward` of :meth:`network_inputs`, and its backward pass written out
         (:class:`~goldmine.inference.backprop.MLPPass`); call both under ``torch.no_grad``."""
-        if score:
-            columns = slice(0, self.settings.n_parameters)
-            mlp_pass = MLPPass(self.net, inputs, columns, torch.reciprocal(self.theta_scaling.std), score_rows)
-        else:
-            mlp_pass = MLPPass(self.net, inputs)
+        mlp_pass = MLPPass(self.net, inputs, *self._theta_tangents(), score_rows) if score else MLPPass(self.net, inputs)
         outputs = {"log_r_hat": mlp_pass.outputs.squeeze(1)}
         if score:
             outputs["t_hat"] = mlp_pass.tangents.squeeze(2)
@@ -165,6 +158,11 @@ class ParameterizedRatioEstimator(_Estimator):
             return mlp_pass.backward(d_outputs, None if d_t_hat is None else d_t_hat.unsqueeze(2))[0]
 
         return outputs, backward
+
+    def _theta_tangents(self) -> tuple[slice, torch.Tensor]:
+        """The network-input columns of θ (first) and 1/std of their standardisation:
+        derivatives by those columns, times it, are derivatives by θ."""
+        return slice(0, self.settings.n_parameters), torch.reciprocal(self.theta_scaling.std)
 
 
 class DoublyParameterizedRatioEstimator(_Estimator):

@@ -83,32 +83,34 @@ def ratio_augmented_xe_and_gradient(log_r_hat: torch.Tensor, r_xz: torch.Tensor)
 
 def _cross_entropy_and_gradient(log_r_hat: torch.Tensor, target: torch.Tensor) -> tuple[Loss, Gradient]:
     """Cross-entropy of ŝ = σ(−log r̂) against ``target``, and its log r̂ derivative."""
-    s_hat = torch.sigmoid(-log_r_hat)
-    loss = F.binary_cross_entropy_with_logits(-log_r_hat, target)
-    return loss, (target - s_hat).div_(len(log_r_hat))
+    logits = -log_r_hat
+    loss = F.binary_cross_entropy_with_logits(logits, target)
+    return loss, (target - torch.sigmoid(logits)).div_(len(log_r_hat))
 
 
 def ratio_mse(log_r_hat: torch.Tensor, y: torch.Tensor, r_xz: torch.Tensor) -> torch.Tensor:
     """ROLR: (1 − y)|1/r̂ − 1/r(x,z)|² + y|r̂ − r(x,z)|², minimised by r̂ = r(x)
     (ratio regression: arXiv:1805.00020, 1805.12244)."""
-    log_r_hat = log_r_hat.clamp(-LOG_R_CLIP, LOG_R_CLIP)
-    r_xz = r_xz.clamp(*_R_CLIP)
-    numerator = (torch.exp(-log_r_hat) - 1.0 / r_xz) ** 2
-    denominator = (torch.exp(log_r_hat) - r_xz) ** 2
-    return ((1.0 - y) * numerator + y * denominator).mean()
+    _, _, numerator, denominator = _clipped_ratio_differences(log_r_hat, r_xz)
+    return ((1.0 - y) * numerator**2 + y * denominator**2).mean()
 
 
 def ratio_mse_and_gradient(log_r_hat: torch.Tensor, y: torch.Tensor, r_xz: torch.Tensor) -> tuple[Loss, Gradient]:
     """:func:`ratio_mse` and its gradient with respect to log_r_hat (zero where clipped)."""
     inside = (log_r_hat >= -LOG_R_CLIP) & (log_r_hat <= LOG_R_CLIP)
-    log_r_hat = log_r_hat.clamp(-LOG_R_CLIP, LOG_R_CLIP)
-    r_xz = r_xz.clamp(*_R_CLIP)
-    inverse_r_hat, r_hat = torch.exp(-log_r_hat), torch.exp(log_r_hat)
-    numerator, denominator = inverse_r_hat - 1.0 / r_xz, r_hat - r_xz
+    inverse_r_hat, r_hat, numerator, denominator = _clipped_ratio_differences(log_r_hat, r_xz)
     loss = ((1.0 - y) * numerator**2 + y * denominator**2).mean()
     # d/dl (e^−l − 1/r)² = −2 e^−l (e^−l − 1/r);  d/dl (e^l − r)² = 2 e^l (e^l − r)
     gradient = (y * r_hat * denominator - (1.0 - y) * inverse_r_hat * numerator) * (2.0 / len(y))
     return loss, gradient * inside
+
+
+def _clipped_ratio_differences(log_r_hat: torch.Tensor, r_xz: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """1/r̂, r̂, 1/r̂ − 1/r and r̂ − r, with log r̂ and r clipped as MadMiner does."""
+    log_r_hat = log_r_hat.clamp(-LOG_R_CLIP, LOG_R_CLIP)
+    r_xz = r_xz.clamp(*_R_CLIP)
+    inverse_r_hat, r_hat = torch.exp(-log_r_hat), torch.exp(log_r_hat)
+    return inverse_r_hat, r_hat, inverse_r_hat - 1.0 / r_xz, r_hat - r_xz
 
 
 def score_mse_numerator(t_hat0: torch.Tensor, t_xz0: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -129,11 +131,9 @@ def score_mse_numerator_and_gradient(t_hat0: torch.Tensor, t_xz0: torch.Tensor, 
     """:func:`score_mse_numerator` and its gradient with respect to t_hat0 (k or n, P)."""
     rows = len(t_hat0)
     difference = t_hat0 - t_xz0[:rows]
-    if rows < len(y):
-        loss = F.mse_loss(t_hat0, t_xz0[:rows], reduction="sum") / t_xz0.numel()
-    else:
+    if rows == len(y):  # every row: those drawn at θ1 count zero
         difference = difference * (1.0 - y).unsqueeze(1)
-        loss = (difference**2).sum() / t_xz0.numel()
+    loss = (difference**2).sum() / t_xz0.numel()
     return loss, difference.mul_(2.0 / t_xz0.numel())
 
 
