@@ -43,7 +43,7 @@ def parton_level(tmp_path_factory, wh_fixtures, examples):
     for name, lhe in runs.items():
         sampled_at, sigma, sigma_error = RUNS[name]
         by_name = dict(zip(lhe.names, lhe.weights.T), **{sampled_at: lhe.nominal})
-        weights.append(np.stack([by_name[b] for b in setup.benchmark_names], axis=1) / n_total)
+        weights.append(np.stack([by_name[b] for b in setup.benchmark_names], axis=1) / n_total)  # as read
         ids.append(np.full(len(lhe.nominal), setup.benchmark_index(sampled_at)))
         normalisation.append(sigma_error / sigma * len(lhe.nominal) / n_total)
     weights, ids = np.concatenate(weights), np.concatenate(ids)
@@ -51,8 +51,11 @@ def parton_level(tmp_path_factory, wh_fixtures, examples):
     with h5py.File(directory / "combined.h5", "w") as file:
         write_setup_sections(file, setup)
         writer = SampleWriter(file, len(setup.observables), len(setup.benchmarks))
-        writer.append(np.zeros((n_total, len(setup.observables))), weights[order], ids[order])
-        write_sample_summary(file, np.bincount(ids, minlength=len(setup.benchmarks)), 0)
+        # stored as MadMiner stores them: each run's events sum to σ, i.e. a share n_run / n_total less
+        signal_events = np.bincount(ids, minlength=len(setup.benchmarks))
+        stored = weights * (n_total / signal_events[ids])[:, None]
+        writer.append(np.zeros((n_total, len(setup.observables))), stored[order], ids[order])
+        write_sample_summary(file, signal_events, 0)
     return directory, weights, np.hypot(*normalisation)
 
 

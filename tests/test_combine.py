@@ -1,4 +1,4 @@
-"""combine: every event exactly once, shuffled, weights scaled by each file's share."""
+"""combine: every event exactly once, shuffled, weights scaled by each file's share of its sampling benchmark."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from click.testing import CliRunner
 import toys
 from goldmine.cli import cli
 from goldmine.io.provenance import Provenance, file_sha256
-from goldmine.io.samples import SampleWriter, iter_samples, write_sample_summary
+from goldmine.io.samples import SampleWriter, iter_samples, mixture_factors, sampling_shares, write_sample_summary
 from goldmine.io.setup_file import read_setup, write_setup_sections
 
 
@@ -57,20 +57,53 @@ def test_every_event_once_in_a_shuffled_order(job_files, tmp_path) -> None:
     assert not np.array_equal(ids, np.arange(6000)), "events must be shuffled"
     # events of each job are spread over the whole file, not in blocks
     assert abs(np.mean(np.flatnonzero(ids < 3000)) - 3000) < 150
-    # weights scaled by the job's share of events; sampling benchmarks kept
+    # weights scaled by the job's share of the events sampled at its benchmark (MadMiner's
+    # convention: the events of one sampling benchmark sum to σ); sampling benchmarks kept
     originals = np.concatenate([_read(p)[1] for p in paths])
-    shares = np.repeat([3000 / 6000, 1000 / 6000, 2000 / 6000], [3000, 1000, 2000])
+    shares = np.repeat([3000 / 4000, 1000 / 4000, 2000 / 2000], [3000, 1000, 2000])
     np.testing.assert_allclose(weights, (originals * shares[:, None])[ids])
     np.testing.assert_array_equal(sampling, (ids >= 4000).astype(int))
+    setup = read_setup(directory / "setup.h5")
     with h5py.File(tmp_path / "combined.h5") as file:
-        assert file["sample_summary/signal_events"][:2].tolist() == [4000, 2000]
-        np.testing.assert_allclose(file["goldmine/k_factors"][()], [0.5, 1 / 6, 1 / 3])
+        assert file["sample_summary/signal_events"][()].tolist() == [4000, 2000] + [0] * (len(setup.benchmarks) - 2)
+        assert file["sample_summary/background_events"][()] == 0
+        np.testing.assert_allclose(file["goldmine/k_factors"][:, :2], [[0.75, 0], [0.25, 0], [0, 1]])
         provenance = Provenance.from_h5(file)
     assert provenance.inputs == {str(p): file_sha256(p) for p in paths}
     assert read_setup(tmp_path / "combined.h5").first_mismatch(read_setup(directory / "setup.h5")) is None
-    # the combined columns estimate σ at each benchmark
+    # each sampling benchmark's events estimate σ, and so does the file read as a mixture
+    for sampled_at in (0, 1):
+        np.testing.assert_allclose(weights[sampling == sampled_at].sum(axis=0), toys.sigma(setup.benchmark_values),
+                                   rtol=0.06)
+    mixture = mixture_factors(sampling, sampling_shares(tmp_path / "combined.h5", len(setup.benchmarks)))
+    np.testing.assert_allclose(mixture[sampling == 0], 4000 / 6000)
+    np.testing.assert_allclose(mixture[sampling == 1], 2000 / 6000)
+    np.testing.assert_allclose((weights * mixture[:, None]).sum(axis=0), toys.sigma(setup.benchmark_values), rtol=0.05)
+
+
+def test_background_events_share_one_background_sum(job_files, tmp_path) -> None:
+    """Background events (sampling benchmark -1) of several inputs are scaled by their share
+    of all background events, signal events by their share at their benchmark."""
+    directory, paths = job_files
     setup = read_setup(directory / "setup.h5")
-    np.testing.assert_allclose(weights.sum(axis=0), toys.sigma(setup.benchmark_values), rtol=0.05)
+    inputs = []
+    for name, (n_signal, n_background) in {"a": (10, 30), "b": (30, 10)}.items():
+        ids = np.array([0] * n_signal + [-1] * n_background)
+        path = tmp_path / f"{name}.h5"
+        with h5py.File(path, "w") as file:
+            write_setup_sections(file, setup)
+            SampleWriter(file, 3, len(setup.benchmarks)).append(np.zeros((len(ids), 3)), np.ones((len(ids), 6)), ids)
+            write_sample_summary(file, np.eye(6, dtype=int)[0] * n_signal, n_background)
+        inputs.append(path)
+    result = CliRunner().invoke(cli, ["combine", "--output", str(tmp_path / "c.h5"), *map(str, inputs)])
+    assert result.exit_code == 0, result.output
+    _, weights, sampling = _read(tmp_path / "c.h5")
+    # a: 10 of 40 signal, 30 of 40 background events; b: the reverse
+    assert sorted(np.unique(weights[sampling == 0, 0]).tolist()) == [0.25, 0.75]
+    assert sorted(np.unique(weights[sampling == -1, 0]).tolist()) == [0.25, 0.75]
+    np.testing.assert_allclose(weights[sampling == 0].sum(axis=0), 10 * 0.25 + 30 * 0.75)
+    with h5py.File(tmp_path / "c.h5") as file:
+        assert file["sample_summary/signal_events"][0] == 40 and file["sample_summary/background_events"][()] == 40
 
 
 def test_same_seed_same_file_other_seed_other_order(job_files, tmp_path) -> None:

@@ -16,7 +16,7 @@ import h5py
 import numpy as np
 import yaml
 
-from goldmine.io.samples import SampleWriter, write_sample_summary
+from goldmine.io.samples import SampleWriter, mixture_factors, write_sample_summary
 from goldmine.io.setup_file import write_setup_sections
 from goldmine.setup import Setup
 
@@ -95,7 +95,11 @@ def write_events(
     sampling_ids: np.ndarray | None = None,
     index_column: bool = True,
 ) -> np.ndarray:
-    """Write blocks of exactly normalised events (one block per partition); returns z (N, 2)."""
+    """Write blocks of exactly normalised events (one block per partition); returns z (N, 2).
+
+    With ``sampling_ids``, the events of each sampling benchmark are stored with their
+    weights divided by its share n_b / N_signal (MadMiner's convention), so that the file,
+    read as a mixture, keeps the exact normalisation."""
     parts = [_block(n, rng) for n in blocks]
     z = np.concatenate([p[0] for p in parts])
     v = np.concatenate([p[1] for p in parts])
@@ -104,8 +108,10 @@ def write_events(
     weights = v[:, None] * (1.0 + z @ thetas.T) ** 2 * 4.0 / n_events
     observations = np.column_stack([z, np.arange(n_events)]) if index_column else z
     ids = np.zeros(n_events, dtype=int) if sampling_ids is None else sampling_ids
+    signal_events = np.bincount(ids[ids >= 0], minlength=len(thetas))
+    shares = mixture_factors(ids, signal_events / signal_events.sum())
     with h5py.File(path, "w") as file:
         write_setup_sections(file, setup)
-        SampleWriter(file, observations.shape[1], len(thetas)).append(observations, weights, ids)
-        write_sample_summary(file, np.bincount(ids[ids >= 0], minlength=len(thetas)), int(np.sum(ids < 0)))
+        SampleWriter(file, observations.shape[1], len(thetas)).append(observations, weights / shares[:, None], ids)
+        write_sample_summary(file, signal_events, int(np.sum(ids < 0)))
     return z

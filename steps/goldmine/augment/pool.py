@@ -2,20 +2,24 @@
 
 With morphing, an event's weight at any θ is dσ(z_i|θ) = Σ_c f_c(θ) g_ic, where
 g_i = M · w_i[:C] are its component weights (pb) from its basis-benchmark weights w_i
-and the morphing matrix M (1907.10621 eq. 6). Everything the samplers need, per
-event, is its observations x_i, g_i and its sampling benchmark.
+and the morphing matrix M (1907.10621 eq. 6), times its mixture factor (the share of its
+sampling benchmark, goldmine.io.samples), so that Σ_i g_i estimates σ over the whole
+file. Everything the samplers need, per event, is its observations x_i, g_i and its
+sampling benchmark.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from goldmine.augment.partitions import Partition
-from goldmine.io.samples import check_finite_weights, iter_samples
+from goldmine.errors import InputFileError
+from goldmine.io.samples import check_finite_weights, iter_samples, mixture_factors, sampling_shares
 from goldmine.physics.morphing import Morpher
 
 __all__ = ["EventChunk", "EventPool", "PoolStatistics"]
@@ -24,12 +28,14 @@ __all__ = ["EventChunk", "EventPool", "PoolStatistics"]
 @dataclass(frozen=True, eq=False)
 class EventChunk:
     """Events [start, start + n) of the file: observations (n, O), component weights
-    g (n, C) in pb (partition-scaled), sampling benchmark indices (n,), -1 for background."""
+    g (n, C) in pb (partition-scaled, mixture factors applied), sampling benchmark
+    indices (n,), -1 for background, and the mixture factors (n,) applied."""
 
     start: int
     observations: np.ndarray
     component_weights: np.ndarray
     sampling_benchmarks: np.ndarray
+    mixture_factors: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,6 +58,11 @@ class EventPool:
     n_benchmarks: int
     chunk_size: int = 50_000
 
+    @cached_property
+    def sampling_shares(self) -> np.ndarray:
+        """n_b / N_signal (B,) of the whole file."""
+        return sampling_shares(self.path, self.n_benchmarks)
+
     def chunks(self, *, observations: bool = True) -> Iterator[EventChunk]:
         """The partition chunk by chunk; without ``observations`` they are not read."""
         n_basis = self.morpher.matrix.shape[1]
@@ -64,9 +75,20 @@ class EventPool:
             read_observations=observations,
         ):
             check_finite_weights(chunk.weights, chunk.start, self.path)
-            yield EventChunk(
-                chunk.start, chunk.observations, chunk.weights[:, :n_basis] @ to_components, chunk.sampling_benchmarks
-            )
+            factors = self._mixture_factors(chunk.start, chunk.sampling_benchmarks)
+            component_weights = chunk.weights[:, :n_basis] @ to_components
+            component_weights *= factors[:, np.newaxis]
+            yield EventChunk(chunk.start, chunk.observations, component_weights, chunk.sampling_benchmarks, factors)
+
+    def _mixture_factors(self, start: int, ids: np.ndarray) -> np.ndarray:
+        shares = self.sampling_shares
+        unknown = (ids >= len(shares)) | ((ids >= 0) & (shares[np.clip(ids, 0, len(shares) - 1)] == 0))
+        if unknown.any():
+            row = int(np.argmax(unknown))
+            msg = (f"{self.path}: event {start + row} was sampled at benchmark {ids[row]}, where "
+                   f"sample_summary/signal_events counts no events ({self.sampling_shares.tolist()} as shares)")
+            raise InputFileError(msg)
+        return mixture_factors(ids, shares)
 
     def statistics(self) -> PoolStatistics:
         """One pass over the partition."""

@@ -63,16 +63,19 @@ def _sampling_weights(
     chunk: EventChunk, f: np.ndarray, eligible: np.ndarray, max_weight: np.ndarray
 ) -> tuple[np.ndarray, int]:
     """Weights (L, k) used for drawing at k θ (components f (k, C)): negative weights
-    set to zero, ineligible events removed, the cap applied. Also the negative count."""
+    set to zero, the cap applied, and where a θ is restricted to one sampling benchmark,
+    the other events removed and the mixture factors taken off (the events of one
+    benchmark sum to σ on their own, as the background does). Also the negative count."""
     weights = chunk.component_weights @ f.T
     negative = int(np.count_nonzero(weights < 0))
     np.maximum(weights, 0.0, out=weights)
+    np.minimum(weights, max_weight[np.newaxis, :], out=weights)
     restricted = eligible >= 0
     if restricted.any():
         ids = chunk.sampling_benchmarks[:, np.newaxis]
-        allowed = (ids == eligible[np.newaxis, :]) | (ids < 0) | ~restricted[np.newaxis, :]
-        weights *= allowed
-    np.minimum(weights, max_weight[np.newaxis, :], out=weights)
+        allowed = (ids == eligible[np.newaxis, :]) | (ids < 0)
+        scale = np.where(allowed, 1.0 / chunk.mixture_factors[:, np.newaxis], 0.0)
+        weights *= np.where(restricted[np.newaxis, :], scale, 1.0)
     return weights, negative
 
 

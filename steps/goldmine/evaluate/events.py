@@ -18,7 +18,7 @@ from goldmine.augment.partitions import Partition, split_events
 from goldmine.augment.pool import EventPool
 from goldmine.errors import GoldmineError, InputFileError
 from goldmine.io.samples import count_samples, iter_samples
-from goldmine.io.setup_file import read_setup
+from goldmine.io.setup_file import read_event_setup
 from goldmine.physics.morphing import component_gradients, component_values
 from goldmine.setup import Setup
 
@@ -56,9 +56,7 @@ class SimulatedEvents:
 
 
 def _check_setup(path: Path, setup: Setup, setup_path: Path) -> None:
-    mismatch = setup.first_mismatch(read_setup(path))
-    if mismatch:
-        raise InputFileError(f"{path} was not made with the setup {setup_path}: {mismatch}")
+    read_event_setup(path, setup, setup_path)
 
 
 def load_simulated(

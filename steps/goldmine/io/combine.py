@@ -1,8 +1,12 @@
 """Combine event files into one shuffled file, streaming.
 
-Weights: each input's weights sum to its own estimate of σ_b, so each input file f is
-scaled by its k-factor k_f = n_f / N (its share of the events), and the combined
-column again sums to σ_b (MadMiner's convention). Sampling benchmarks are kept.
+Weights (goldmine.io.samples: MadMiner 0.9.6's convention): in every input, the events
+sampled at one benchmark b sum to one estimate of σ, and so must they in the output. The
+events of input f sampled at b are therefore scaled by k_fb = n_fb / n_b, their share of
+all events sampled at b; the background events likewise by their share of all background
+events (the inputs' background events are taken as samples of one background). Sampling
+benchmarks are kept, and ``sample_summary`` counts the output's events, so that madminer
+and goldmine both read σ as Σ_b (n_b / N_signal) Σ_{e sampled at b} w_e + Σ_background w_e.
 
 Shuffle: every event goes to one of M buckets drawn uniformly at random, the buckets
 are written to a temporary file chunk by chunk, and each bucket is then shuffled in
@@ -28,7 +32,7 @@ from goldmine.io.provenance import Provenance
 from goldmine.io.samples import (
     SampleWriter,
     check_finite_weights,
-    count_samples,
+    count_sampling_benchmarks,
     iter_samples,
     write_sample_summary,
 )
@@ -45,9 +49,12 @@ DEFAULT_BUCKET_EVENTS = 500_000
 
 @dataclass(frozen=True)
 class CombineResult:
+    """Events in the output and per input; ``k_factors`` (F, B + 1): the scale of input f's
+    events per sampling benchmark, background last."""
+
     n_events: int
     events_per_file: tuple[int, ...]
-    k_factors: tuple[float, ...]
+    k_factors: np.ndarray
 
 
 def _common_setup(paths: Sequence[Path]) -> Setup:
@@ -71,16 +78,15 @@ def combine_event_files(
     """Write the shuffled union of ``inputs`` to ``output`` (atomically)."""
     inputs = [Path(p) for p in inputs]
     setup = _common_setup(inputs)
-    counts = [count_samples(path) for path in inputs]
-    n_events = sum(counts)
+    n_observables, n_benchmarks = len(setup.observables), len(setup.benchmarks)
+    counts = np.array([count_sampling_benchmarks(path, n_benchmarks) for path in inputs])  # (F, B + 1)
+    n_events = int(counts.sum())
     if n_events == 0:
         raise InputFileError(f"no events in {', '.join(map(str, inputs))}")
-    k_factors = [count / n_events for count in counts]
-    n_observables, n_benchmarks = len(setup.observables), len(setup.benchmarks)
+    totals = counts.sum(axis=0)
+    k_factors = counts / np.where(totals > 0, totals, 1)
     n_buckets = max(1, -(-n_events // bucket_events))
     rng = np.random.default_rng(seed)
-    signal = np.zeros(n_benchmarks, dtype=np.int64)
-    background = 0
 
     with (
         atomic_path(output) as temporary_output,
@@ -92,16 +98,14 @@ def combine_event_files(
             for path, k_factor in zip(inputs, k_factors):
                 for chunk in iter_samples(path, chunk_size=bucket_events):
                     check_finite_weights(chunk.weights, chunk.start, path)
+                    scale = k_factor[np.where(chunk.sampling_benchmarks >= 0, chunk.sampling_benchmarks, n_benchmarks)]
                     target = rng.integers(n_buckets, size=len(chunk))
                     order = np.argsort(target, kind="stable")
                     bounds = np.searchsorted(target[order], np.arange(n_buckets + 1))
                     for bucket, writer in enumerate(writers):
                         rows = order[bounds[bucket] : bounds[bucket + 1]]
-                        writer.append(chunk.observations[rows], chunk.weights[rows] * k_factor,
+                        writer.append(chunk.observations[rows], chunk.weights[rows] * scale[rows, np.newaxis],
                                       chunk.sampling_benchmarks[rows])
-                    ids = chunk.sampling_benchmarks
-                    signal += np.bincount(ids[ids >= 0], minlength=n_benchmarks)
-                    background += int(np.sum(ids < 0))
             with h5py.File(temporary_output, "w") as file:
                 write_setup_sections(file, setup)
                 writer = SampleWriter(file, n_observables, n_benchmarks)
@@ -110,10 +114,10 @@ def combine_event_files(
                     shuffle = rng.permutation(group["samples/weights"].shape[0])
                     writer.append(group["samples/observations"][()][shuffle], group["samples/weights"][()][shuffle],
                                   group["samples/sampling_benchmarks"][()][shuffle])
-                write_sample_summary(file, signal, background)
-                file.create_dataset("goldmine/k_factors", data=np.array(k_factors))
-                file.create_dataset("goldmine/input_events", data=np.array(counts, dtype=np.int64))
+                write_sample_summary(file, totals[:-1], totals[-1])
+                file.create_dataset("goldmine/k_factors", data=k_factors)
+                file.create_dataset("goldmine/input_events", data=counts)
                 provenance.attach(file)
     log.info("combined %d events from %d files into %s", n_events, len(inputs), output)
-    return CombineResult(n_events, tuple(counts), tuple(k_factors))
+    return CombineResult(n_events, tuple(int(n) for n in counts.sum(axis=1)), k_factors)
 

@@ -4,8 +4,16 @@
     samples/weights              float64 (N, B)  pb per event, one column per benchmark
     samples/sampling_benchmarks  int64   (N,)    benchmark index the event was sampled at
                                                  (-1: background)
-    sample_summary/signal_events     int64 (B,)  events sampled at each benchmark
+    sample_summary/signal_events     int64 (B,)  events sampled at each benchmark, n_b
     sample_summary/background_events int64 ()
+
+What the weights mean is MadMiner 0.9.6's convention: the events sampled at one benchmark
+b, on their own, sum to an estimate of σ in every weight column (so do the background
+events, to σ of the background). A reader of the whole file weighs each event by the share
+n_b / N_signal of its sampling benchmark among the signal events, and background events by
+1 (madminer's ``DataAnalyzer._calculate_sampling_factors``), so that every column sums to
+one estimate of σ: `mixture_factors`. Restricted to the events of one benchmark (and the
+background), the stored weights are used as they are.
 
 Datasets are chunked and gzip-compressed with an unlimited first axis, so a writer
 appends chunk after chunk and a reader never needs the whole sample in memory.
@@ -28,13 +36,18 @@ __all__ = [
     "SampleWriter",
     "check_finite_weights",
     "count_samples",
+    "count_sampling_benchmarks",
     "iter_samples",
+    "mixture_factors",
+    "sampling_shares",
     "write_sample_summary",
 ]
 
 OBSERVATIONS = "samples/observations"
 WEIGHTS = "samples/weights"
 SAMPLING_BENCHMARKS = "samples/sampling_benchmarks"
+SIGNAL_EVENTS = "sample_summary/signal_events"
+BACKGROUND_EVENTS = "sample_summary/background_events"
 DEFAULT_CHUNK_ROWS = 8192
 COMPRESSION = {"compression": "gzip", "compression_opts": 4, "shuffle": True}
 
@@ -111,8 +124,52 @@ class SampleWriter:
 
 def write_sample_summary(file: h5py.File, signal_events: np.ndarray, background_events: int) -> None:
     """Events sampled per benchmark, shape (B,), and the background count."""
-    file.create_dataset("sample_summary/signal_events", data=np.asarray(signal_events, dtype=np.int64))
-    file.create_dataset("sample_summary/background_events", data=np.int64(background_events))
+    file.create_dataset(SIGNAL_EVENTS, data=np.asarray(signal_events, dtype=np.int64))
+    file.create_dataset(BACKGROUND_EVENTS, data=np.int64(background_events))
+
+
+def count_sampling_benchmarks(path: str | Path, n_benchmarks: int, *, chunk_size: int = 1_000_000) -> np.ndarray:
+    """Events of the file per sampling benchmark, (B + 1,): n_0 ... n_{B-1}, then the
+    background events (sampling benchmark -1, or no sampling benchmarks stored)."""
+    counts = np.zeros(n_benchmarks + 1, dtype=np.int64)
+    with _open(path) as file:
+        n_rows = file[WEIGHTS].shape[0]
+        if SAMPLING_BENCHMARKS not in file or file[SAMPLING_BENCHMARKS].shape[0] == 0:
+            counts[-1] = n_rows
+            return counts
+        ids_dataset = file[SAMPLING_BENCHMARKS]
+        for begin in range(0, n_rows, chunk_size):
+            ids = np.asarray(ids_dataset[begin : begin + chunk_size], dtype=np.int64)
+            if np.any(ids >= n_benchmarks):
+                row = begin + int(np.argmax(ids >= n_benchmarks))
+                msg = f"{path}: event {row} has sampling benchmark {ids[row - begin]}, but the file has {n_benchmarks}"
+                raise InputFileError(msg)
+            counts[:-1] += np.bincount(ids[ids >= 0], minlength=n_benchmarks)
+            counts[-1] += int(np.count_nonzero(ids < 0))
+    return counts
+
+
+def sampling_shares(path: str | Path, n_benchmarks: int) -> np.ndarray:
+    """n_b / N_signal (B,): the share of the file's signal events sampled at each benchmark,
+    from ``sample_summary/signal_events`` as madminer reads it (counted from the sampling
+    benchmarks where a file has no summary); zeros for a file without signal events."""
+    with _open(path) as file:
+        summary = np.asarray(file[SIGNAL_EVENTS][()], dtype=np.float64) if SIGNAL_EVENTS in file else None
+    if summary is None:
+        summary = count_sampling_benchmarks(path, n_benchmarks)[:-1].astype(np.float64)
+    if summary.ndim != 1 or len(summary) > n_benchmarks or np.any(summary < 0):
+        msg = f"{path}: {SIGNAL_EVENTS} must list at most {n_benchmarks} event counts, got {summary.tolist()}"
+        raise InputFileError(msg)
+    summary = np.pad(summary, (0, n_benchmarks - len(summary)))
+    total = summary.sum()
+    return summary / total if total > 0 else summary
+
+
+def mixture_factors(sampling_benchmarks: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """Per event (n,): the share n_b / N_signal of its sampling benchmark (``shares`` (B,)),
+    1 for background events: stored weights times these sum to σ over the whole file."""
+    ids = np.asarray(sampling_benchmarks)
+    return np.where(ids >= 0, shares[np.maximum(ids, 0)], 1.0)
 
 
 def count_samples(path: str | Path) -> int:

@@ -18,6 +18,7 @@ complete list, in the same four datasets, is ``goldmine/systematics/``.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import h5py
@@ -30,7 +31,7 @@ from goldmine.io.provenance import Provenance
 from goldmine.physics.morphing import Morpher
 from goldmine.setup import Benchmark, Observable, Parameter, Setup, Systematic
 
-__all__ = ["read_setup", "write_setup", "write_setup_sections"]
+__all__ = ["read_event_setup", "read_setup", "write_setup", "write_setup_sections"]
 
 NO_TRANSFORM = "_"
 NO_SCALE = "None"
@@ -125,6 +126,22 @@ def read_setup(path: str | Path) -> Setup:
         except KeyError as err:
             msg = f"{path}: not a setup file, missing dataset {err.args[0]}"
             raise InputFileError(msg) from err
+
+
+def read_event_setup(events: str | Path, setup: Setup, setup_path: str | Path) -> Setup:
+    """The setup of the event file ``events``, which must be ``setup`` (read from
+    ``setup_path``); where ``setup`` has no observables (``MadMiner.save`` writes none:
+    madminer's readers add them to the event file), the event file's observables count.
+
+    Raises InputFileError naming the file and the first difference.
+    """
+    event_setup = read_setup(events)
+    if not setup.observables:
+        setup = dataclasses.replace(setup, observables=event_setup.observables)
+    mismatch = setup.first_mismatch(event_setup)
+    if mismatch:
+        raise InputFileError(f"{events} was not made with the setup {setup_path}: {mismatch}")
+    return setup
 
 
 def _read_sections(file: h5py.File) -> Setup:

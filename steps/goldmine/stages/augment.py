@@ -10,11 +10,10 @@ import click
 from goldmine.augment.run import SUMMARY_NAME, augment_method
 from goldmine.augment.samplers import METHODS
 from goldmine.config.loader import load_config
-from goldmine.errors import InputFileError
 from goldmine.io.atomic import atomic_directory
 from goldmine.io.documents import write_json
 from goldmine.io.provenance import Provenance
-from goldmine.io.setup_file import read_setup
+from goldmine.io.setup_file import read_event_setup, read_setup
 from goldmine.stages.options import seed_option
 
 log = logging.getLogger(__name__)
@@ -38,10 +37,7 @@ def augment(events: Path, setup_path: Path, config: Path, method: str, output: P
     """Unweight the events of --input at the method's parameter points and add the
     joint likelihood ratio and joint score (arXiv:1907.10621, eqs. 8-9)."""
     analysis = load_config(config)
-    setup = read_setup(setup_path)
-    mismatch = setup.first_mismatch(read_setup(events))
-    if mismatch:
-        raise InputFileError(f"{events} was not made with the setup {setup_path}: {mismatch}")
+    setup = read_event_setup(events, read_setup(setup_path), setup_path)
     seed = 0 if seed is None else seed
 
     with atomic_directory(output) as directory:

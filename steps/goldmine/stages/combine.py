@@ -22,8 +22,9 @@ log = logging.getLogger(__name__)
               help="Events held in memory at a time while shuffling.")
 @seed_option("Seed of the shuffle.")
 def combine(inputs: tuple[Path, ...], output: Path, bucket_events: int, seed: int | None) -> None:
-    """Check that INPUTS share one setup, scale each file's weights by its share of the
-    events, and write all events in one seeded random order."""
+    """Check that INPUTS share one setup, scale each file's events by their share of all
+    events sampled at the same benchmark (MadMiner's convention: the events of one sampling
+    benchmark sum to σ), and write all events in one seeded random order."""
     seed = 0 if seed is None else seed
     provenance = Provenance.capture(seeds={"seed": seed}, input_paths=inputs)
     result = combine_event_files(list(inputs), output, seed=seed, provenance=provenance, bucket_events=bucket_events)

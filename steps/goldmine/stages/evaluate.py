@@ -13,7 +13,7 @@ from goldmine.evaluate.results import summary, write_results
 from goldmine.io.documents import write_json
 from goldmine.evaluate.run import evaluate_analysis
 from goldmine.io.provenance import Provenance
-from goldmine.io.setup_file import read_setup
+from goldmine.io.setup_file import read_event_setup, read_setup
 from goldmine.stages.options import ManyValuesOption
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def evaluate(setup_path: Path, data_path: Path, model_directories: tuple[Path, .
     projected) at theta_true, and expected (Asimov) and observed limits on the theta grid
     in the modes rate, histo, sally, sallino and ml."""
     analysis = load_config(config)
-    setup = read_setup(setup_path)
+    setup = read_event_setup(data_path, read_setup(setup_path), setup_path)
     augmentation = analysis.augmentation
     simulated = load_simulated(data_path, setup, setup_path, events=events_choice,  # type: ignore[arg-type]
                                validation_fraction=augmentation.validation_fraction,
