@@ -13,6 +13,7 @@ import uproot
 from click.testing import CliRunner
 
 from goldmine.cli import cli
+from goldmine.detector.delphes import DelphesError
 from goldmine.io.delphes_root import OBJECT_BRANCHES, weight_names
 from goldmine.io.hepmc import iter_hepmc
 from goldmine.io.lhe_events import iter_lhe_events
@@ -153,3 +154,28 @@ def test_real_delphes_runner_reports_missing_and_failing_delphes(tmp_path, wh_fi
     assert failed.exit_code == 1
     assert "DelphesHepMC2 failed (exit code 1)" in failed.output and "ERROR: cannot read card" in failed.output
     assert not (tmp_path / "b.root").exists() and (tmp_path / "b.root.delphes.log").exists()
+
+
+def test_delphes_found_in_a_cmake_build_tree_with_the_source_trees_cards(tmp_path, monkeypatch) -> None:
+    """A CMake build keeps the readers in build/readers/ and the cards in the source tree,
+    which its CMakeCache.txt names."""
+    from goldmine.detector.delphes import default_card, find_delphes
+
+    monkeypatch.delenv("DELPHES_HOME", raising=False)
+    source, build = tmp_path / "delphes-3.5.1", tmp_path / "build"
+    (source / "cards").mkdir(parents=True)
+    (source / "cards" / "delphes_card_CMS.tcl").write_text("# card\n")
+    _fake_delphes(build / "readers", "exit 0\n")
+    (build / "CMakeCache.txt").write_text(f"# cache\nCMAKE_HOME_DIRECTORY:INTERNAL={source}\n")
+    executable = find_delphes(2, build)
+    assert executable == (build / "readers" / "DelphesHepMC2").resolve()
+    assert default_card(executable) == source / "cards" / "delphes_card_CMS.tcl"
+
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(DelphesError) as missing:
+        find_delphes(3, build)
+    for tried in ("build", "build/DelphesHepMC3", "build/bin/DelphesHepMC3", "build/readers/DelphesHepMC3"):
+        assert str(tmp_path / tried) in str(missing.value)
+    (source / "cards" / "delphes_card_CMS.tcl").unlink()
+    with pytest.raises(DelphesError, match=f"tried .*{source / 'cards' / 'delphes_card_CMS.tcl'}"):
+        default_card(executable)

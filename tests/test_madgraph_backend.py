@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
+import sys
 import zlib
 from pathlib import Path
 
@@ -88,11 +90,25 @@ def test_cross_section_from_the_lhe_init_block(wh_fixtures) -> None:
 
 
 def _stand_in_mg5(folder: Path, body: str) -> Path:
+    """A Python ``bin/mg5_aMC`` (with MG5_aMC's own shebang) that notes which interpreter ran
+    it (``$MG5_PYTHON_MARK``) in ``folder/ran_on`` and then runs the shell ``body``."""
     executable = folder / "bin" / "mg5_aMC"
     executable.parent.mkdir(parents=True)
-    executable.write_text("#!/bin/sh\n" + body)
+    executable.write_text(
+        "#!/usr/bin/env python3\n"
+        "import os, subprocess, sys\n"
+        f"with open({str(folder / 'ran_on')!r}, 'a') as f: f.write(os.environ.get('MG5_PYTHON_MARK', sys.executable) + '\\n')\n"
+        f"sys.exit(subprocess.call(['/bin/sh', '-c', {body!r}, 'mg5_aMC', *sys.argv[1:]]))\n")
     executable.chmod(0o755)
     return executable
+
+
+def _python_shim(path: Path, mark: str) -> Path:
+    """An executable ``path`` that runs this test's Python with MG5_PYTHON_MARK=``mark``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"#!/bin/sh\nMG5_PYTHON_MARK={mark} exec {sys.executable} \"$@\"\n")
+    path.chmod(0o755)
+    return path
 
 
 def test_missing_mg5_is_a_clear_error(tmp_path, monkeypatch) -> None:
@@ -127,11 +143,15 @@ esac
 """
 
 
-def _madgraph_job(tmp_path: Path, examples: Path, mg5_body: str, *, seed: str = "11", events: str = "20") -> object:
-    """Configure the madgraph example and run one job with a stand-in mg5_aMC running ``mg5_body``."""
+def _madgraph_job(tmp_path: Path, examples: Path, mg5_body: str, *, seed: str = "11", events: str = "20",
+                  python: list[str] | None = None, config_python: str | None = None) -> object:
+    """Configure the madgraph example and run one job with a stand-in mg5_aMC running ``mg5_body``,
+    on ``--mg5-python`` this test's Python unless ``python`` gives other arguments."""
     raw = yaml.safe_load((examples / "wh-madgraph.yml").read_text())
     for key in ("process_card", "run_card", "param_card"):
         raw["generation"]["madgraph"][key] = str((examples / raw["generation"]["madgraph"][key]).resolve())
+    if config_python:
+        raw["generation"]["madgraph"]["python"] = config_python
     config = tmp_path / "analysis.yml"
     config.write_text(yaml.safe_dump(raw))
     setup = tmp_path / "setup.h5"
@@ -140,7 +160,7 @@ def _madgraph_job(tmp_path: Path, examples: Path, mg5_body: str, *, seed: str = 
     mg5 = _stand_in_mg5(tmp_path / "mg5", mg5_body)
     return CliRunner().invoke(cli, ["generate", "--setup", str(setup), "--config", str(config), "--benchmark", "sm",
                                     "--seed", seed, "--events", events, "--output", str(tmp_path / "job"),
-                                    "--mg5", str(mg5)])
+                                    "--mg5", str(mg5), *(["--mg5-python", sys.executable] if python is None else python)])
 
 
 def test_madgraph_job_takes_madgraphs_lhe_and_showers_it(tmp_path, examples, wh_fixtures) -> None:
@@ -181,3 +201,45 @@ def test_truncated_madgraph_lhe_names_the_last_complete_event(tmp_path, examples
     complete = zlib.decompressobj(wbits=31).decompress(data[: len(data) // 2]).decode().count("</event>")
     assert last == complete - 1 > 1000
     assert not (tmp_path / "job").exists()
+
+
+@pytest.fixture()
+def wrong_python_first(tmp_path, monkeypatch) -> Path:
+    """PATH as a step sees it under ``goldmine run``: goldmine's own interpreter folder
+    first, and before it a ``python3`` that stands for any other wrong interpreter."""
+    wrong = _python_shim(tmp_path / "wrong" / "python3", "wrong")
+    monkeypatch.setenv("PATH", os.pathsep.join([str(wrong.parent), str(Path(sys.executable).parent),
+                                                os.environ.get("PATH", "")]))
+    monkeypatch.delenv("MG5_PYTHON", raising=False)
+    return wrong
+
+
+@pytest.mark.parametrize("source", ["--mg5-python", "config", "MG5_PYTHON"])
+def test_madgraph_runs_on_the_named_python_whatever_path_says(tmp_path, examples, wh_fixtures, wrong_python_first,
+                                                               monkeypatch, source) -> None:
+    right = str(_python_shim(tmp_path / "mg5python" / "python", "right"))
+    if source == "MG5_PYTHON":
+        monkeypatch.setenv("MG5_PYTHON", right)
+    result = _madgraph_job(tmp_path, examples, _LAUNCH_WRITES.format(lhe=wh_fixtures / "events_sm.lhe.gz"),
+                           python=["--mg5-python", right] if source == "--mg5-python" else [],
+                           config_python=right if source == "config" else None)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "mg5" / "ran_on").read_text().split() == ["right", "right"]  # output, then launch
+
+
+def test_madgraph_python_skips_goldmines_environment_on_path(tmp_path, examples, wh_fixtures, wrong_python_first,
+                                                             monkeypatch) -> None:
+    """Named nowhere, MadGraph's Python is the first python3 on PATH outside the folder of
+    goldmine's interpreter, which `goldmine run` puts first on every step's PATH."""
+    right = _python_shim(tmp_path / "system" / "python3", "right")
+    monkeypatch.setenv("PATH", os.pathsep.join([str(Path(sys.executable).parent), str(right.parent), "/usr/bin", "/bin"]))
+    result = _madgraph_job(tmp_path, examples, _LAUNCH_WRITES.format(lhe=wh_fixtures / "events_sm.lhe.gz"), python=[])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "mg5" / "ran_on").read_text().split() == ["right", "right"]
+
+
+def test_a_missing_madgraph_python_is_named(tmp_path, examples, wh_fixtures) -> None:
+    result = _madgraph_job(tmp_path, examples, "exit 0\n", python=["--mg5-python", str(tmp_path / "nope")])
+    assert result.exit_code == 1
+    assert f"MadGraph's Python {tmp_path / 'nope'} (from --mg5-python or generation.madgraph.python)" in result.output
+    assert not (tmp_path / "mg5" / "ran_on").exists() and not (tmp_path / "job").exists()

@@ -134,13 +134,24 @@ def test_weights_from_delphes_alone_need_names_and_agree_to_float32(tmp_path, ex
     assert nameless.exit_code == 1 and "Delphes keeps no weight names" in nameless.output
     assert not (tmp_path / "a.h5").exists()
 
-    result = _observe(setup, config, "--input", delphes, "--output", str(tmp_path / "b.h5"),
-                      "--weight-names", "Weight," + ",".join(BENCHMARKS[1:]))
-    assert result.exit_code == 0, result.output
+    names = ["Weight", *BENCHMARKS[1:]]
+    spellings = {  # as README writes it (space-separated), comma-separated, the option repeated
+        "spaces": ["--weight-names", *names],
+        "commas": ["--weight-names", ",".join(names)],
+        "repeated": [word for name in names for word in ("--weight-names", name)],
+    }
+    for spelling, arguments in spellings.items():
+        result = _observe(setup, config, "--input", delphes, *arguments, "--output", str(tmp_path / f"{spelling}.h5"))
+        assert result.exit_code == 0, (spelling, result.output)
     with_lhe = _observe(setup, config, "--input", delphes, "--lhe", str(wh_fixtures / "events_sm.lhe.gz"),
                         "--output", str(tmp_path / "c.h5"))
     assert with_lhe.exit_code == 0, with_lhe.output
-    np.testing.assert_allclose(_read(tmp_path / "b.h5")[1], _read(tmp_path / "c.h5")[1], rtol=1e-6)
+    for spelling in spellings:
+        np.testing.assert_allclose(_read(tmp_path / f"{spelling}.h5")[1], _read(tmp_path / "c.h5")[1], rtol=1e-6)
+    swapped = _observe(setup, config, "--input", delphes, "--weight-names", *names[:-2], names[-1], names[-2],
+                       "--output", str(tmp_path / "swapped.h5"))
+    assert swapped.exit_code == 0
+    assert not np.allclose(_read(tmp_path / "swapped.h5")[1], _read(tmp_path / "c.h5")[1], rtol=1e-6)
 
 
 def test_misaligned_lhe_file_is_refused(tmp_path, examples, wh_fixtures) -> None:

@@ -6,6 +6,7 @@ Each failure raises :class:`ConfigError` with the dotted key, the bad value and 
 from __future__ import annotations
 
 import difflib
+import os
 import types
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -140,6 +141,13 @@ def _existing_file(text: str | None, base: Path, key: str) -> Path | None:
     return path
 
 
+def _command_or_path(text: str | None, base: Path) -> str | None:
+    """A command name as given (looked up on PATH when used), a path resolved against ``base``."""
+    if text is None or os.sep not in text:
+        return text
+    return str((base / text).resolve())
+
+
 def _generation(raw: Mapping[str, Any], benchmark_names: list[str], base: Path) -> GenerationConfig:
     _check_benchmark_list(raw["sampling_benchmarks"], benchmark_names, "generation.sampling_benchmarks")
     builtin = BuiltinGeneration(**raw["builtin"])
@@ -152,6 +160,7 @@ def _generation(raw: Mapping[str, Any], benchmark_names: list[str], base: Path) 
             param_card=_existing_file(mg["param_card"], base, "generation.madgraph.param_card"),
             pythia8_card=_existing_file(mg["pythia8_card"], base, "generation.madgraph.pythia8_card"),
             mg_dir=None if mg["mg_dir"] is None else (base / mg["mg_dir"]).resolve(),
+            python=_command_or_path(mg["python"], base),
             shower=mg["shower"],
         )
     return GenerationConfig(

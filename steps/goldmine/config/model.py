@@ -50,6 +50,7 @@ class MadgraphGeneration:
     param_card: Path
     pythia8_card: Path | None
     mg_dir: Path | None
+    python: str | None
     shower: bool
 
     @property

@@ -1,8 +1,8 @@
 """Run the real Delphes (``DelphesHepMC2`` or ``DelphesHepMC3``) on a HepMC file.
 
 The executable is chosen from the file's format (HepMC2 ``IO_GenEvent`` or HepMC3
-``Asciiv3``) and found via ``--delphes`` (the executable or the Delphes folder),
-``DELPHES_HOME`` or ``PATH``. A gzipped file is streamed to Delphes' standard input.
+``Asciiv3``) and found via ``--delphes`` (the executable, the Delphes folder of a `make`
+build, an install prefix or a CMake build tree), ``DELPHES_HOME`` or ``PATH``. A gzipped file is streamed to Delphes' standard input.
 Delphes writes to a temporary name that is renamed once it succeeded; on failure the
 error shows the tail of its log, which is kept beside the output.
 """
@@ -41,29 +41,57 @@ def hepmc_version(path: Path) -> int:
     raise InputFileError(f"{path}: not a HepMC2 (IO_GenEvent) or HepMC3 (Asciiv3) ascii file")
 
 
+def _candidates(place: Path, name: str) -> list[Path]:
+    """Where DelphesHepMC<n> may sit in ``place``: the executable itself, the folder of a
+    `make` build or an install prefix (``bin/``), or a CMake build tree (``readers/``)."""
+    return [place, place / name, place / "bin" / name, place / "readers" / name]
+
+
 def find_delphes(version: int, hint: Path | None = None) -> Path:
-    """The DelphesHepMC<version> executable from ``hint``, ``DELPHES_HOME`` or ``PATH``."""
+    """The DelphesHepMC<version> executable from ``hint``, ``DELPHES_HOME`` or ``PATH``;
+    the error lists every path tried."""
     name = f"DelphesHepMC{version}"
     places = [hint, Path(os.environ["DELPHES_HOME"]) if os.environ.get("DELPHES_HOME") else None]
+    tried = []
     for place in places:
         if place is None:
             continue
-        for candidate in (place, place / name, place / "bin" / name):
+        for candidate in _candidates(place, name):
             if candidate.is_file() and os.access(candidate, os.X_OK) and candidate.name.startswith("DelphesHepMC"):
                 return candidate.resolve()
+            tried.append(str(candidate))
     found = shutil.which(name)
     if found:
         return Path(found)
-    searched = ", ".join(str(p) for p in places if p) or "no --delphes, no DELPHES_HOME"
-    raise DelphesError(f"{name} not found ({searched}; not on PATH). Install Delphes or use --backend builtin")
+    sources = ("--delphes", "DELPHES_HOME")
+    given = ", ".join(f"{source} {place}" for source, place in zip(sources, places) if place) or "no --delphes, no DELPHES_HOME"
+    tried_text = f"tried {', '.join(tried)} and " if tried else "tried "
+    raise DelphesError(f"{name} not found ({given}; {tried_text}{name} on PATH). "
+                       "Install Delphes or use --backend builtin")
+
+
+def _cmake_source_dir(build: Path) -> Path | None:
+    """The source folder of a CMake build tree, from its CMakeCache.txt."""
+    cache = build / "CMakeCache.txt"
+    if not cache.is_file():
+        return None
+    for line in cache.read_text(errors="replace").splitlines():
+        if line.startswith("CMAKE_HOME_DIRECTORY:"):
+            return Path(line.split("=", 1)[1])
+    return None
 
 
 def default_card(executable: Path, name: str = "delphes_card_CMS.tcl") -> Path:
-    """Delphes' own ``cards/<name>`` beside its executable (build folder or install prefix)."""
-    for folder in (executable.parent, executable.parent.parent, executable.parent.parent / "share" / "Delphes"):
+    """Delphes' own ``cards/<name>`` beside its executable: a `make` build or install prefix
+    (``cards/``, ``share/Delphes/cards``), or the source tree of a CMake build tree."""
+    folders = [executable.parent, executable.parent.parent, executable.parent.parent / "share" / "Delphes"]
+    source = _cmake_source_dir(executable.parent.parent)
+    folders += [source] if source else []
+    for folder in folders:
         if (folder / "cards" / name).is_file():
             return folder / "cards" / name
-    raise DelphesError(f"no cards/{name} beside {executable}; give the Delphes card (--card or detector.card)")
+    tried = ", ".join(str(folder / "cards" / name) for folder in folders)
+    raise DelphesError(f"no Delphes card {name} (tried {tried}); give the Delphes card (--card or detector.card)")
 
 
 def run_delphes(hepmc: Path, card: Path | None, output: Path, *, delphes: Path | None = None) -> Path:

@@ -1,8 +1,13 @@
 """Drive a real MadGraph5_aMC installation for one job: cards, ``output``, ``launch`` with reweighting.
 
 MG5_aMC is found from ``--mg5`` (the executable or the MG5 folder), else ``$MG5_HOME``,
-else ``mg5_aMC`` on PATH. Its run directory lives beside the job's output and is kept
-when MadGraph fails, so that its logs can be read; the error shows the log's tail.
+else ``mg5_aMC`` on PATH. It always runs as ``PYTHON mg5_aMC``: ``bin/mg5_aMC`` starts with
+``#!/usr/bin/env python3``, so PATH would pick its interpreter, and under ``goldmine run``
+PATH starts with goldmine's own environment, whose numpy 2 breaks MG5_aMC's reweighting
+(f2py needs numpy < 1.26). MadGraph's Python comes from ``--mg5-python``, else the config's
+``generation.madgraph.python``, else ``$MG5_PYTHON``, else the first ``python3`` on PATH
+outside goldmine's own environment. Its run directory lives beside the job's output and is
+kept when MadGraph fails, so that its logs can be read; the error shows the log's tail.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +31,7 @@ from goldmine.generate.madgraph_cards import (
 )
 from goldmine.io.lhe_events import count_lhe_events, read_lhe_header
 
-__all__ = ["MadgraphCards", "MadgraphRun", "find_mg5", "lhe_cross_section", "run_madgraph"]
+__all__ = ["MadgraphCards", "MadgraphRun", "Mg5", "find_mg5", "find_mg5_python", "lhe_cross_section", "run_madgraph"]
 
 _LOG_TAIL_LINES = 40
 _INIT = re.compile(r"<init>\s*\n[^\n]*\n\s*(\S+)\s+(\S+)")
@@ -66,6 +72,43 @@ def find_mg5(explicit: Path | None) -> Path:
     raise GoldmineError(f"MadGraph5_aMC not found: looked at {looked}; install it or use --backend builtin")
 
 
+def find_mg5_python(explicit: str | Path | None) -> Path:
+    """The Python that runs MG5_aMC (see the module docstring for the order), or
+    :class:`GoldmineError` saying where it was looked for."""
+    named = explicit or os.environ.get("MG5_PYTHON")
+    if named:
+        found = shutil.which(str(named))
+        if found is None:
+            source = "--mg5-python or generation.madgraph.python" if explicit else "$MG5_PYTHON"
+            raise GoldmineError(f"MadGraph's Python {named} (from {source}) is not an executable file")
+        return Path(found)
+    own = Path(sys.executable).parent
+    outside = [d for d in os.environ.get("PATH", "").split(os.pathsep) if d and not _same_directory(Path(d), own)]
+    found = shutil.which("python3", path=os.pathsep.join(outside))
+    if found is None:
+        raise GoldmineError("no Python for MadGraph5_aMC: name one with numpy < 1.26 by --mg5-python, "
+                            f"generation.madgraph.python or $MG5_PYTHON (no python3 on PATH outside {own})")
+    return Path(found)
+
+
+def _same_directory(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True)
+class Mg5:
+    """An MG5_aMC installation: its ``bin/mg5_aMC`` and the Python that runs it."""
+
+    executable: Path
+    python: Path
+
+    def command(self, *arguments: str) -> list[str]:
+        return [str(self.python), str(self.executable), *arguments]
+
+
 def mg5_version(executable: Path) -> str:
     version_file = executable.resolve().parent.parent / "VERSION"
     if version_file.is_file():
@@ -95,7 +138,7 @@ def _run(command: list[str], log: Path, run_dir: Path) -> None:
                             f"run directory kept at {run_dir}; log {log} ends with:\n{_log_tail(log)}")
 
 
-def _check_reweighting(lhe: Path, expected: list[str], log: Path, run_dir: Path) -> None:
+def _check_reweighting(lhe: Path, expected: list[str], mg5: Mg5, log: Path, run_dir: Path) -> None:
     """MG5_aMC can finish with exit code 0 although reweighting failed: check the weights
     (and that the file is complete: a truncated one is an error naming its last event)."""
     count_lhe_events(lhe)
@@ -103,11 +146,12 @@ def _check_reweighting(lhe: Path, expected: list[str], log: Path, run_dir: Path)
     missing = [name for name in expected if name not in found]
     if missing:
         raise GoldmineError(f"{lhe}: MadGraph5_aMC wrote no reweighting weights for {', '.join(missing)} (the file "
-                            f"has {list(found)}); run directory kept at {run_dir}; log {log} ends with:\n"
-                            f"{_log_tail(log)}")
+                            f"has {list(found)}); its reweighting compiles with f2py and needs numpy < 1.26 in "
+                            f"MadGraph's Python, here {mg5.python}; run directory kept at {run_dir}; log {log} "
+                            f"ends with:\n{_log_tail(log)}")
 
 
-def run_madgraph(mg5: Path, templates: MadgraphCards, run_dir: Path, *, sampling: str,
+def run_madgraph(mg5: Mg5, templates: MadgraphCards, run_dir: Path, *, sampling: str,
                  sampling_values: tuple[LHAValue, ...], other_benchmarks: list[tuple[str, tuple[LHAValue, ...]]],
                  n_events: int, seed: int, beam_energy: float) -> MadgraphRun:
     """Write the cards into ``run_dir``, generate the process, launch with reweighting."""
@@ -127,11 +171,11 @@ def run_madgraph(mg5: Path, templates: MadgraphCards, run_dir: Path, *, sampling
     launch.write_text(launch_script(process_dir, [cards_dir / n for n in ("param_card.dat", "run_card.dat",
                                                                            "reweight_card.dat")]))
     log = run_dir / "mg5.log"
-    _run([str(mg5), str(cards_dir / "proc_card.dat")], log, run_dir)
-    _run([str(mg5), str(launch)], log, run_dir)
+    _run(mg5.command(str(cards_dir / "proc_card.dat")), log, run_dir)
+    _run(mg5.command(str(launch)), log, run_dir)
     produced = sorted((process_dir / "Events").glob("run_*/unweighted_events.lhe.gz"))
     if not produced:
         raise GoldmineError(f"MadGraph5_aMC wrote no unweighted_events.lhe.gz under {process_dir / 'Events'}; see {log}")
-    _check_reweighting(produced[-1], [name for name, _ in other_benchmarks], log, run_dir)
+    _check_reweighting(produced[-1], [name for name, _ in other_benchmarks], mg5, log, run_dir)
     cross_section, error = lhe_cross_section(produced[-1])
-    return MadgraphRun(produced[-1], cross_section, error, mg5_version(mg5))
+    return MadgraphRun(produced[-1], cross_section, error, mg5_version(mg5.executable))

@@ -118,7 +118,7 @@ def run_builtin_job(setup: Setup, spec: GenerationJobSpec, output: Path, *, w_ch
     return document
 
 
-def run_madgraph_job(setup: Setup, spec: GenerationJobSpec, output: Path, *, mg5: Path, templates: Any,
+def run_madgraph_job(setup: Setup, spec: GenerationJobSpec, output: Path, *, mg5: Any, templates: Any,
                      provenance: Provenance) -> dict[str, Any]:
     """Real MG5_aMC with reweighting to every other benchmark, then the Pythia 8 shower.
 

@@ -37,8 +37,11 @@ def _check_writable(output: Path) -> None:
               help="Override the config's generation.backend.")
 @click.option("--mg5", type=click.Path(exists=True, path_type=Path), default=None,
               help="mg5_aMC executable or MG5_aMC folder (else MG5_HOME, else PATH).")
+@click.option("--mg5-python", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Python that runs MG5_aMC, with numpy < 1.26 (else generation.madgraph.python, else "
+                   "MG5_PYTHON, else python3 on PATH outside goldmine's environment).")
 def generate(setup_path: Path, config: Path, benchmark: str, seed: int, n_events: int, output: Path,
-             backend: str | None, mg5: Path | None) -> None:
+             backend: str | None, mg5: Path | None, mg5_python: Path | None) -> None:
     """Generate one job's events at a sampling benchmark, with weights at every benchmark."""
     from goldmine.generate.run import (
         GenerationJobSpec,
@@ -60,12 +63,13 @@ def generate(setup_path: Path, config: Path, benchmark: str, seed: int, n_events
         summary = run_builtin_job(setup, spec, output, w_charge=generation.builtin.w_charge,
                                   shat_bias=generation.builtin.shat_bias, provenance=provenance)
     else:
-        from goldmine.generate.madgraph import MadgraphCards, find_mg5
+        from goldmine.generate.madgraph import MadgraphCards, Mg5, find_mg5, find_mg5_python
 
         settings = generation.madgraph
         if settings is None:
             raise ConfigError("generation.madgraph", "the madgraph backend needs process_card, run_card and param_card")
-        executable = find_mg5(mg5 or settings.mg_dir)
+        executable = Mg5(find_mg5(mg5 or settings.mg_dir), find_mg5_python(mg5_python or settings.python))
+        log.info("MadGraph5_aMC %s runs on %s", executable.executable, executable.python)
         spec = GenerationJobSpec(benchmark, seed, n_events, generation.beam_energy, settings.shower)
         templates = MadgraphCards(settings.process_card, settings.run_card, settings.param_card)
         summary = run_madgraph_job(setup, spec, output, mg5=executable, templates=templates, provenance=provenance)

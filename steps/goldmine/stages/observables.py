@@ -11,6 +11,7 @@ from goldmine.config.loader import load_config
 from goldmine.errors import InputFileError
 from goldmine.io.provenance import Provenance
 from goldmine.io.setup_file import read_setup
+from goldmine.stages.options import ManyValuesOption
 
 log = logging.getLogger(__name__)
 
@@ -25,14 +26,15 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.option("--lhe", type=_FILE, default=None,
               help="LHE file whose weights belong to the events of a Delphes --input, in the same order.")
 @click.option("--sampling-benchmark", required=True, help="Benchmark the events were generated at.")
-@click.option("--weight-names", default=None,
-              help="Comma-separated names of Weight.Weight's entries, for Delphes input without --lhe.")
+@click.option("--weight-names", cls=ManyValuesOption, multiple=True,
+              help="Names of Weight.Weight's entries in order, for Delphes input without --lhe: "
+                   "space- or comma-separated, or the option repeated.")
 @click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Event file to write (HDF5, MadMiner layout).")
 @click.option("--chunk-size", type=click.IntRange(min=1), default=100_000, show_default=True,
               help="Events read at a time.")
 def observables(setup_path: Path, config: Path, events: Path, lhe: Path | None, sampling_benchmark: str,
-                weight_names: str | None, output: Path, chunk_size: int) -> None:
+                weight_names: tuple[str, ...], output: Path, chunk_size: int) -> None:
     """Evaluate the config's observables, cuts and efficiencies on every event and
     store the passing events with their weights at every benchmark of the setup."""
     from goldmine.observables.run import extract_observables
@@ -46,7 +48,7 @@ def observables(setup_path: Path, config: Path, events: Path, lhe: Path | None, 
     selection = Selection.build(analysis.observables, analysis.cuts, analysis.efficiencies)
     inputs = [setup_path, config, events, *([lhe] if lhe else [])]
     provenance = Provenance.capture(config_hash=analysis.digest, input_paths=inputs)
-    names = tuple(name.strip() for name in weight_names.split(",")) if weight_names else None
+    names = tuple(name.strip() for item in weight_names for name in item.split(",") if name.strip()) or None
     summary = extract_observables(setup, selection, events, output, sampling_benchmark=sampling_benchmark,
                                   provenance=provenance, lhe=lhe, weight_names=names, chunk_events=chunk_size)
     log.info("wrote %s: %d of %d events passed", output, summary.n_passed, summary.n_input)
