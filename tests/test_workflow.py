@@ -250,15 +250,48 @@ def test_configure_plans_methods_members_and_an_events_override(tmp_path, events
     assert os.path.basename(plan["setup"]) == "s.h5"
 
 
-def test_recast_entry_names_the_workflow_its_example_and_real_result_paths() -> None:
-    entry = yaml.safe_load((REPO / "recast.yml").read_text())
+def test_recast_entry_names_the_workflow_its_examples_and_real_result_paths() -> None:
+    entry = yaml.safe_load((REPO / "recast" / "recast.yml").read_text())
     assert set(entry) == {"name", "metadata", "spec", "example_inputs", "results"}
-    assert (REPO / entry["spec"]["toplevel"] / entry["spec"]["workflow"]).resolve() == REPO / "workflows" / "goldmine.yml"
-    example = entry["example_inputs"]["default"]
-    assert (REPO / example["initdir"] / example["initdata"]["config"]).is_file()
+    assert "toplevel" not in entry["spec"], "recast-atlas takes specs/ beside the entry"
+    toplevel = REPO / "recast" / "specs"
+    assert (toplevel / entry["spec"]["workflow"]).resolve() == REPO / "workflows" / "goldmine.yml"
     workflow_inputs = {value["output"] for stage in yaml.safe_load((REPO / "workflows" / "goldmine.yml").read_text())[
         "stages"] for value in stage["scheduler"]["parameters"].values()
         if isinstance(value, dict) and value.get("step") == "init"}
-    assert set(example["initdata"]) == workflow_inputs == {"config", "events", "device"}
+    for example in entry["example_inputs"].values():
+        assert set(example) == {"dataopts", "initdata"}, "recast-atlas passes only these two to yadage"
+        # yadage joins a relative initdir to the work directory recast makes in the current
+        # directory (here: the repository root)
+        initdir = (REPO / "recast-run" / example["dataopts"]["initdir"]).resolve()
+        assert (initdir / example["initdata"]["config"]).is_file()
+        assert set(example["initdata"]) == workflow_inputs == {"config", "events", "device"}
     reana = yaml.safe_load((REPO / "reana.yaml").read_text())
     assert {r["relpath"] for r in entry["results"]} <= set(reana["outputs"]["files"])
+
+
+def _recast(*arguments: str, catalogue: Path, cwd: Path) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "RECAST_ATLAS_CATALOGUE": str(catalogue), "PYTHONWARNINGS": "ignore"}
+    return subprocess.run([str(BIN / "recast"), *arguments], cwd=cwd, env=environment, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_recast_catalogue_check_passes_from_any_directory_and_checkout(tmp_path) -> None:
+    """recast-atlas 0.4.2 resolves the entry's workflow and step specs wherever it runs and
+    wherever the repository lies (a copy of the three folders it needs stands for a move)."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    checked = _recast("catalogue", "check", "goldmine/wh-ewdim6", catalogue=REPO / "recast", cwd=elsewhere)
+    assert checked.returncode == 0 and "Nice job! Everything looks good." in checked.stdout, checked.stdout + checked.stderr
+
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    for folder in ("recast", "workflows", "specs"):
+        subprocess.run(["cp", "-a", str(REPO / folder), str(moved / folder)], check=True)
+    described = _recast("catalogue", "describe", "goldmine/wh-ewdim6", catalogue=moved / "recast", cwd=elsewhere)
+    assert f"toplevel     : {moved / 'recast' / 'specs'}" in described.stdout, described.stdout + described.stderr
+    checked = _recast("catalogue", "check", "goldmine/wh-ewdim6", catalogue=moved / "recast", cwd=elsewhere)
+    assert "Nice job! Everything looks good." in checked.stdout, checked.stdout + checked.stderr
+    (moved / "specs" / "steps" / "train.yml").unlink()  # the check does read the step specs
+    broken = _recast("catalogue", "check", "goldmine/wh-ewdim6", catalogue=moved / "recast", cwd=elsewhere)
+    assert "Nice job" not in broken.stdout
