@@ -2,8 +2,9 @@
 
 Simulated events are the test partition of the combined file (the events no model was
 trained on), or all events for analyses without models, held as observations x (n, O)
-and component weights g (n, C) in pb (partition-scaled): an event's weight at θ is
-f(θ)·g, the cross section σ(θ) = f(θ)·Σ g. Memory: n × (O + C) floats.
+and component weights g (n, C) in pb (partition-scaled, each sampling benchmark's events
+weighed by its share as MadMiner reads them: goldmine.io.samples): an event's weight at θ
+is f(θ)·g, the cross section σ(θ) = f(θ)·Σ g. Memory: n × (O + C) floats.
 """
 
 from __future__ import annotations

@@ -43,6 +43,10 @@ WORKFLOW = Path("workflows") / "goldmine.yml"
 MARKER = ".goldmine-run.json"
 META = "_goldmine"
 LOG_TAIL_LINES = 40
+#: Seconds between yadage's looks at its graph. Its default, 0.02 s, cost the steering
+#: process most of a core while the steps worked (benchmarks/workflow_overhead.py); a
+#: finished step's successors now start within this interval.
+UPDATE_INTERVAL = 0.5
 #: packtivity's name for the executor of :mod:`goldmine.workflow.local_executor`
 LOCAL_EXECUTOR = "goldmine-local"
 
@@ -210,8 +214,8 @@ def _check_images(engine: str, toplevel: Path) -> None:
 
 
 def _yadage_command(request: RunRequest, config: Path) -> list[str]:
-    command = [sys.executable, "-W", "ignore", "-c", "from yadage.steering import main; main()",
-               "-t", str(request.toplevel), "-b", f"multiproc:{request.jobs}",
+    command = [sys.executable, "-W", "ignore", "-m", "goldmine.workflow.steering",
+               "-t", str(request.toplevel), "-b", f"multiproc:{request.jobs}", "-u", str(UPDATE_INTERVAL),
                "-p", f"config={json.dumps(str(config))}", "-p", f"events={request.events}",
                "-p", f"device={request.device}", "--no-visualize"]
     if request.backend == "local":
@@ -224,6 +228,10 @@ def _environment(request: RunRequest, meta: Path, steps_file: Path) -> dict[str,
     environment[progress.ENVIRONMENT_VARIABLE] = str(steps_file)
     environment["YADAGE_CUSTOM_TRACKER"] = "goldmine.workflow.progress:StepRecorder"
     environment["PYTHONWARNINGS"] = "ignore"
+    # yadage re-derives every step's expected outputs on every look at its graph
+    # ("prepublishing"), which cost its steering process most of a core while the steps
+    # worked; the real outputs extend the graph as well, as soon as a step finishes.
+    environment["YADAGE_IGNORE_PREPUBLISHING"] = "1"
     # the steps' own commands: this interpreter's goldmine first on PATH
     environment["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), environment.get("PATH", "")])
     if request.backend == "local":
