@@ -170,12 +170,27 @@ BAD_CONFIGS: list[tuple[str, Mutation, str]] = [
      "observables[0].expression: 'l[0]' gives a momentum per event; expected a number or boolean"),
     ("cut_not_boolean", _set("cuts", ["len(l)"]), "cuts[0]: 'len(l)' gives a number per event; expected a boolean"),
     ("efficiency_call", _set("efficiencies", ["__import__('os')"]), "efficiencies[0]: unknown function '__import__'"),
+    ("range_infinite", _set("parameters.0.range", [float("-inf"), float("inf")]),
+     "parameters[0].range: expected finite [low, high], got [-inf, inf]"),
+    ("range_overflows", _set("parameters.0.range", [-1e200, 1e200]),
+     "parameters[0].range: |theta| up to 1e+200 overflows floating point at the morphing powers (theta^4)"),
+    ("benchmark_infinite", _set("benchmarks.w_pos.CWL2", float("inf")),
+     "benchmarks.w_pos.CWL2: expected a finite number, got inf"),
+    ("transform_huge_power", _set("parameters.0.transform", "theta + 9**9**9"),
+     "parameters[0].transform: 'theta + 9**9**9' is not a finite number at theta = -20"),
+    ("transform_outside_its_domain", _set("parameters.1.transform", "sqrt(theta)"),
+     "parameters[1].transform: 'sqrt(theta)' is not a finite number at theta = -20 (got nan)"),
 ]
+
+#: "Billion laughs": 1 kB of YAML whose aliases expand to 9⁹ strings.
+ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]\n" for previous, name in zip("abcdefgh", "bcdefghi"))
 
 RAW_BAD_CONFIGS: list[tuple[str, str, str]] = [
     ("not_yaml", "parameters: [unclosed\n", "not valid YAML at line 2"),
     ("not_a_mapping", "- a\n- b\n", "expected a mapping of sections (parameters, benchmarks, ...), got a list"),
     ("empty_file", "", "got an empty file"),
+    ("alias_bomb", ALIAS_BOMB, "the document's aliases (*name) expand it to more than 100000 values"),
 ]
 
 
@@ -223,6 +238,33 @@ def test_duplicate_benchmark_name_is_refused(tmp_path, examples) -> None:
     config_path = tmp_path / "dup.yml"
     config_path.write_text(text)
     assert _run_configure(tmp_path, config_path).exit_code == 2
+
+
+def test_yaml_aliases_that_expand_modestly_still_load(tmp_path) -> None:
+    from goldmine.config.loader import load_yaml
+
+    path = tmp_path / "aliases.yml"
+    path.write_text("point: &p {a: 1, b: [2, 3]}\nsame: *p\nlist: [*p, *p]\n")
+    loaded = load_yaml(path)
+    assert loaded["same"] == loaded["list"][1] == {"a": 1, "b": [2, 3]}
+
+
+def test_strings_are_stored_at_their_length(tmp_path, base) -> None:
+    """An observable definition longer than MadMiner's 256 characters, and non-ASCII text,
+    come back from setup.h5 as written, so the chain accepts its own config."""
+    from goldmine.io.setup_file import read_setup
+
+    long_definition = " + ".join(["l[0].pt"] * 40)
+    assert len(long_definition) > 256
+    base["observables"].append({"name": "long_sum", "expression": long_definition})
+    base["description"] = "W h → ℓ ν b b̄ with O_W and O_W̃ (θ in TeV⁻²)"
+    config_path = tmp_path / "long.yml"
+    config_path.write_text(yaml.safe_dump(base, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    result = _run_configure(tmp_path, config_path)
+    assert result.exit_code == 0, result.output
+    setup = read_setup(tmp_path / "setup.h5")
+    assert setup.observables[-1].definition == long_definition
+    assert setup.observables == load_config(config_path).observables
 
 
 def test_the_table_is_long_enough() -> None:

@@ -6,11 +6,14 @@ Each failure raises :class:`ConfigError` with the dotted key, the bad value and 
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import types
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from goldmine.config.augmentation import build_augmentation
 from goldmine.config.evaluation import build_evaluation
@@ -58,8 +61,11 @@ def _parameters(raw: list[dict[str, Any]]) -> tuple[Parameter, ...]:
     for index, entry in enumerate(raw):
         key = f"parameters[{index}]"
         low, high = entry["range"]
+        if not (math.isfinite(low) and math.isfinite(high)):
+            raise ConfigError(f"{key}.range", f"expected finite [low, high], got [{low}, {high}]")
         if not low < high:
             raise ConfigError(f"{key}.range", f"expected [low, high] with low < high, got [{low}, {high}]")
+        _check_powers_finite(max(abs(low), abs(high)), entry["max_power"], f"{key}.range")
         lha = (entry["lha_block"].lower(), entry["lha_id"])
         if lha in lha_seen:
             msg = f"LHA entry {entry['lha_block']} {entry['lha_id']} is already used by parameters[{lha_seen[lha]}]"
@@ -77,6 +83,37 @@ def _parameters(raw: list[dict[str, Any]]) -> tuple[Parameter, ...]:
     return tuple(parameters)
 
 
+def _check_powers_finite(magnitude: float, max_power: int, key: str) -> None:
+    """θ^(2·max_power) must be a finite float: squared morphing weights (Fisher information,
+    the basis optimisation) reach that power."""
+    try:
+        finite = math.isfinite(float(magnitude) ** (2 * max(max_power, 1)))
+    except OverflowError:
+        finite = False
+    if not finite:
+        msg = (f"|theta| up to {magnitude:g} overflows floating point at the morphing powers (theta^{2 * max_power}); "
+               "use a range in the parameter's natural units (e.g. TeV^-2), or a transform")
+        raise ConfigError(key, msg)
+
+
+def _check_transforms(parameters: tuple[Parameter, ...], benchmarks: tuple[Benchmark, ...]) -> None:
+    """Each param-card transform gives a finite number at its range's ends and at every
+    benchmark (what the cards are written with)."""
+    for index, parameter in enumerate(parameters):
+        if parameter.transform is None:
+            continue
+        transform = compile_arithmetic(parameter.transform, ["theta"])
+        for theta in (*parameter.range, *(b.values[index] for b in benchmarks)):
+            try:
+                with np.errstate(all="ignore"):
+                    value = float(transform({"theta": float(theta)}))
+            except (OverflowError, ZeroDivisionError, ValueError):
+                value = math.nan
+            if not math.isfinite(value):
+                msg = f"{parameter.transform!r} is not a finite number at theta = {theta:g} (got {value})"
+                raise ConfigError(f"parameters[{index}].transform", msg)
+
+
 def _benchmarks(raw: Mapping[str, Mapping[str, float]], names: list[str]) -> tuple[Benchmark, ...]:
     benchmarks = []
     for name, values in raw.items():
@@ -88,6 +125,9 @@ def _benchmarks(raw: Mapping[str, Mapping[str, float]], names: list[str]) -> tup
         if missing:
             msg = f"no value for parameter {', '.join(missing)}; give every parameter a value"
             raise ConfigError(f"benchmarks.{name}", msg)
+        for parameter in names:
+            if not math.isfinite(float(values[parameter])):
+                raise ConfigError(f"benchmarks.{name}.{parameter}", f"expected a finite number, got {values[parameter]}")
         benchmarks.append(Benchmark(name, tuple(float(values[p]) for p in names)))
     return tuple(benchmarks)
 
@@ -187,6 +227,7 @@ def build_config(normalized: dict[str, Any], *, base: Path, source: Path | None)
     parameters = _parameters(normalized["parameters"])
     names = [p.name for p in parameters]
     benchmarks = _benchmarks(normalized["benchmarks"], names)
+    _check_transforms(parameters, benchmarks)
     benchmark_names = [b.name for b in benchmarks]
     for kind, value in (("cuts", "boolean"), ("efficiencies", "number")):
         for index, text in enumerate(normalized[kind]):

@@ -15,9 +15,24 @@ from goldmine.errors import ConfigError
 __all__ = ["load_config", "load_yaml", "parse_config"]
 
 
+#: Nodes a YAML document may expand to through its aliases (an analysis config has a few
+#: hundred; a "billion laughs" document of a few kB expands to billions).
+MAX_EXPANDED_NODES = 100_000
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe YAML loader that refuses a mapping with the same key twice; PyYAML
-    would silently keep the last one (a duplicated benchmark name would vanish)."""
+    """A safe YAML loader that refuses a mapping with the same key twice (PyYAML would
+    silently keep the last one: a duplicated benchmark name would vanish) and a document
+    whose aliases expand it beyond :data:`MAX_EXPANDED_NODES` nodes (everything after the
+    loader walks the expanded tree)."""
+
+    def get_single_node(self) -> yaml.Node | None:
+        node = super().get_single_node()
+        if node is not None and _expanded_size(node, {}) > MAX_EXPANDED_NODES:
+            msg = (f"the document's aliases (*name) expand it to more than {MAX_EXPANDED_NODES} values; "
+                   "write the values out instead of nesting aliases")
+            raise ConfigError("", msg)
+        return node
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
@@ -29,6 +44,28 @@ class _UniqueKeyLoader(yaml.SafeLoader):
                 raise ConfigError(str(key), msg)
             seen[key] = line
         return super().construct_mapping(node, deep=deep)
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """Nodes of the tree ``node`` stands for once every alias is replaced by its target:
+    linear in the document's size, however far the aliases expand (each node counted once)."""
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    sizes[id(node)] = MAX_EXPANDED_NODES + 1  # a node that contains itself expands without end
+    if isinstance(node, yaml.MappingNode):
+        children = [child for pair in node.value for child in pair]
+    elif isinstance(node, yaml.SequenceNode):
+        children = node.value
+    else:
+        children = []
+    size = 1
+    for child in children:
+        size += _expanded_size(child, sizes)
+        if size > MAX_EXPANDED_NODES:
+            break
+    sizes[id(node)] = size
+    return size
 
 
 def load_config(path: str | Path) -> AnalysisConfig:

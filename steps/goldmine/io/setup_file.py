@@ -1,11 +1,14 @@
 """The setup sections of an HDF5 file, with MadMiner 0.9.6's dataset names and dtypes.
 
-    parameters/{names, lha_blocks, transforms}  S256 (P,)   lha_ids, max_power int (P,)
+    parameters/{names, lha_blocks, transforms}  bytes (P,)  lha_ids, max_power int (P,)
     parameters/val_ranges                       float (P, 2)
-    benchmarks/{names} S256 (B,)  values float (B, P)  is_nuisance, is_reference int (B,)
+    benchmarks/{names} bytes (B,)  values float (B, P)  is_nuisance, is_reference int (B,)
     morphing/components int (C, P)   morphing/morphing_matrix float (C, C)
-    systematics/{names, types, values, scales}  S256 (S,)
-    observables/{names, definitions}            S256 (O,)
+    systematics/{names, types, values, scales}  bytes (S,)
+    observables/{names, definitions}            bytes (O,)
+
+Strings are fixed-length UTF-8 bytes (MadMiner's ``S256`` dtype family), each dataset as
+long as its longest string.
 
 MadMiner reads the first C benchmarks as the morphing basis, so the basis comes first.
 MadMiner spells "no param-card transform" ``_`` and "no scale" ``None``.
@@ -43,11 +46,14 @@ OBSERVABLE_REQUIRED = "goldmine/observable_required"
 
 
 def _encode(strings: list[str]) -> np.ndarray:
-    return np.array([s.encode("ascii") for s in strings], dtype="S256")
+    """Fixed-length UTF-8 byte strings as MadMiner writes them, as long as the longest
+    (never cut: a cut observable definition would no longer match its config)."""
+    encoded = [s.encode("utf-8") for s in strings]
+    return np.array(encoded, dtype=f"S{max([len(e) for e in encoded] + [1])}")
 
 
 def _decode(values: np.ndarray) -> list[str]:
-    return [v.decode("ascii") if isinstance(v, bytes) else str(v) for v in values]
+    return [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in values]
 
 
 def write_setup_sections(file: h5py.File, setup: Setup) -> None:
