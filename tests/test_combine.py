@@ -145,3 +145,24 @@ def test_nan_weight_is_named(job_files, tmp_path) -> None:
     result = CliRunner().invoke(cli, ["combine", "--output", str(tmp_path / "c.h5"), str(paths[0]), str(broken)])
     assert result.exit_code == 1 and f"{broken}: event 17 has a non-finite weight (inf) for benchmark 2" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.h5"]
+
+
+@pytest.mark.parametrize("case", ["output_is_an_input", "same_path_twice", "copy_of_an_input"])
+def test_inputs_are_distinct_and_never_overwritten(job_files, tmp_path, case) -> None:
+    import shutil
+
+    _, paths = job_files
+    first = tmp_path / "first.h5"
+    shutil.copy(paths[0], first)
+    before = file_sha256(first)
+    second = {"output_is_an_input": paths[1], "same_path_twice": first,
+              "copy_of_an_input": shutil.copy(first, tmp_path / "copy.h5")}[case]
+    output = first if case == "output_is_an_input" else tmp_path / "combined.h5"
+    result = CliRunner().invoke(cli, ["combine", "--output", str(output), str(first), str(second)])
+    assert result.exit_code == 1
+    message = {"output_is_an_input": f"{first}: the output is also an input; goldmine never overwrites its inputs",
+               "same_path_twice": f"{first} is given twice",
+               "copy_of_an_input": f"{second} holds the same events as {first} (identical SHA-256)"}[case]
+    assert message in result.output, result.output
+    assert file_sha256(first) == before
+    assert not (tmp_path / "combined.h5").exists() and not list(tmp_path.glob(".*"))

@@ -26,7 +26,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from goldmine.errors import InputFileError
+from goldmine.errors import InputFileError, OutputExistsError
 from goldmine.io.atomic import atomic_path
 from goldmine.io.provenance import Provenance
 from goldmine.io.samples import (
@@ -67,6 +67,26 @@ def _common_setup(paths: Sequence[Path]) -> Setup:
     return setup
 
 
+def _check_distinct(inputs: Sequence[Path], output: Path, provenance: Provenance) -> None:
+    """No input twice (by path, or by content: the same events would count twice), and the
+    output none of the inputs (it would replace one)."""
+    for index, path in enumerate(inputs):
+        if output.exists() and output.samefile(path):
+            raise OutputExistsError(f"{output}: the output is also an input; goldmine never overwrites its inputs")
+        for earlier in inputs[:index]:
+            if earlier.samefile(path):
+                raise InputFileError(f"{path} is given twice; each input's events would count twice")
+    first_with: dict[str, Path] = {}
+    for path in inputs:
+        checksum = provenance.inputs.get(str(path))
+        if checksum is None:
+            continue
+        if checksum in first_with:
+            msg = f"{path} holds the same events as {first_with[checksum]} (identical SHA-256); they would count twice"
+            raise InputFileError(msg)
+        first_with[checksum] = path
+
+
 def combine_event_files(
     inputs: Sequence[Path],
     output: Path,
@@ -77,6 +97,7 @@ def combine_event_files(
 ) -> CombineResult:
     """Write the shuffled union of ``inputs`` to ``output`` (atomically)."""
     inputs = [Path(p) for p in inputs]
+    _check_distinct(inputs, Path(output), provenance)
     setup = _common_setup(inputs)
     n_observables, n_benchmarks = len(setup.observables), len(setup.benchmarks)
     counts = np.array([count_sampling_benchmarks(path, n_benchmarks) for path in inputs])  # (F, B + 1)
