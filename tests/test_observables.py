@@ -353,3 +353,30 @@ def test_lhe_file_with_fewer_events_than_delphes_is_refused(tmp_path, examples, 
     assert result.exit_code == 1
     assert "short.lhe: has 30 events, fewer than the 34 events to weight" in result.output
     assert not (tmp_path / "s.h5").exists()
+
+
+@pytest.mark.parametrize("case", ["madgraph_lhe", "delphes_with_madgraph_lhe", "goldmine_lhe"])
+def test_events_of_another_sampling_benchmark_are_refused(tmp_path, examples, wh_fixtures, case) -> None:
+    """The nominal weight is the sampling benchmark's: MadGraph names only the other
+    benchmarks, goldmine names all (the sampling one equal to the nominal)."""
+    config = _config(tmp_path, examples)
+    setup = _configure(tmp_path, config)
+    builtin = wh_fixtures.parent / "builtin-wh-delphes-300"
+    inputs = {
+        "madgraph_lhe": ["--input", str(wh_fixtures / "events_sm.lhe.gz")],
+        "delphes_with_madgraph_lhe": ["--input", str(wh_fixtures / "delphes_sm_60.root"),
+                                      "--lhe", str(wh_fixtures / "events_sm.lhe.gz")],
+        "goldmine_lhe": ["--input", str(builtin / "events.lhe.gz")],
+    }[case]
+    output = tmp_path / "x.h5"
+    right = _observe(setup, config, *inputs, "--output", str(tmp_path / "right.h5"))
+    assert right.exit_code == 0, right.output
+    wrong = _observe(setup, config, *inputs, "--sampling-benchmark", "w_pos", "--output", str(output))
+    assert wrong.exit_code == 1
+    if case == "goldmine_lhe":
+        assert re.search(r"events.lhe.gz: event 0 has the nominal weight \S+, but its w_pos weight is \S+; .* "
+                         r"not sampled at --sampling-benchmark w_pos", wrong.output), wrong.output
+    else:
+        assert "no weights for the benchmarks ['sm']" in wrong.output
+        assert "were its events sampled at sm, not --sampling-benchmark w_pos?" in wrong.output
+    assert not output.exists() and not list(tmp_path.glob(".x.h5*"))

@@ -96,6 +96,7 @@ def extract_observables(
             n_events = len(chunk.weights)
             check_finite_weights(chunk.weights, chunk.first_event, lhe or events)
             result = selection.apply(chunk.objects, n_events, first_event=chunk.first_event, source=str(events))
+            columns.check_sampling(chunk.weights, chunk.first_event)
             weights = columns.select(chunk.weights[result.passed]) * (scale * result.efficiency)[:, None]
             writer.append(result.observations, weights, np.full(len(weights), sampling_index))
             n_passed += len(weights)

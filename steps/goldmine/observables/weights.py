@@ -24,11 +24,21 @@ __all__ = ["NOMINAL", "LHEWeightRows", "WeightColumns", "normalisation"]
 NOMINAL = "Weight"
 
 
+#: Relative difference up to which the nominal weight equals the sampling benchmark's own
+#: named weight (LHE files print 8 significant digits; Delphes keeps float32).
+SAMPLING_WEIGHT_RTOL = 1e-5
+
+
 @dataclass(frozen=True)
 class WeightColumns:
-    """``index[b]``: column of the file's weight matrix holding setup benchmark ``b``."""
+    """``index[b]``: column of the file's weight matrix holding setup benchmark ``b``;
+    ``same_weight``: (nominal column, named column) of the sampling benchmark where the
+    file carries both, which must agree event by event."""
 
     index: np.ndarray
+    sampling_benchmark: str
+    source: str
+    same_weight: tuple[int, int] | None = None
 
     @classmethod
     def match(cls, file_names: Sequence[str], benchmarks: Sequence[str], sampling_benchmark: str,
@@ -39,10 +49,32 @@ class WeightColumns:
         missing = [name for name in benchmarks if name not in names]
         if missing:
             msg = f"{source}: no weights for the benchmarks {missing} (the file has {list(file_names)})"
+            if NOMINAL in file_names and sampling_benchmark in file_names and len(missing) == 1:
+                msg += (f"; its nominal weight is that of the benchmark it was sampled at, and it names the others: "
+                        f"were its events sampled at {missing[0]}, not --sampling-benchmark {sampling_benchmark}?")
             raise InputFileError(msg)
-        return cls(np.array([names.index(name) for name in benchmarks], dtype=np.int64))
+        same_weight = None
+        if NOMINAL in file_names and sampling_benchmark in file_names:
+            same_weight = (list(file_names).index(NOMINAL), list(file_names).index(sampling_benchmark))
+        return cls(np.array([names.index(name) for name in benchmarks], dtype=np.int64), sampling_benchmark, source,
+                   same_weight)
+
+    def check_sampling(self, weights: np.ndarray, first_event: int) -> None:
+        """Raise InputFileError at the first of the file's events [first_event, first_event
+        + n) whose nominal weight is not its sampling benchmark's own (sampled elsewhere)."""
+        if self.same_weight is not None:
+            nominal, named = weights[:, self.same_weight[0]], weights[:, self.same_weight[1]]
+            bad = ~np.isclose(nominal, named, rtol=SAMPLING_WEIGHT_RTOL, atol=0.0)
+            if bad.any():
+                row = int(np.argmax(bad))
+                msg = (f"{self.source}: event {first_event + row} has the nominal weight {nominal[row]:.8g}, but its "
+                       f"{self.sampling_benchmark} weight is {named[row]:.8g}; the nominal weight is that of the "
+                       f"benchmark the events were sampled at, so they were not sampled at --sampling-benchmark "
+                       f"{self.sampling_benchmark}")
+                raise InputFileError(msg)
 
     def select(self, weights: np.ndarray) -> np.ndarray:
+        """The setup's columns of ``weights`` (n, W), in benchmark order."""
         return weights[:, self.index]
 
 
