@@ -119,3 +119,51 @@ def test_the_writer_process_discards_its_spool_when_the_parent_fails(tmp_path) -
             writer.put(_batch(np.random.default_rng(4))[0])
             raise KeyError("Pythia failed")
     assert list(tmp_path.iterdir()) == []
+
+
+_PARENT = """
+import sys, time
+from pathlib import Path
+import numpy as np
+sys.path.insert(0, sys.argv[2])
+from test_hepmc_writer import _batch
+from goldmine.generate.hepmc_process import HepMCWriterProcess
+with HepMCWriterProcess(Path(sys.argv[1]), ("Weight",)) as writer:
+    writer.put(_batch(np.random.default_rng(5))[0])
+    print(writer._process.pid, flush=True)
+    time.sleep(600)
+"""
+
+
+def test_the_writer_process_ends_with_its_killed_parent_and_removes_its_spool(tmp_path) -> None:
+    """A SIGKILLed goldmine generate cannot tell its child anything: the kernel does
+    (PR_SET_PDEATHSIG), and the child removes its spool and exits."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    parent = subprocess.Popen([sys.executable, "-c", _PARENT, str(tmp_path / "events.hepmc.gz"),
+                               str(Path(__file__).parent)], stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    deadline = time.monotonic() + 30
+    while not list(tmp_path.glob(".events.hepmc.gz.spool")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(tmp_path.glob(".events.hepmc.gz.spool")), "the child spools while the parent lives"
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    parent.stdout.close()
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        if Path(f"/proc/{child}/stat").read_text().split(")")[-1].split()[0] == "Z":
+            break  # ended, waiting for init to reap it
+        time.sleep(0.05)
+    else:
+        os.kill(child, signal.SIGKILL)
+        raise AssertionError("the HepMC writer outlived its parent")
+    assert list(tmp_path.iterdir()) == []

@@ -5,13 +5,20 @@ the time Pythia needs to make it (≈ 13 ms), so in a second process it costs th
 wall time little (the two processes still share the machine: Pythia ran 3-5 % slower
 beside it here). The child keeps a :class:`~goldmine.io.hepmc_file.SpooledHepMC`:
 events come batch by batch, the weights of all events at the end.
+
+The child ends with its parent: the kernel sends it SIGTERM when the parent dies
+(``PR_SET_PDEATHSIG``: a SIGKILLed ``goldmine generate`` would otherwise leave it blocked
+on the queue forever), and on SIGTERM it removes its spool and exits.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
 import queue as queues
 import signal
+import sys
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -38,8 +45,8 @@ class HepMCWriterProcess:
         context = multiprocessing.get_context("fork")
         self._queue = context.Queue(maxsize=2)  # two batches in flight bound the memory
         self._errors = context.SimpleQueue()
-        self._process = context.Process(target=_write, args=(self._queue, self.path, weight_names, self._errors),
-                                        daemon=True)
+        self._process = context.Process(target=_write, args=(self._queue, self.path, weight_names, self._errors,
+                                                             os.getpid()), daemon=True)
         self._finished = False
 
     def __enter__(self) -> HepMCWriterProcess:
@@ -74,9 +81,26 @@ class HepMCWriterProcess:
                 continue
 
 
-def _write(queue: Any, path: Path, weight_names: tuple[str, ...], errors: Any) -> None:
+_PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
+
+
+def _terminated(signal_number: int, frame: Any) -> None:
+    raise SystemExit(128 + signal_number)
+
+
+def _end_with_parent(parent: int) -> None:
+    """SIGTERM when the parent dies (Linux), and at once if it already has."""
+    signal.signal(signal.SIGTERM, _terminated)
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent:
+        raise SystemExit(128 + signal.SIGTERM)
+
+
+def _write(queue: Any, path: Path, weight_names: tuple[str, ...], errors: Any, parent: int) -> None:
     """Child process: spool batches until the weights (write the file) or None (discard)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it tells us
+    _end_with_parent(parent)
     hepmc = SpooledHepMC(path, weight_names)
     item: Any = None
     try:
@@ -86,6 +110,9 @@ def _write(queue: Any, path: Path, weight_names: tuple[str, ...], errors: Any) -
             hepmc.discard()
         else:
             hepmc.finish(item)
+    except SystemExit:  # SIGTERM: the parent is gone or a user ends the job
+        hepmc.discard()
+        raise
     except Exception as err:  # noqa: BLE001 - any failure is reported to the parent, which raises
         hepmc.discard()
         errors.put(f"{type(err).__name__}: {err}")
