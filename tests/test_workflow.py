@@ -140,6 +140,36 @@ def _step_interval(step_dir: Path) -> tuple[float, float]:
     return stamp(next(line for line in step_log if "running in" in line)), stamp(run_log[-1])
 
 
+def _processes_mentioning(text: str) -> list[str]:
+    """Command lines of this machine's processes that contain ``text``."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            command = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in command:
+            found.append(command)
+    return found
+
+
+def test_sigterm_stops_goldmine_run_like_ctrl_c_and_leaves_no_process(tmp_path) -> None:
+    workdir = tmp_path / "run"
+    run = _goldmine_run(str(TINY), "--workdir", str(workdir), "--jobs", "2")
+    deadline = time.monotonic() + 120
+    while not list(workdir.glob("generate_*/_packtivity/*.run.log")):
+        assert run.poll() is None and time.monotonic() < deadline, run.stdout.read() if run.stdout else ""
+        time.sleep(0.5)
+    run.send_signal(signal.SIGTERM)
+    out, _ = run.communicate(timeout=60)
+    assert run.returncode == 1 and "terminated (SIGTERM); run again to restart" in out, out
+    assert json.loads((workdir / ".goldmine-run.json").read_text())["status"] == "interrupted"
+    deadline = time.monotonic() + 30
+    while _processes_mentioning(str(workdir)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _processes_mentioning(str(workdir)) == [], "yadage and its steps end with goldmine run"
+
+
 def test_goldmine_run_restarts_an_interrupted_run_and_runs_the_whole_chain_two_jobs_at_once(tmp_path) -> None:
     workdir = tmp_path / "run"
     first = _goldmine_run(str(TINY), "--workdir", str(workdir), "--jobs", "2")

@@ -17,6 +17,7 @@ serve all three.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -24,7 +25,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -112,12 +113,14 @@ def run(request: RunRequest, report: Callable[[str], None] = print) -> RunResult
         process = subprocess.Popen(command, cwd=request.workdir, env=environment, stdout=yadage_log,
                                    stderr=subprocess.STDOUT, start_new_session=True)
         try:
-            code = _follow(process, steps_file, started, report)
-        except KeyboardInterrupt:
+            with _sigterm_as(_Terminated):
+                code = _follow(process, steps_file, started, report)
+        except (KeyboardInterrupt, _Terminated) as stop:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait()
+            what = "terminated (SIGTERM)" if isinstance(stop, _Terminated) else "interrupted"
             _write_marker(request, "interrupted")
-            raise WorkflowError(f"interrupted; run again to restart {request.workdir} from scratch") from None
+            raise WorkflowError(f"{what}; run again to restart {request.workdir} from scratch") from None
     seconds = time.monotonic() - started
     steps = progress.read_steps(steps_file)
 
@@ -248,6 +251,24 @@ def _environment(request: RunRequest, meta: Path, steps_file: Path) -> dict[str,
         shim.chmod(0o755)
         environment["PATH"] = os.pathsep.join([str(shim.parent), environment["PATH"]])
     return environment
+
+
+class _Terminated(Exception):
+    """SIGTERM arrived: stop the workflow as Ctrl-C does."""
+
+
+@contextlib.contextmanager
+def _sigterm_as(exception: type[BaseException]) -> Iterator[None]:
+    """Raise ``exception`` in the main thread on SIGTERM (a batch system's or a user's
+    ``kill``), so that the run stops its steps and says so instead of vanishing."""
+    def handler(signal_number: int, frame: Any) -> None:
+        raise exception
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _follow(process: subprocess.Popen, steps_file: Path, started: float, report: Callable[[str], None]) -> int:
