@@ -170,6 +170,77 @@ def test_sigterm_stops_goldmine_run_like_ctrl_c_and_leaves_no_process(tmp_path) 
     assert _processes_mentioning(str(workdir)) == [], "yadage and its steps end with goldmine run"
 
 
+def _started(run: subprocess.Popen, workdir: Path) -> None:
+    """Wait until ``run`` has its generation steps going."""
+    deadline = time.monotonic() + 120
+    while not list(workdir.glob("generate_*/_packtivity/*.run.log")):
+        assert run.poll() is None and time.monotonic() < deadline, run.stdout.read() if run.stdout else ""
+        time.sleep(0.5)
+
+
+def test_a_second_run_never_touches_a_live_run(tmp_path) -> None:
+    workdir = tmp_path / "run"
+    first = _goldmine_run(str(TINY), "--workdir", str(workdir), "--jobs", "2")
+    _started(first, workdir)
+    second = _goldmine_run(str(TINY), "--workdir", str(workdir))
+    out, _ = second.communicate(timeout=60)
+    assert second.returncode != 0
+    assert f"{workdir}: goldmine run (pid {first.pid}) is still running there" in out, out
+    assert first.poll() is None and (workdir / "init").is_dir() and (workdir / "configure" / "setup.h5").is_file()
+    first.send_signal(signal.SIGTERM)
+    first.communicate(timeout=60)
+
+
+def test_the_next_run_stops_what_a_killed_run_left_running(tmp_path) -> None:
+    workdir = tmp_path / "run"
+    killed = _goldmine_run(str(TINY), "--workdir", str(workdir), "--jobs", "2")
+    _started(killed, workdir)
+    yadage = json.loads((workdir / ".goldmine-run.json").read_text())["yadage_pid"]
+    killed.kill()
+    killed.communicate(timeout=60)
+    assert _processes_mentioning(str(workdir)), "yadage runs on after its goldmine run is killed"
+    following = _goldmine_run(str(TINY), "--workdir", str(workdir), "--jobs", "2")
+    said = []
+    while not said or "goldmine run: local backend" not in said[-1]:  # the work directory is its own now
+        said.append(following.stdout.readline())
+        assert said[-1], "".join(said)
+    _started(following, workdir)
+    following.send_signal(signal.SIGTERM)
+    out = "".join(said) + following.communicate(timeout=60)[0]
+    assert f"the previous goldmine run (pid {killed.pid}) was killed; stopping what it left running" in out, out
+    assert not Path(f"/proc/{yadage}").exists() or "Z" in Path(f"/proc/{yadage}/stat").read_text().split(")")[-1][:3]
+    deadline = time.monotonic() + 30
+    while _processes_mentioning(str(workdir)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _processes_mentioning(str(workdir)) == []
+
+
+def test_nothing_is_lost_or_half_prepared_by_a_refused_run(tmp_path) -> None:
+    """A config inside the work directory (which a run clears) is refused before anything
+    is removed; a card outside the config's folder is refused before the directory exists."""
+    workdir = tmp_path / "run"
+    workdir.mkdir()
+    (workdir / ".goldmine-run.json").write_text(json.dumps({"status": "finished"}))
+    inside = workdir / "mine.yml"
+    inside.write_text(TINY.read_text())
+    result = subprocess.run([str(BIN / "goldmine"), "run", str(inside), "--workdir", str(workdir)], cwd=REPO,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0 and f"{inside} lies inside the work directory {workdir}" in result.stderr
+    assert inside.read_text() == TINY.read_text()
+
+    folder = tmp_path / "analysis"
+    folder.mkdir()
+    (tmp_path / "card.yml").write_text("jet: {radius: 0.5}\n")
+    config = yaml.safe_load(TINY.read_text())
+    config["detector"] = {"backend": "builtin", "card": "../card.yml"}
+    (folder / "tiny.yml").write_text(yaml.safe_dump(config))
+    fresh = tmp_path / "fresh"
+    result = subprocess.run([str(BIN / "goldmine"), "run", str(folder / "tiny.yml"), "--workdir", str(fresh)],
+                            cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0 and "outside the config's folder" in result.stderr
+    assert not fresh.exists(), "a refused run leaves no half-prepared work directory"
+
+
 def test_goldmine_run_restarts_an_interrupted_run_and_runs_the_whole_chain_two_jobs_at_once(tmp_path) -> None:
     workdir = tmp_path / "run"
     first = _goldmine_run(str(TINY), "--workdir", str(workdir), "--jobs", "2")

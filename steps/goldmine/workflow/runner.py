@@ -105,13 +105,14 @@ def run(request: RunRequest, report: Callable[[str], None] = print) -> RunResult
     steps_file = meta / "steps.json"
     command = _yadage_command(request, config_in_init)
     environment = _environment(request, meta, steps_file)
-    _write_marker(request, "running")
+    _write_marker(request, "running", pid=os.getpid())
     report(f"goldmine run: {request.backend} backend, {request.jobs} job(s) at a time, work directory {request.workdir}")
 
     started = time.monotonic()
     with open(meta / "yadage.log", "w") as yadage_log:
         process = subprocess.Popen(command, cwd=request.workdir, env=environment, stdout=yadage_log,
                                    stderr=subprocess.STDOUT, start_new_session=True)
+        _write_marker(request, "running", pid=os.getpid(), yadage_pid=process.pid)
         try:
             with _sigterm_as(_Terminated):
                 code = _follow(process, steps_file, started, report)
@@ -177,28 +178,82 @@ def _output_paths(outputs: Any) -> list[str]:
 
 def _prepare_workdir(request: RunRequest, input_files: Sequence[Path], report: Callable[[str], None]) -> Path:
     """An empty run directory with ``init/`` holding the config and the files it names
-    (at the same paths relative to the config); returns the config's path there."""
+    (at the same paths relative to the config); returns the config's path there.
+
+    Everything that could refuse the run is checked before the directory is touched: the
+    files the config names lie in its folder and outside the run directory (which is
+    cleared), and no live ``goldmine run`` uses the directory; the leftovers of a killed
+    one (its yadage process group) are stopped."""
     workdir = request.workdir
+    config_folder = request.config.parent.resolve()
+    copies = []
+    for source in [request.config, *input_files]:
+        try:
+            relative = source.resolve().relative_to(config_folder)
+        except ValueError:
+            raise GoldmineError(f"{request.config}: names {source}, outside the config's folder; the workflow "
+                                "copies only the config's folder tree into its init directory") from None
+        if source.resolve().is_relative_to(workdir.resolve()):
+            raise GoldmineError(f"{source} lies inside the work directory {workdir}, which goldmine run clears; "
+                                "keep the config and its cards elsewhere")
+        copies.append((source, relative))
     if workdir.exists() and any(workdir.iterdir()):
         marker = workdir / MARKER
         if not marker.is_file():
             raise GoldmineError(f"{workdir}: exists and is not a goldmine run directory; choose another --workdir")
         previous = json.loads(marker.read_text())
+        if previous.get("status") == "running":
+            _stop_leftovers(workdir, previous, report)
         report(f"{workdir}: removing the previous run ({previous.get('status', 'unknown')}) to restart cleanly")
         shutil.rmtree(workdir)
     init = workdir / "init"
     (workdir / META).mkdir(parents=True)
     init.mkdir()
-    config_folder = request.config.parent
-    for source in [request.config, *input_files]:
-        try:
-            relative = source.resolve().relative_to(config_folder.resolve())
-        except ValueError:
-            raise GoldmineError(f"{request.config}: names {source}, outside the config's folder; the workflow "
-                                "copies only the config's folder tree into its init directory") from None
+    for source, relative in copies:
         (init / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, init / relative)
-    return init / request.config.resolve().relative_to(config_folder.resolve())
+    return init / request.config.resolve().relative_to(config_folder)
+
+
+def _command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _group_members(group: int) -> list[int]:
+    """Processes of the process group ``group`` (from /proc)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group:  # pgrp
+            members.append(int(stat.parent.name))
+    return members
+
+
+def _stop_leftovers(workdir: Path, previous: dict[str, Any], report: Callable[[str], None]) -> None:
+    """The marker says a run is going on: refuse while its goldmine run lives; if that was
+    killed, stop its yadage process group, which it started in a session of its own."""
+    pid = int(previous.get("pid", 0) or 0)
+    if pid and pid != os.getpid() and "goldmine" in _command_line(pid):
+        raise GoldmineError(f"{workdir}: goldmine run (pid {pid}) is still running there; wait for it, stop it "
+                            f"(kill {pid}) or choose another --workdir")
+    group = int(previous.get("yadage_pid", 0) or 0)
+    leftovers = [p for p in _group_members(group) if str(workdir) in _command_line(p)] if group else []
+    if not leftovers:
+        return
+    report(f"{workdir}: the previous goldmine run (pid {pid}) was killed; stopping what it left running "
+           f"(yadage's process group {group}: {len(leftovers)} processes)")
+    os.killpg(group, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while _group_members(group) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if _group_members(group):
+        os.killpg(group, signal.SIGKILL)
 
 
 def _check_images(engine: str, toplevel: Path) -> None:
