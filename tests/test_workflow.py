@@ -153,21 +153,14 @@ def _processes_mentioning(text: str) -> list[str]:
     return found
 
 
-def test_sigterm_stops_goldmine_run_like_ctrl_c_and_leaves_no_process(tmp_path) -> None:
-    workdir = tmp_path / "run"
-    run = _goldmine_run(str(TINY), "--workdir", str(workdir), "--jobs", "2")
-    deadline = time.monotonic() + 120
-    while not list(workdir.glob("generate_*/_packtivity/*.run.log")):
-        assert run.poll() is None and time.monotonic() < deadline, run.stdout.read() if run.stdout else ""
-        time.sleep(0.5)
-    run.send_signal(signal.SIGTERM)
-    out, _ = run.communicate(timeout=60)
-    assert run.returncode == 1 and "terminated (SIGTERM); run again to restart" in out, out
-    assert json.loads((workdir / ".goldmine-run.json").read_text())["status"] == "interrupted"
-    deadline = time.monotonic() + 30
-    while _processes_mentioning(str(workdir)) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert _processes_mentioning(str(workdir)) == [], "yadage and its steps end with goldmine run"
+def _tiny_with_detector_card(folder: Path, card: str) -> Path:
+    """The tiny config, written into ``folder``, with its detector card at ``card``."""
+    folder.mkdir(exist_ok=True)
+    config = yaml.safe_load(TINY.read_text())
+    config["detector"] = {"backend": "builtin", "card": card}
+    path = folder / "analysis.yml"
+    path.write_text(yaml.safe_dump(config))
+    return path
 
 
 def _started(run: subprocess.Popen, workdir: Path) -> None:
@@ -176,6 +169,24 @@ def _started(run: subprocess.Popen, workdir: Path) -> None:
     while not list(workdir.glob("generate_*/_packtivity/*.run.log")):
         assert run.poll() is None and time.monotonic() < deadline, run.stdout.read() if run.stdout else ""
         time.sleep(0.5)
+
+
+def _assert_nothing_left_running(workdir: Path) -> None:
+    deadline = time.monotonic() + 30
+    while _processes_mentioning(str(workdir)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _processes_mentioning(str(workdir)) == [], "yadage and its steps end with goldmine run"
+
+
+def test_sigterm_stops_goldmine_run_like_ctrl_c_and_leaves_no_process(tmp_path) -> None:
+    workdir = tmp_path / "run"
+    run = _goldmine_run(str(TINY), "--workdir", str(workdir), "--jobs", "2")
+    _started(run, workdir)
+    run.send_signal(signal.SIGTERM)
+    out, _ = run.communicate(timeout=60)
+    assert run.returncode == 1 and "terminated (SIGTERM); run again to restart" in out, out
+    assert json.loads((workdir / ".goldmine-run.json").read_text())["status"] == "interrupted"
+    _assert_nothing_left_running(workdir)
 
 
 def test_a_second_run_never_touches_a_live_run(tmp_path) -> None:
@@ -209,10 +220,7 @@ def test_the_next_run_stops_what_a_killed_run_left_running(tmp_path) -> None:
     out = "".join(said) + following.communicate(timeout=60)[0]
     assert f"the previous goldmine run (pid {killed.pid}) was killed; stopping what it left running" in out, out
     assert not Path(f"/proc/{yadage}").exists() or "Z" in Path(f"/proc/{yadage}/stat").read_text().split(")")[-1][:3]
-    deadline = time.monotonic() + 30
-    while _processes_mentioning(str(workdir)) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert _processes_mentioning(str(workdir)) == []
+    _assert_nothing_left_running(workdir)
 
 
 def test_nothing_is_lost_or_half_prepared_by_a_refused_run(tmp_path) -> None:
@@ -228,14 +236,10 @@ def test_nothing_is_lost_or_half_prepared_by_a_refused_run(tmp_path) -> None:
     assert result.returncode != 0 and f"{inside} lies inside the work directory {workdir}" in result.stderr
     assert inside.read_text() == TINY.read_text()
 
-    folder = tmp_path / "analysis"
-    folder.mkdir()
     (tmp_path / "card.yml").write_text("jet: {radius: 0.5}\n")
-    config = yaml.safe_load(TINY.read_text())
-    config["detector"] = {"backend": "builtin", "card": "../card.yml"}
-    (folder / "tiny.yml").write_text(yaml.safe_dump(config))
+    config = _tiny_with_detector_card(tmp_path / "analysis", "../card.yml")
     fresh = tmp_path / "fresh"
-    result = subprocess.run([str(BIN / "goldmine"), "run", str(folder / "tiny.yml"), "--workdir", str(fresh)],
+    result = subprocess.run([str(BIN / "goldmine"), "run", str(config), "--workdir", str(fresh)],
                             cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode != 0 and "outside the config's folder" in result.stderr
     assert not fresh.exists(), "a refused run leaves no half-prepared work directory"
@@ -244,10 +248,7 @@ def test_nothing_is_lost_or_half_prepared_by_a_refused_run(tmp_path) -> None:
 def test_goldmine_run_restarts_an_interrupted_run_and_runs_the_whole_chain_two_jobs_at_once(tmp_path) -> None:
     workdir = tmp_path / "run"
     first = _goldmine_run(str(TINY), "--workdir", str(workdir), "--jobs", "2")
-    deadline = time.monotonic() + 120
-    while not list(workdir.glob("generate_*/_packtivity/*.run.log")):
-        assert first.poll() is None and time.monotonic() < deadline, first.stdout.read() if first.stdout else ""
-        time.sleep(0.5)
+    _started(first, workdir)
     first.send_signal(signal.SIGINT)
     out, _ = first.communicate(timeout=60)
     assert first.returncode != 0 and "interrupted" in out
@@ -298,11 +299,9 @@ def test_a_failing_step_stops_the_run_and_shows_its_log(tmp_path) -> None:
     config_folder = tmp_path / "analysis"
     config_folder.mkdir()
     (config_folder / "broken-card.yml").write_text("this: is: not a detector card\n")
-    config = yaml.safe_load(TINY.read_text())
-    config["detector"] = {"backend": "builtin", "card": "broken-card.yml"}
-    (config_folder / "analysis.yml").write_text(yaml.safe_dump(config))
+    config = _tiny_with_detector_card(config_folder, "broken-card.yml")
     workdir = tmp_path / "run"
-    run = _goldmine_run(str(config_folder / "analysis.yml"), "--workdir", str(workdir), "--events", "30")
+    run = _goldmine_run(str(config), "--workdir", str(workdir), "--events", "30")
     out, _ = run.communicate(timeout=600)
     assert run.returncode == 1, out
     assert re.search(r"step delphes_\d failed; \S+delphes_\d/_packtivity/delphes_\d\.run\.log ends:", out), out
