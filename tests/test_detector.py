@@ -179,3 +179,29 @@ def test_delphes_found_in_a_cmake_build_tree_with_the_source_trees_cards(tmp_pat
     (source / "cards" / "delphes_card_CMS.tcl").unlink()
     with pytest.raises(DelphesError, match=f"tried .*{source / 'cards' / 'delphes_card_CMS.tcl'}"):
         default_card(executable)
+
+
+@pytest.mark.parametrize(("source", "compressed"), [("hepmc3", False), ("hepmc3", True), ("hepmc2", False),
+                                                    ("hepmc2", True)])
+def test_a_truncated_hepmc_file_is_an_error_naming_its_last_complete_event(tmp_path, wh_fixtures, source,
+                                                                           compressed) -> None:
+    """pyhepmc drops a cut event with a message and ends as if the file were complete;
+    the missing END_EVENT_LISTING footer tells."""
+    import gzip
+    import re
+
+    original = {"hepmc3": wh_fixtures.parent / "builtin-wh-delphes-300" / "events.hepmc.gz",
+                "hepmc2": wh_fixtures / HEPMC}[source]
+    text = gzip.open(original).read()
+    cut = text[: len(text) // 2]
+    complete_events = cut.count(b"\nE ") - 1  # the last E line begins the cut event
+    path = tmp_path / ("cut.hepmc.gz" if compressed else "cut.hepmc")
+    path.write_bytes(gzip.compress(cut) if compressed else cut)
+    output = tmp_path / "delphes.root"
+    result = _delphes("--backend", "builtin", "--hepmc", str(path), "--output", str(output))
+    assert result.exit_code == 1
+    match = re.search(r"truncated after event (\d+): the file ends without HepMC's END_EVENT_LISTING footer",
+                      result.output)
+    assert match and int(match.group(1)) == complete_events - 1, result.output
+    assert str(path) in result.output
+    assert not output.exists() and not list(tmp_path.glob(".delphes.root*"))

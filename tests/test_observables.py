@@ -270,6 +270,19 @@ def test_nan_weight_and_truncated_lhe_are_named(tmp_path, examples, wh_fixtures)
     assert result.exit_code == 1 and "cut.lhe.gz: truncated or corrupt after event" in result.output
     assert not (tmp_path / "c.h5").exists()
 
+    # a plain file cut inside an event (a reader would drop it and go on), and a complete
+    # gzip stream of a cut file: the closing tag is missing
+    cut = text[: len(text) // 2]
+    complete = cut.count("</event>")
+    (tmp_path / "cut.lhe").write_text(cut)
+    (tmp_path / "recompressed.lhe.gz").write_bytes(gzip.compress(cut.encode()))
+    for name in ("cut.lhe", "recompressed.lhe.gz"):
+        result = _observe(setup, config, "--input", str(tmp_path / name), "--output", str(tmp_path / "p.h5"))
+        assert result.exit_code == 1, result.output
+        assert (f"{name}: truncated after event {complete - 1} (the last complete one): no </LesHouchesEvents> "
+                "at its end") in result.output
+        assert not (tmp_path / "p.h5").exists()
+
 
 MADMINER_DELPHES = """
 import numpy as np

@@ -6,9 +6,12 @@ pyhepmc parses one event at a time in C++; per event we only copy its numpy view
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import gzip
+import io
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import awkward as ak
 import numpy as np
@@ -42,17 +45,58 @@ def _chunk(rows: list[tuple], first: int, names: tuple[str, ...], path: Path) ->
     return HepMCChunk(first, ak.unflatten(ak.zip(columns), counts), np.array([row[6] for row in rows]), names)
 
 
+#: The last line of a complete HepMC ascii file, by format.
+_FOOTERS = (b"HepMC::Asciiv3-END_EVENT_LISTING", b"HepMC::IO_GenEvent-END_EVENT_LISTING")
+
+
+class _TailWatch(io.RawIOBase):
+    """A readable file that remembers the last bytes read from it: pyhepmc drops a
+    truncated last event with a message on stderr and ends the iteration as if the file
+    were complete, so completeness is the footer at the file's end."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self.tail = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._stream.read(len(buffer))
+        buffer[: len(data)] = data
+        self.tail = (self.tail + data)[-256:]
+        return len(data)
+
+    def complete(self) -> bool:
+        return self.tail.rstrip().endswith(_FOOTERS)
+
+
 def iter_hepmc(path: str | Path, *, chunk_events: int = 1000) -> Iterator[HepMCChunk]:
     import pyhepmc
 
     path = Path(path)
     if not path.is_file():
         raise InputFileError(f"{path}: no such file")
+    with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as raw:
+        watched = _TailWatch(raw)
+        format_name = "hepmc2" if b"HepMC::IO_GenEvent" in raw.peek(256)[:256] else "hepmc3"
+        try:
+            n_events = yield from _read_chunks(pyhepmc, watched, format_name, path, chunk_events)
+        except EOFError as err:  # a gzip stream cut short
+            raise InputFileError(f"{path}: truncated ({err})") from None
+        if not watched.complete():
+            raise InputFileError(f"{path}: truncated after event {n_events - 1}: the file ends without HepMC's "
+                                 "END_EVENT_LISTING footer (a cut event is dropped by the reader)")
+
+
+def _read_chunks(pyhepmc: Any, stream: _TailWatch, format_name: str, path: Path,
+                 chunk_events: int) -> Generator[HepMCChunk, None, int]:
+    """The events of ``stream`` in chunks; returns how many were read."""
     rows: list[tuple] = []
     first, names = 0, ()
     try:
-        with pyhepmc.open(path) as stream:
-            for event in stream:
+        with pyhepmc.open(stream, format=format_name) as reader:
+            for event in reader:
                 if event.momentum_unit != pyhepmc.Units.GEV:
                     event.set_units(pyhepmc.Units.GEV, event.length_unit)
                 view = event.numpy.particles
@@ -69,3 +113,4 @@ def iter_hepmc(path: str | Path, *, chunk_events: int = 1000) -> Iterator[HepMCC
         yield _chunk(rows, first, names, path)
     elif first == 0:
         raise InputFileError(f"{path}: no HepMC events")
+    return first + len(rows)

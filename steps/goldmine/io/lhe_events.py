@@ -30,6 +30,7 @@ __all__ = [
 _WEIGHT_ID = re.compile(r"<weight\s+id=['\"]([^'\"]+)['\"]")
 _EVENT_NORM = re.compile(r"^\s*(\w+)\s*=\s*event_norm\b", re.MULTILINE)
 _EVENT_BODY = re.compile(r"<event[^>]*>\s*\n([^<]*)")
+_CLOSE = "</LesHouchesEvents>"
 _END = "</event>"
 _EVENT_LINE = re.compile(r"<event[^>]*>\s*\n\s*\S+\s+\S+\s+(\S+)")
 _TAG = re.compile(r"<[^>]*>")
@@ -107,8 +108,18 @@ def iter_lhe_chunks(path: str | Path, *, chunk_events: int = 10_000,
         raise InputFileError(f"{path}: truncated or corrupt {where}: {err}") from None
     except UnicodeDecodeError as err:
         raise InputFileError(f"{path}: not a text LHE file ({err.reason})") from None
-    if _END in buffer:
-        yield header, buffer[: _end_of_event(buffer, buffer.count(_END))], n_done
+    events_end = _end_of_event(buffer, buffer.count(_END)) if _END in buffer else 0
+    _check_closed(buffer[events_end:], n_done + buffer.count(_END), path)
+    if events_end:
+        yield header, buffer[:events_end], n_done
+
+
+def _check_closed(rest: str, n_events: int, path: Path) -> None:
+    """What follows the last complete event must close the file: else it was cut (inside
+    an event, which a reader would silently drop, or after one)."""
+    if _CLOSE not in rest:
+        where = f"after event {n_events - 1} (the last complete one)" if n_events else "before the first complete event"
+        raise InputFileError(f"{path}: truncated {where}: no {_CLOSE} at its end")
 
 
 def _end_of_event(text: str, n: int) -> int:
@@ -242,22 +253,22 @@ def count_lhe_events(path: str | Path) -> int:
     """Number of complete events, counted without parsing them. A truncated gzip stream
     is an error naming the last complete event (the decompressor keeps what it could read)."""
     path = Path(path)
-    count, tail = 0, ""
+    count, tail, ending = 0, "", ""
 
     def add(text: str) -> None:
-        nonlocal count, tail
+        nonlocal count, tail, ending
+        ending = (ending + text)[-len(_CLOSE) - 64:]
         text = tail + text
         count += text.count(_END)
         tail = text[-(len(_END) - 1):]
 
     try:
         with open(path, "rb") as raw:
-            if path.suffix != ".gz":
-                while block := raw.read(1 << 22):
-                    add(block.decode(errors="replace"))
-                return count
-            decompressor = zlib.decompressobj(wbits=31)
+            gzipped, decompressor = path.suffix == ".gz", zlib.decompressobj(wbits=31)
             while block := raw.read(1 << 20):
+                if not gzipped:
+                    add(block.decode(errors="replace"))
+                    continue
                 while block:
                     add(decompressor.decompress(block).decode(errors="replace"))
                     block = decompressor.unused_data  # a further gzip member
@@ -267,6 +278,7 @@ def count_lhe_events(path: str | Path) -> int:
         raise InputFileError(f"{path}: {err.strerror or err}") from None
     except zlib.error as err:
         raise InputFileError(f"{path}: truncated or corrupt after event {count - 1} (the last complete one): {err}") from None
-    if not decompressor.eof:
+    if gzipped and not decompressor.eof:
         raise InputFileError(f"{path}: truncated or corrupt after event {count - 1} (the last complete one)")
+    _check_closed(ending, count, path)
     return count
