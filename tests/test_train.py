@@ -296,3 +296,17 @@ def test_gradients_by_hand_equal_autograd(data, method) -> None:
     torch.testing.assert_close(gradients[True][0], gradients[False][0], rtol=1e-12, atol=0)
     assert gradients[True][1].abs().max() > 0
     torch.testing.assert_close(gradients[True][1], gradients[False][1], rtol=1e-9, atol=1e-14)
+
+
+def test_rows_of_another_sampler_are_refused(tmp_path) -> None:
+    """SALLY's rows have NDE's columns, but all at one θ: training NDE on them is refused."""
+    directory = tmp_path / "sally"
+    directory.mkdir()
+    for column in ("x", "theta", "t_xz"):
+        np.save(directory / f"{column}_train.npy", np.zeros((10, 1)))
+    (directory / "augment.json").write_text(json.dumps({"method": "sally", "provenance": {"seeds": {"seed": 1}}}))
+    config = _config(tmp_path)
+    result = _train(directory, tmp_path / "model", config, "--method", "nde")
+    assert result.exit_code == 1
+    assert f"{directory} was augmented for sally (local sampler); nde needs rows of the density sampler" in result.output
+    assert not (tmp_path / "model").exists() and not list(tmp_path.glob(".model*"))

@@ -9,6 +9,7 @@ import click
 
 from goldmine.augment.samplers import METHODS
 from goldmine.config.loader import load_config
+from goldmine.errors import GoldmineError
 from goldmine.io.atomic import atomic_directory
 from goldmine.io.provenance import Provenance
 from goldmine.stages.options import seed_option
@@ -36,6 +37,7 @@ def train(method: str | None, data_directory: Path, config: Path, output: Path, 
     """Train one estimator; ensemble members are separate runs with their own seeds
     (--seed, or --member K to derive one)."""
     # torch is imported here, not at start-up, so that other commands stay fast.
+    from goldmine.augment.run import SUMMARY_NAME
     from goldmine.inference.estimators import EstimatorSettings
     from goldmine.inference.data import augment_summary, score_point
     from goldmine.inference.fit import fit, resolve_device
@@ -46,9 +48,10 @@ def train(method: str | None, data_directory: Path, config: Path, output: Path, 
     settings = analysis.training
     if member is not None and seed is not None:
         raise click.UsageError("give --seed or --member, not both")
-    if method is None or member is not None:
+    if method is None or member is not None or (data_directory / SUMMARY_NAME).is_file():
         augmented = augment_summary(data_directory)
         method = method or augmented["method"]
+        _check_sampler(method, augmented["method"], data_directory)
         if member is not None:
             seed = member_seed(augmented["provenance"]["seeds"]["seed"], member)
     seed = 0 if seed is None else seed
@@ -77,3 +80,12 @@ def train(method: str | None, data_directory: Path, config: Path, output: Path, 
         })
     log.info("wrote %s (%s, best epoch %d, loss %.5g)", output, method, fitted.result.best_epoch,
              fitted.result.best_loss)
+
+
+def _check_sampler(method: str, augmented_for: str, data_directory: Path) -> None:
+    """Rows drawn for one sampler do not train a method of another (SALLY's rows share
+    NDE's columns, but all sit at one θ)."""
+    wanted, made = METHODS.get(method), METHODS.get(augmented_for)
+    if wanted != made:
+        raise GoldmineError(f"{data_directory} was augmented for {augmented_for} ({made} sampler); {method} needs "
+                            f"rows of the {wanted} sampler: `goldmine augment --method {method}`")
