@@ -36,6 +36,7 @@ from goldmine.inference.training import (
     _with_network_inputs,
     train,
 )
+from goldmine.io.provenance import file_sha256
 
 CPU = torch.device("cpu")
 ARCHITECTURE = EstimatorSettings(1, 1, (32, 32), "tanh", flow_transforms=3)
@@ -310,3 +311,23 @@ def test_rows_of_another_sampler_are_refused(tmp_path) -> None:
     assert result.exit_code == 1
     assert f"{directory} was augmented for sally (local sampler); nde needs rows of the density sampler" in result.output
     assert not (tmp_path / "model").exists() and not list(tmp_path.glob(".model*"))
+
+
+@pytest.mark.parametrize("damage", ["zeroed_bytes", "truncated", "foreign"])
+def test_damaged_weights_are_refused_naming_the_file(data, tmp_path, damage) -> None:
+    config = _config(tmp_path)
+    assert _train(data / "ratio", tmp_path / "model", config, "--seed", "2").exit_code == 0
+    state = tmp_path / "model" / "state_dict.pt"
+    content = state.read_bytes()
+    if damage == "zeroed_bytes":
+        state.write_bytes(content[:2000] + bytes(64) + content[2064:])
+    elif damage == "truncated":
+        state.write_bytes(content[: len(content) // 2])
+    else:  # a state dict of another network, saved with its checksum
+        settings = json.loads((tmp_path / "model" / "settings.json").read_text())
+        torch.save({"weight": torch.zeros(3)}, state)
+        settings["state_dict_sha256"] = file_sha256(state)
+        (tmp_path / "model" / "settings.json").write_text(json.dumps(settings))
+    message = "not the weights of this" if damage == "foreign" else "not the weights this model was saved with"
+    with pytest.raises(InputFileError, match=f"{state}: {message}"):
+        load_model(tmp_path / "model")
