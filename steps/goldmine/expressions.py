@@ -36,6 +36,8 @@ _BINARY = {
     ast.Pow: operator.pow,
 }
 _UNARY = {ast.UAdd: operator.pos, ast.USub: operator.neg}
+#: Longest expression accepted (characters).
+MAX_LENGTH = 10_000
 
 
 class ExpressionError(ValueError):
@@ -45,12 +47,16 @@ class ExpressionError(ValueError):
 def compile_arithmetic(text: str, variables: Iterable[str]) -> Evaluator:
     """Parse ``text`` into an evaluator ``f(values)`` over the names in ``variables``."""
     allowed = frozenset(variables)
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"longer than {MAX_LENGTH} characters: {text[:40]!r}...")
     try:
         tree = ast.parse(text.strip(), mode="eval")
+        return _compile(tree.body, text, allowed)
     except SyntaxError as err:
         msg = f"not a valid expression: {text!r} ({err.msg} at column {err.offset})"
         raise ExpressionError(msg) from None
-    return _compile(tree.body, text, allowed)
+    except (RecursionError, MemoryError):
+        raise ExpressionError(f"nested too deeply: {text[:40]!r}...") from None
 
 
 def _compile(node: ast.AST, text: str, allowed: frozenset[str]) -> Evaluator:

@@ -105,18 +105,26 @@ class Node:
             yield from child.walk()
 
 
+#: Longest expression accepted (characters); a physicist's longest is a few hundred.
+MAX_EXPRESSION_LENGTH = 10_000
+
+
 def parse_expression(text: str) -> Node:
     """Parse ``text`` into a typed tree, or raise :class:`ExpressionError`."""
     if not isinstance(text, str) or not text.strip():
         raise ExpressionError(str(text), 0, "empty expression")
     stripped = text.strip()
+    if len(stripped) > MAX_EXPRESSION_LENGTH:
+        raise ExpressionError(stripped[:40] + "...", 0, f"longer than {MAX_EXPRESSION_LENGTH} characters")
     try:
         tree = ast.parse(stripped, mode="eval")
+        return _Translator(stripped).translate(tree.body)
     except SyntaxError as err:
         column = err.offset - 1 if err.offset else len(stripped)  # offset 0: the text ended too early
         detail = "" if err.msg == "invalid syntax" else f": {err.msg}"
         raise ExpressionError(stripped, column, f"invalid syntax{detail}") from None
-    return _Translator(stripped).translate(tree.body)
+    except (RecursionError, MemoryError):
+        raise ExpressionError(stripped[:40] + "...", 0, "nested too deeply") from None
 
 
 class _Translator:
