@@ -178,14 +178,21 @@ def _assert_nothing_left_running(workdir: Path) -> None:
     assert _processes_mentioning(str(workdir)) == [], "yadage and its steps end with goldmine run"
 
 
-def test_sigterm_stops_goldmine_run_like_ctrl_c_and_leaves_no_process(tmp_path) -> None:
-    workdir = tmp_path / "run"
+def _stopped_run(workdir: Path, signal_number: int) -> subprocess.CompletedProcess:
+    """A tiny run into ``workdir``, sent ``signal_number`` once its generation steps work;
+    its exit code and output. The run must be marked interrupted."""
     run = _goldmine_run(str(TINY), "--workdir", str(workdir), "--jobs", "2")
     _started(run, workdir)
-    run.send_signal(signal.SIGTERM)
+    run.send_signal(signal_number)
     out, _ = run.communicate(timeout=60)
-    assert run.returncode == 1 and "terminated (SIGTERM); run again to restart" in out, out
     assert json.loads((workdir / ".goldmine-run.json").read_text())["status"] == "interrupted"
+    return subprocess.CompletedProcess(run.args, run.returncode, out)
+
+
+def test_sigterm_stops_goldmine_run_like_ctrl_c_and_leaves_no_process(tmp_path) -> None:
+    workdir = tmp_path / "run"
+    stopped = _stopped_run(workdir, signal.SIGTERM)
+    assert stopped.returncode == 1 and "terminated (SIGTERM); run again to restart" in stopped.stdout, stopped.stdout
     _assert_nothing_left_running(workdir)
 
 
@@ -247,12 +254,8 @@ def test_nothing_is_lost_or_half_prepared_by_a_refused_run(tmp_path) -> None:
 
 def test_goldmine_run_restarts_an_interrupted_run_and_runs_the_whole_chain_two_jobs_at_once(tmp_path) -> None:
     workdir = tmp_path / "run"
-    first = _goldmine_run(str(TINY), "--workdir", str(workdir), "--jobs", "2")
-    _started(first, workdir)
-    first.send_signal(signal.SIGINT)
-    out, _ = first.communicate(timeout=60)
-    assert first.returncode != 0 and "interrupted" in out
-    assert json.loads((workdir / ".goldmine-run.json").read_text())["status"] == "interrupted"
+    first = _stopped_run(workdir, signal.SIGINT)
+    assert first.returncode != 0 and "interrupted" in first.stdout
     (workdir / "generate_0" / "stale-output.txt").write_text("from the interrupted run")
 
     restarted = time.time()

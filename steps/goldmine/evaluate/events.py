@@ -56,10 +56,6 @@ class SimulatedEvents:
         return self.weight_gradients(theta).sum(axis=0)
 
 
-def _check_setup(path: Path, setup: Setup, setup_path: Path) -> None:
-    read_event_setup(path, setup, setup_path)
-
-
 def load_simulated(
     path: Path,
     setup: Setup,
@@ -72,7 +68,7 @@ def load_simulated(
     """Read the test partition (as ``augment`` cut it, from the same fractions) or all events."""
     if setup.morpher is None:
         raise GoldmineError("evaluation needs a setup with morphing (the config's morphing section)")
-    _check_setup(path, setup, setup_path)
+    read_event_setup(path, setup, setup_path)
     n_events = count_samples(path)
     if events == "all":
         partition = Partition("test", 0, n_events, 1.0)
@@ -92,7 +88,7 @@ def load_simulated(
 
 def load_observed(path: Path, setup: Setup, setup_path: Path) -> np.ndarray:
     """Observed events: every row of an event file, unweighted; x (n, O)."""
-    _check_setup(path, setup, setup_path)
+    read_event_setup(path, setup, setup_path)
     rows = [chunk.observations for chunk in iter_samples(path)]
     observations = np.concatenate(rows) if rows else np.empty((0, len(setup.observables)))
     if len(observations) == 0:
