@@ -3,7 +3,7 @@ code that the command line returns for it."""
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "GoldmineError", "InputFileError", "MorphingError", "OutputExistsError"]
+__all__ = ["ConfigError", "GoldmineError", "InputFileError", "MorphingError", "OutputExistsError", "OutputWriteError"]
 
 
 class GoldmineError(Exception):
@@ -36,3 +36,8 @@ class MorphingError(GoldmineError, ValueError):
 
 class OutputExistsError(GoldmineError, FileExistsError):
     """An output path is taken; goldmine never overwrites a finished output."""
+
+
+class OutputWriteError(GoldmineError, OSError):
+    """An output could not be written: the disk is full, the folder read-only, ...
+    Nothing of it is left behind."""

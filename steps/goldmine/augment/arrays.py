@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from goldmine.io.atomic import reserve
+
 __all__ = ["ArraySet", "column_shapes"]
 
 
@@ -26,10 +28,11 @@ class ArraySet:
 
     def __init__(self, directory: Path, partition: str, n_rows: int, shapes: Mapping[str, tuple[int, ...]]) -> None:
         self.paths = {name: directory / f"{name}_{partition}.npy" for name in shapes}
-        self.arrays = {
-            name: np.lib.format.open_memmap(self.paths[name], mode="w+", dtype=np.float64, shape=(n_rows, *shape))
-            for name, shape in shapes.items()
-        }
+        self.arrays = {}
+        for name, shape in shapes.items():
+            array = np.lib.format.open_memmap(self.paths[name], mode="w+", dtype=np.float64, shape=(n_rows, *shape))
+            reserve(self.paths[name], array.offset + array.nbytes)
+            self.arrays[name] = array
 
     def write(self, positions: np.ndarray, columns: Mapping[str, np.ndarray]) -> None:
         for name, array in self.arrays.items():

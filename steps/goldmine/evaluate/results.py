@@ -19,11 +19,11 @@ import math
 from pathlib import Path
 from typing import Any
 
-import h5py
 import numpy as np
 
 from goldmine.evaluate.run import Evaluation
 from goldmine.io.atomic import atomic_path
+from goldmine.io.hdf5 import open_for_writing
 from goldmine.io.provenance import Provenance
 from goldmine.io.setup_file import write_setup_sections
 from goldmine.setup import Setup
@@ -33,7 +33,7 @@ __all__ = ["summary", "write_results"]
 
 def write_results(path: Path, setup: Setup, evaluation: Evaluation, information_observable: str,
                   provenance: Provenance) -> None:
-    with atomic_path(path) as temporary, h5py.File(temporary, "w") as file:
+    with atomic_path(path) as temporary, open_for_writing(temporary) as file:
         write_setup_sections(file, setup)
         file["grid/theta"] = evaluation.grid
         file["grid/theta_true"] = evaluation.theta_true

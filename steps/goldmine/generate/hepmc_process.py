@@ -68,7 +68,10 @@ class HepMCWriterProcess:
             self._tell_to_discard()
         self._process.join()
         if exc_type is None and not self._errors.empty():
-            raise RuntimeError(f"{self.path}: writing HepMC failed: {self._errors.get()}")
+            message, errno = self._errors.get()
+            if errno is not None:  # a full disk, say: an OSError, for io.atomic to name the output
+                raise OSError(errno, f"writing HepMC failed: {message}", str(self.path))
+            raise RuntimeError(f"{self.path}: writing HepMC failed: {message}")
         if exc_type is None and self._process.exitcode != 0:
             raise RuntimeError(f"{self.path}: the HepMC writer process ended with exit code {self._process.exitcode}")
 
@@ -115,6 +118,6 @@ def _write(queue: Any, path: Path, weight_names: tuple[str, ...], errors: Any, p
         raise
     except Exception as err:  # noqa: BLE001 - any failure is reported to the parent, which raises
         hepmc.discard()
-        errors.put(f"{type(err).__name__}: {err}")
+        errors.put((f"{type(err).__name__}: {err}", getattr(err, "errno", None)))
         while isinstance(item, HepMCBatch):  # drain until the parent's last word, so it never blocks
             item = queue.get()

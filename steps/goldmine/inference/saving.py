@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import pickle
 from dataclasses import dataclass
@@ -36,7 +37,10 @@ def save_model(directory: Path, model: nn.Module, method: Method, info: dict[str
     settings = {"goldmine_version": __version__, "method": method.name, "family": method.family,
                 "estimator": model.settings.to_dict(), **info}
     history = settings.pop("history", [])
-    torch.save(model.state_dict(), directory / STATE)
+    # through bytes, so that a full disk is Python's OSError, not torch's iostream error
+    state = io.BytesIO()
+    torch.save(model.state_dict(), state)
+    (directory / STATE).write_bytes(state.getvalue())
     settings[STATE_CHECKSUM] = file_sha256(directory / STATE)
     (directory / SETTINGS).write_text(json.dumps(settings, indent=2) + "\n")
     (directory / HISTORY).write_text(json.dumps(history, indent=1) + "\n")

@@ -23,11 +23,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import h5py
 import numpy as np
 
 from goldmine.errors import InputFileError, OutputExistsError
 from goldmine.io.atomic import atomic_path
+from goldmine.io.hdf5 import open_for_writing
 from goldmine.io.provenance import Provenance
 from goldmine.io.samples import (
     SampleWriter,
@@ -113,7 +113,7 @@ def combine_event_files(
         atomic_path(output) as temporary_output,
         tempfile.TemporaryDirectory(prefix=f".{output.name}.", suffix=".buckets", dir=output.parent) as scratch,
     ):
-        with h5py.File(Path(scratch) / "buckets.h5", "w") as buckets:
+        with open_for_writing(Path(scratch) / "buckets.h5") as buckets:
             writers = [SampleWriter(buckets.create_group(str(b)), n_observables, n_benchmarks, chunk_rows=4096)
                        for b in range(n_buckets)]
             for path, k_factor in zip(inputs, k_factors):
@@ -127,7 +127,7 @@ def combine_event_files(
                         rows = order[bounds[bucket] : bounds[bucket + 1]]
                         writer.append(chunk.observations[rows], chunk.weights[rows] * scale[rows, np.newaxis],
                                       chunk.sampling_benchmarks[rows])
-            with h5py.File(temporary_output, "w") as file:
+            with open_for_writing(temporary_output) as file:
                 write_setup_sections(file, setup)
                 writer = SampleWriter(file, n_observables, n_benchmarks)
                 for bucket in range(n_buckets):

@@ -91,11 +91,26 @@ def iter_delphes(path: str | Path, *, chunk_events: int = 100_000) -> Iterator[D
     has_weights = _WEIGHT_BRANCH in tree
     names = [*OBJECT_BRANCHES, _WEIGHT_BRANCH] if has_weights else list(OBJECT_BRANCHES)
     first = 0
-    for arrays in tree.iterate(filter_name=names, step_size=chunk_events, library="ak"):
+    for arrays in _read_or_name(path, tree.iterate(filter_name=names, step_size=chunk_events, library="ak")):
         branches = {name: arrays[name] for name in OBJECT_BRANCHES}
         weights = _weight_matrix(arrays[_WEIGHT_BRANCH], path, first) if has_weights else None
         yield DelphesChunk(branches, weights, first)
         first += len(arrays)
+
+
+def _read_or_name(path: Path, chunks: Iterator[ak.Array]) -> Iterator[ak.Array]:
+    """uproot's chunks; its errors on a cut or corrupt file (OSError, DeserializationError,
+    ...) become InputFileError naming the file."""
+    while True:
+        try:
+            arrays = next(chunks)
+        except StopIteration:
+            return
+        except Exception as err:  # noqa: BLE001 - uproot raises many types for damaged baskets
+            first_line = (str(err).splitlines() or [type(err).__name__])[0]
+            msg = f"{path}: cannot read its events, the ROOT file is damaged or incomplete ({first_line})"
+            raise InputFileError(msg) from err
+        yield arrays
 
 
 def _weight_matrix(weights: ak.Array, path: Path, first_event: int) -> np.ndarray:

@@ -21,6 +21,7 @@ appends chunk after chunk and a reader never needs the whole sample in memory.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,7 @@ import h5py
 import numpy as np
 
 from goldmine.errors import InputFileError
-from goldmine.io.hdf5 import open_for_reading
+from goldmine.io.hdf5 import open_for_reading, raise_write_failure
 
 __all__ = [
     "SampleChunk",
@@ -120,6 +121,7 @@ class SampleWriter:
         ):
             dataset.resize(start + n_rows, axis=0)
             dataset[start:] = rows
+        raise_write_failure(self.weights)
 
 
 def write_sample_summary(file: h5py.File, signal_events: np.ndarray, background_events: int) -> None:
@@ -217,10 +219,10 @@ def check_finite_weights(weights: np.ndarray, start: int, path: str | Path) -> N
         raise InputFileError(msg)
 
 
-def _open(path: str | Path) -> h5py.File:
-    file = open_for_reading(path)
-    if WEIGHTS not in file or OBSERVATIONS not in file:
-        file.close()
-        msg = f"{path}: no event sample ({OBSERVATIONS} and {WEIGHTS} missing)"
-        raise InputFileError(msg)
-    return file
+@contextlib.contextmanager
+def _open(path: str | Path) -> Iterator[h5py.File]:
+    with open_for_reading(path) as file:
+        if WEIGHTS not in file or OBSERVATIONS not in file:
+            msg = f"{path}: no event sample ({OBSERVATIONS} and {WEIGHTS} missing)"
+            raise InputFileError(msg)
+        yield file

@@ -29,7 +29,7 @@ import numpy as np
 
 from goldmine.errors import InputFileError
 from goldmine.io.atomic import atomic_path
-from goldmine.io.hdf5 import open_for_reading
+from goldmine.io.hdf5 import open_for_reading, open_for_writing
 from goldmine.io.provenance import Provenance
 from goldmine.physics.morphing import Morpher
 from goldmine.setup import Benchmark, Observable, Parameter, Setup, Systematic
@@ -118,7 +118,7 @@ def _read_systematics(file: h5py.File) -> tuple[Systematic, ...]:
 
 def write_setup(path: str | Path, setup: Setup, provenance: Provenance) -> None:
     """Write a setup file atomically (temporary name, then rename)."""
-    with atomic_path(path) as temporary, h5py.File(temporary, "w") as file:
+    with atomic_path(path) as temporary, open_for_writing(temporary) as file:
         write_setup_sections(file, setup)
         provenance.attach(file)
 
@@ -130,7 +130,7 @@ def read_setup(path: str | Path) -> Setup:
         try:
             return _read_sections(file)
         except KeyError as err:
-            msg = f"{path}: not a setup file, missing dataset {err.args[0]}"
+            msg = f"{path}: not a setup file, or a damaged one: cannot read {err.args[0]}"
             raise InputFileError(msg) from err
 
 

@@ -13,13 +13,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import h5py
 import numpy as np
 
 from goldmine.errors import InputFileError
 from goldmine.io.atomic import atomic_path
 from goldmine.io.delphes_root import count_delphes_events, iter_delphes
 from goldmine.io.delphes_root import weight_names as stored_weight_names
+from goldmine.io.hdf5 import open_for_writing
 from goldmine.io.lhe_events import count_lhe_events, iter_lhe_events, read_lhe_header
 from goldmine.io.lhe_weights import iter_lhe_weights
 from goldmine.io.provenance import Provenance
@@ -86,7 +86,7 @@ def extract_observables(
     scale = normalisation(event_norm, n_input, str(lhe or events))
 
     n_passed, sums = 0, np.zeros(len(benchmarks))
-    with atomic_path(output) as temporary, h5py.File(temporary, "w") as file:
+    with atomic_path(output) as temporary, open_for_writing(temporary) as file:
         write_setup_sections(file, setup)
         writer = SampleWriter(file, len(setup.observables), len(benchmarks))
         columns: WeightColumns | None = None

@@ -11,6 +11,7 @@ import numpy as np
 
 from goldmine.config.loader import load_config
 from goldmine.config.setup_builder import build_setup
+from goldmine.io.atomic import published_together
 from goldmine.io.documents import write_yaml
 from goldmine.io.provenance import Provenance
 from goldmine.io.setup_file import write_setup
@@ -55,8 +56,9 @@ def configure(config: Path, output: Path, plan: Path, events_per_job: int | None
         seeds={"master_seed": master_seed, "morphing_seed": morphing_seed},
         input_paths=[config, *analysis.input_files],
     )
-    write_setup(output, setup, provenance)
-    write_yaml(plan, plan_document(jobs, analysis.training, master_seed, str(output), provenance.to_dict()))
+    with published_together(output, plan):
+        write_setup(output, setup, provenance)
+        write_yaml(plan, plan_document(jobs, analysis.training, master_seed, str(output), provenance.to_dict()))
     log.info(
         "wrote %s (%d parameters, %d benchmarks) and %s (%d generation jobs)",
         output, len(setup.parameters), len(setup.benchmarks), plan, len(jobs),

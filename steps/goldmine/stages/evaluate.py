@@ -10,8 +10,9 @@ import click
 from goldmine.config.loader import load_config
 from goldmine.evaluate.events import load_observed, load_simulated
 from goldmine.evaluate.results import summary, write_results
-from goldmine.io.documents import write_json
 from goldmine.evaluate.run import evaluate_analysis
+from goldmine.io.atomic import published_together
+from goldmine.io.documents import write_json
 from goldmine.io.provenance import Provenance
 from goldmine.io.setup_file import read_event_setup, read_setup
 from goldmine.stages.options import ManyValuesOption
@@ -64,7 +65,8 @@ def evaluate(setup_path: Path, data_path: Path, model_directories: tuple[Path, .
         "models": {g.method: [str(d) for d in g.directories] for g in groups},
         "modes": list(analysis.evaluation.modes), "theta_true_label": analysis.evaluation.theta_true_label,
     }
-    write_results(output, setup, evaluation, analysis.evaluation.information_observable, provenance)
-    write_json(output.with_suffix(".json"), summary(setup, evaluation, settings, provenance))
+    with published_together(output, output.with_suffix(".json")):
+        write_results(output, setup, evaluation, analysis.evaluation.information_observable, provenance)
+        write_json(output.with_suffix(".json"), summary(setup, evaluation, settings, provenance))
     log.info("wrote %s and %s (%d information matrices, %d limits)", output, output.with_suffix(".json"),
              len(evaluation.information), len(evaluation.limits))
