@@ -25,10 +25,18 @@ DEFAULT_CONFIG = Path("examples") / "wh-builtin.yml"
               help="Device of train and evaluate.")
 @click.option("--toplevel", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="Checkout holding workflows/ and specs/ [default: the one goldmine is installed from].")
+@click.option("--status", is_flag=True,
+              help="Only say what state the run in --workdir is in (running, finished, failed, killed with "
+                   "processes left running, ...) and its steps per stage; start nothing.")
 def run(config: Path | None, workdir: Path, backend: str, jobs: int, events: int, device: str,
-        toplevel: Path | None) -> None:
+        toplevel: Path | None, status: bool) -> None:
     """Run the workflow (workflows/goldmine.yml) on CONFIG [default: examples/wh-builtin.yml
     of the checkout], show per-stage progress, check every output, say where the plots are."""
+    if status:
+        from goldmine.workflow.status import read_status
+
+        click.echo("\n".join(read_status(workdir.resolve()).lines()))
+        return
     with warnings.catch_warnings():  # yadage-schemas still imports the deprecated pkg_resources
         warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
         from goldmine.workflow.runner import RunRequest, default_toplevel

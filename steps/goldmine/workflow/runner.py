@@ -35,14 +35,13 @@ import yaml
 from goldmine.config.loader import load_config
 from goldmine.errors import GoldmineError
 from goldmine.workflow import progress
+from goldmine.workflow.status import MARKER, META, RunStatus, group_members, read_status
 
 __all__ = ["BACKENDS", "LOCAL_EXECUTOR", "RunRequest", "RunResult", "WorkflowError", "default_toplevel",
            "expected_steps", "missing_outputs", "run"]
 
 BACKENDS = ("local", "podman", "docker")
 WORKFLOW = Path("workflows") / "goldmine.yml"
-MARKER = ".goldmine-run.json"
-META = "_goldmine"
 LOG_TAIL_LINES = 40
 #: Seconds between yadage's looks at its graph. Its default, 0.02 s, cost the steering
 #: process most of a core while the steps worked (benchmarks/workflow_overhead.py); a
@@ -198,13 +197,15 @@ def _prepare_workdir(request: RunRequest, input_files: Sequence[Path], report: C
                                 "keep the config and its cards elsewhere")
         copies.append((source, relative))
     if workdir.exists() and any(workdir.iterdir()):
-        marker = workdir / MARKER
-        if not marker.is_file():
+        if not (workdir / MARKER).is_file():
             raise GoldmineError(f"{workdir}: exists and is not a goldmine run directory; choose another --workdir")
-        previous = json.loads(marker.read_text())
-        if previous.get("status") == "running":
-            _stop_leftovers(workdir, previous, report)
-        report(f"{workdir}: removing the previous run ({previous.get('status', 'unknown')}) to restart cleanly")
+        previous = read_status(workdir)
+        if previous.alive:
+            raise GoldmineError(f"{workdir}: goldmine run (pid {previous.alive}) is still running there; wait for it, "
+                                f"stop it (kill {previous.alive}) or choose another --workdir")
+        if previous.leftovers:
+            _stop_leftovers(previous, report)
+        report(f"{workdir}: removing the previous run ({previous.status}) to restart cleanly")
         shutil.rmtree(workdir)
     init = workdir / "init"
     (workdir / META).mkdir(parents=True)
@@ -215,44 +216,16 @@ def _prepare_workdir(request: RunRequest, input_files: Sequence[Path], report: C
     return init / request.config.resolve().relative_to(config_folder)
 
 
-def _command_line(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
-
-
-def _group_members(group: int) -> list[int]:
-    """Processes of the process group ``group`` (from /proc)."""
-    members = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == group:  # pgrp
-            members.append(int(stat.parent.name))
-    return members
-
-
-def _stop_leftovers(workdir: Path, previous: dict[str, Any], report: Callable[[str], None]) -> None:
-    """The marker says a run is going on: refuse while its goldmine run lives; if that was
-    killed, stop its yadage process group, which it started in a session of its own."""
-    pid = int(previous.get("pid", 0) or 0)
-    if pid and pid != os.getpid() and "goldmine" in _command_line(pid):
-        raise GoldmineError(f"{workdir}: goldmine run (pid {pid}) is still running there; wait for it, stop it "
-                            f"(kill {pid}) or choose another --workdir")
-    group = int(previous.get("yadage_pid", 0) or 0)
-    leftovers = [p for p in _group_members(group) if str(workdir) in _command_line(p)] if group else []
-    if not leftovers:
-        return
-    report(f"{workdir}: the previous goldmine run (pid {pid}) was killed; stopping what it left running "
-           f"(yadage's process group {group}: {len(leftovers)} processes)")
+def _stop_leftovers(previous: RunStatus, report: Callable[[str], None]) -> None:
+    """Stop the yadage process group (and its steps) of a killed goldmine run."""
+    group = int(previous.marker["yadage_pid"])
+    report(f"{previous.workdir}: the previous goldmine run (pid {previous.marker.get('pid')}) was killed; stopping "
+           f"what it left running (yadage's process group {group}: {len(previous.leftovers)} processes)")
     os.killpg(group, signal.SIGTERM)
     deadline = time.monotonic() + 10
-    while _group_members(group) and time.monotonic() < deadline:
+    while group_members(group) and time.monotonic() < deadline:
         time.sleep(0.1)
-    if _group_members(group):
+    if group_members(group):
         os.killpg(group, signal.SIGKILL)
 
 
