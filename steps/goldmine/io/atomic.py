@@ -17,7 +17,7 @@ from pathlib import Path
 
 from goldmine.errors import GoldmineError, OutputExistsError, OutputWriteError
 
-__all__ = ["atomic_directory", "atomic_path", "published_together", "reserve"]
+__all__ = ["atomic_directory", "atomic_path", "published_together", "reserve", "write_errors_named"]
 
 #: errno values that mean "no room here": a full disk or quota, a file too large.
 NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
@@ -61,7 +61,7 @@ def _free_space(folder: Path) -> str:
 
 
 @contextlib.contextmanager
-def _write_errors_named(target: Path) -> Iterator[None]:
+def write_errors_named(target: Path) -> Iterator[None]:
     """Turn a write failure inside the block into OutputWriteError naming ``target``."""
     try:
         yield
@@ -85,7 +85,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     real output never match it.
     """
     target = Path(target)
-    with _write_errors_named(target):
+    with write_errors_named(target):
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
         os.close(handle)
@@ -110,7 +110,7 @@ def atomic_directory(target: str | os.PathLike[str]) -> Iterator[Path]:
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         msg = f"{target}: output directory exists and is not empty; remove it or choose another"
         raise OutputExistsError(msg)
-    with _write_errors_named(target):
+    with write_errors_named(target):
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
         try:

@@ -34,6 +34,7 @@ import yaml
 
 from goldmine.config.loader import load_config
 from goldmine.errors import GoldmineError
+from goldmine.io.atomic import write_errors_named
 from goldmine.workflow import progress
 from goldmine.workflow.status import MARKER, META, RunStatus, group_members, read_status
 
@@ -208,11 +209,17 @@ def _prepare_workdir(request: RunRequest, input_files: Sequence[Path], report: C
         report(f"{workdir}: removing the previous run ({previous.status}) to restart cleanly")
         shutil.rmtree(workdir)
     init = workdir / "init"
-    (workdir / META).mkdir(parents=True)
-    init.mkdir()
-    for source, relative in copies:
-        (init / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, init / relative)
+    try:
+        with write_errors_named(workdir):  # a full disk or a read-only folder: one line, no half-made run
+            (workdir / META).mkdir(parents=True)
+            init.mkdir()
+            for source, relative in copies:
+                (init / relative).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, init / relative)
+            _write_marker(request, "prepared")
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
     return init / request.config.resolve().relative_to(config_folder)
 
 
@@ -347,5 +354,6 @@ def _tail(path: Path) -> str:
 def _write_marker(request: RunRequest, status: str, **extra: Any) -> None:
     record = {**{k: str(v) for k, v in asdict(request).items()}, "status": status, **extra}
     temporary = request.workdir / f".{MARKER}.partial"
-    temporary.write_text(json.dumps(record, indent=1))
-    os.replace(temporary, request.workdir / MARKER)
+    with write_errors_named(request.workdir / MARKER):
+        temporary.write_text(json.dumps(record, indent=1))
+        os.replace(temporary, request.workdir / MARKER)
