@@ -54,12 +54,13 @@ class HepMCWriterProcess:
         return self
 
     def put(self, batch: HepMCBatch) -> None:
-        """Hand the events of ``batch`` to the child (blocks while two batches wait)."""
-        self._queue.put(batch)
+        """Hand the events of ``batch`` to the child (blocks while two batches wait); raise
+        the child's failure if it has ended."""
+        self._hand_over(batch)
 
     def finish(self, weights: np.ndarray) -> None:
         """Hand over the weights (n_events, W) of every event put; the child writes the file."""
-        self._queue.put(np.asarray(weights, dtype=np.float64))
+        self._hand_over(np.asarray(weights, dtype=np.float64))
         self._finished = True
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -67,13 +68,28 @@ class HepMCWriterProcess:
         if not self._finished:
             self._tell_to_discard()
         self._process.join()
-        if exc_type is None and not self._errors.empty():
-            message, errno = self._errors.get()
-            if errno is not None:  # a full disk, say: an OSError, for io.atomic to name the output
-                raise OSError(errno, f"writing HepMC failed: {message}", str(self.path))
-            raise RuntimeError(f"{self.path}: writing HepMC failed: {message}")
-        if exc_type is None and self._process.exitcode != 0:
-            raise RuntimeError(f"{self.path}: the HepMC writer process ended with exit code {self._process.exitcode}")
+        if exc_type is None and (not self._errors.empty() or self._process.exitcode != 0):
+            raise self._failure()
+
+    def _hand_over(self, item: Any) -> None:
+        while True:  # a child that failed reads no more: never wait on it forever
+            try:
+                self._queue.put(item, timeout=0.5)
+                return
+            except queues.Full:
+                if not self._process.is_alive():
+                    self._process.join()
+                    raise self._failure() from None
+
+    def _failure(self) -> Exception:
+        """The child's error: an OSError where it had an errno (a full disk: for
+        ``io.atomic`` to name the output), else a RuntimeError."""
+        if self._errors.empty():
+            return RuntimeError(f"{self.path}: the HepMC writer process ended with exit code {self._process.exitcode}")
+        message, errno = self._errors.get()
+        if errno is not None:
+            return OSError(errno, f"writing HepMC failed: {message}", str(self.path))
+        return RuntimeError(f"{self.path}: writing HepMC failed: {message}")
 
     def _tell_to_discard(self) -> None:
         while self._process.is_alive():  # a full queue and a dead child must not block us
@@ -117,7 +133,7 @@ def _write(queue: Any, path: Path, weight_names: tuple[str, ...], errors: Any, p
         hepmc.discard()
         raise
     except Exception as err:  # noqa: BLE001 - any failure is reported to the parent, which raises
-        hepmc.discard()
         errors.put((f"{type(err).__name__}: {err}", getattr(err, "errno", None)))
+        hepmc.discard()
         while isinstance(item, HepMCBatch):  # drain until the parent's last word, so it never blocks
             item = queue.get()

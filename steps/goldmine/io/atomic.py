@@ -1,4 +1,5 @@
-"""Write-then-rename, so that a killed or failed step never leaves a file that looks finished.
+"""Write-then-rename, so that a killed or failed step never leaves a file that looks finished;
+the temporary name is removed on failure, and by ``io.janitor`` when the process is killed.
 
 A write that fails for want of space or permission (disk full, a read-only folder) becomes
 one OutputWriteError naming the output and the reason, with the temporary name removed.
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from goldmine.errors import GoldmineError, OutputExistsError, OutputWriteError
+from goldmine.io import janitor
 
 __all__ = ["atomic_directory", "atomic_path", "published_together", "reserve", "write_errors_named"]
 
@@ -90,6 +92,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
         handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
         os.close(handle)
         temporary = Path(name)
+        janitor.register(temporary)
         try:
             yield temporary
             os.chmod(temporary, 0o666 & ~_umask())
@@ -97,6 +100,8 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise
+        finally:
+            janitor.unregister(temporary)
 
 
 @contextlib.contextmanager
@@ -113,6 +118,7 @@ def atomic_directory(target: str | os.PathLike[str]) -> Iterator[Path]:
     with write_errors_named(target):
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+        janitor.register(temporary)
         try:
             yield temporary
             os.chmod(temporary, 0o777 & ~_umask())
@@ -122,6 +128,8 @@ def atomic_directory(target: str | os.PathLike[str]) -> Iterator[Path]:
         except BaseException:
             shutil.rmtree(temporary, ignore_errors=True)
             raise
+        finally:
+            janitor.unregister(temporary)
 
 
 @contextlib.contextmanager

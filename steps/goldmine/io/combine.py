@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from goldmine.errors import InputFileError, OutputExistsError
+from goldmine.io import janitor
 from goldmine.io.atomic import atomic_path
 from goldmine.io.hdf5 import open_for_writing
 from goldmine.io.provenance import Provenance
@@ -113,6 +114,7 @@ def combine_event_files(
         atomic_path(output) as temporary_output,
         tempfile.TemporaryDirectory(prefix=f".{output.name}.", suffix=".buckets", dir=output.parent) as scratch,
     ):
+        janitor.register(Path(scratch))
         with open_for_writing(Path(scratch) / "buckets.h5") as buckets:
             writers = [SampleWriter(buckets.create_group(str(b)), n_observables, n_benchmarks, chunk_rows=4096)
                        for b in range(n_buckets)]

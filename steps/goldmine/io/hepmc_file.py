@@ -15,6 +15,7 @@ times as fast as zlib's level 1 on this text and 4 % smaller (20 MB of HepMC: 94
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -78,5 +79,6 @@ class SpooledHepMC:
 
     def discard(self) -> None:
         """Close and remove the spool (after :meth:`finish`, or instead of it on failure)."""
-        self._spool.close()
+        with contextlib.suppress(OSError):  # the flush of a spool on a full disk fails: it goes anyway
+            self._spool.close()
         self._spool_path.unlink(missing_ok=True)
