@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 import pytest
 import yaml
+from runs import goldmine_run, stopped_run, tiny_with_detector_card
 
 from goldmine import __version__
 from goldmine.cli import cli
@@ -28,18 +29,6 @@ CHAIN = ["configure", "generate", "delphes", "observables", "combine", "augment"
 
 def _spec(stage: str) -> dict:
     return yaml.safe_load((REPO / "specs" / "steps" / f"{stage}.yml").read_text())
-
-
-def _goldmine_run(*arguments: str, **popen: object) -> subprocess.Popen:
-    return subprocess.Popen([str(BIN / "goldmine"), "run", *arguments], cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, preexec_fn=_default_sigint, **popen)
-
-
-def _default_sigint() -> None:
-    """Ctrl-C's default action in the child, even where the tests run with SIGINT ignored
-    (a shell ignores it in commands it starts in the background: ``(pytest &)``), which
-    Python would keep and so never raise KeyboardInterrupt."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 # ---- the specs ----------------------------------------------------------------------
@@ -140,126 +129,14 @@ def _step_interval(step_dir: Path) -> tuple[float, float]:
     return stamp(next(line for line in step_log if "running in" in line)), stamp(run_log[-1])
 
 
-def _processes_mentioning(text: str) -> list[str]:
-    """Command lines of this machine's processes that contain ``text``."""
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            command = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if text in command:
-            found.append(command)
-    return found
-
-
-def _tiny_with_detector_card(folder: Path, card: str) -> Path:
-    """The tiny config, written into ``folder``, with its detector card at ``card``."""
-    folder.mkdir(exist_ok=True)
-    config = yaml.safe_load(TINY.read_text())
-    config["detector"] = {"backend": "builtin", "card": card}
-    path = folder / "analysis.yml"
-    path.write_text(yaml.safe_dump(config))
-    return path
-
-
-def _started(run: subprocess.Popen, workdir: Path) -> None:
-    """Wait until ``run`` has its generation steps going."""
-    deadline = time.monotonic() + 120
-    while not list(workdir.glob("generate_*/_packtivity/*.run.log")):
-        assert run.poll() is None and time.monotonic() < deadline, run.stdout.read() if run.stdout else ""
-        time.sleep(0.5)
-
-
-def _assert_nothing_left_running(workdir: Path) -> None:
-    deadline = time.monotonic() + 30
-    while _processes_mentioning(str(workdir)) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert _processes_mentioning(str(workdir)) == [], "yadage and its steps end with goldmine run"
-
-
-def _stopped_run(workdir: Path, signal_number: int) -> subprocess.CompletedProcess:
-    """A tiny run into ``workdir``, sent ``signal_number`` once its generation steps work;
-    its exit code and output. The run must be marked interrupted."""
-    run = _goldmine_run(str(TINY), "--workdir", str(workdir), "--jobs", "2")
-    _started(run, workdir)
-    run.send_signal(signal_number)
-    out, _ = run.communicate(timeout=60)
-    assert json.loads((workdir / ".goldmine-run.json").read_text())["status"] == "interrupted"
-    return subprocess.CompletedProcess(run.args, run.returncode, out)
-
-
-def test_sigterm_stops_goldmine_run_like_ctrl_c_and_leaves_no_process(tmp_path) -> None:
-    workdir = tmp_path / "run"
-    stopped = _stopped_run(workdir, signal.SIGTERM)
-    assert stopped.returncode == 1 and "terminated (SIGTERM); run again to restart" in stopped.stdout, stopped.stdout
-    _assert_nothing_left_running(workdir)
-
-
-def test_a_second_run_never_touches_a_live_run(tmp_path) -> None:
-    workdir = tmp_path / "run"
-    first = _goldmine_run(str(TINY), "--workdir", str(workdir), "--jobs", "2")
-    _started(first, workdir)
-    second = _goldmine_run(str(TINY), "--workdir", str(workdir))
-    out, _ = second.communicate(timeout=60)
-    assert second.returncode != 0
-    assert f"{workdir}: goldmine run (pid {first.pid}) is still running there" in out, out
-    assert first.poll() is None and (workdir / "init").is_dir() and (workdir / "configure" / "setup.h5").is_file()
-    first.send_signal(signal.SIGTERM)
-    first.communicate(timeout=60)
-
-
-def test_the_next_run_stops_what_a_killed_run_left_running(tmp_path) -> None:
-    workdir = tmp_path / "run"
-    killed = _goldmine_run(str(TINY), "--workdir", str(workdir), "--jobs", "2")
-    _started(killed, workdir)
-    yadage = json.loads((workdir / ".goldmine-run.json").read_text())["yadage_pid"]
-    killed.kill()
-    killed.communicate(timeout=60)
-    assert _processes_mentioning(str(workdir)), "yadage runs on after its goldmine run is killed"
-    following = _goldmine_run(str(TINY), "--workdir", str(workdir), "--jobs", "2")
-    said = []
-    while not said or "goldmine run: local backend" not in said[-1]:  # the work directory is its own now
-        said.append(following.stdout.readline())
-        assert said[-1], "".join(said)
-    _started(following, workdir)
-    following.send_signal(signal.SIGTERM)
-    out = "".join(said) + following.communicate(timeout=60)[0]
-    assert f"the previous goldmine run (pid {killed.pid}) was killed; stopping what it left running" in out, out
-    assert not Path(f"/proc/{yadage}").exists() or "Z" in Path(f"/proc/{yadage}/stat").read_text().split(")")[-1][:3]
-    _assert_nothing_left_running(workdir)
-
-
-def test_nothing_is_lost_or_half_prepared_by_a_refused_run(tmp_path) -> None:
-    """A config inside the work directory (which a run clears) is refused before anything
-    is removed; a card outside the config's folder is refused before the directory exists."""
-    workdir = tmp_path / "run"
-    workdir.mkdir()
-    (workdir / ".goldmine-run.json").write_text(json.dumps({"status": "finished"}))
-    inside = workdir / "mine.yml"
-    inside.write_text(TINY.read_text())
-    result = subprocess.run([str(BIN / "goldmine"), "run", str(inside), "--workdir", str(workdir)], cwd=REPO,
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode != 0 and f"{inside} lies inside the work directory {workdir}" in result.stderr
-    assert inside.read_text() == TINY.read_text()
-
-    (tmp_path / "card.yml").write_text("jet: {radius: 0.5}\n")
-    config = _tiny_with_detector_card(tmp_path / "analysis", "../card.yml")
-    fresh = tmp_path / "fresh"
-    result = subprocess.run([str(BIN / "goldmine"), "run", str(config), "--workdir", str(fresh)],
-                            cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert result.returncode != 0 and "outside the config's folder" in result.stderr
-    assert not fresh.exists(), "a refused run leaves no half-prepared work directory"
-
-
 def test_goldmine_run_restarts_an_interrupted_run_and_runs_the_whole_chain_two_jobs_at_once(tmp_path) -> None:
     workdir = tmp_path / "run"
-    first = _stopped_run(workdir, signal.SIGINT)
+    first = stopped_run(workdir, signal.SIGINT)
     assert first.returncode != 0 and "interrupted" in first.stdout
     (workdir / "generate_0" / "stale-output.txt").write_text("from the interrupted run")
 
     restarted = time.time()
-    second = _goldmine_run(str(TINY), "--workdir", str(workdir), "--jobs", "2")
+    second = goldmine_run(str(TINY), "--workdir", str(workdir), "--jobs", "2")
     out, _ = second.communicate(timeout=900)
     assert second.returncode == 0, out
     assert "removing the previous run (interrupted)" in out
@@ -302,9 +179,9 @@ def test_a_failing_step_stops_the_run_and_shows_its_log(tmp_path) -> None:
     config_folder = tmp_path / "analysis"
     config_folder.mkdir()
     (config_folder / "broken-card.yml").write_text("this: is: not a detector card\n")
-    config = _tiny_with_detector_card(config_folder, "broken-card.yml")
+    config = tiny_with_detector_card(config_folder, "broken-card.yml")
     workdir = tmp_path / "run"
-    run = _goldmine_run(str(config), "--workdir", str(workdir), "--events", "30")
+    run = goldmine_run(str(config), "--workdir", str(workdir), "--events", "30")
     out, _ = run.communicate(timeout=600)
     assert run.returncode == 1, out
     assert re.search(r"step delphes_\d failed; \S+delphes_\d/_packtivity/delphes_\d\.run\.log ends:", out), out
@@ -316,7 +193,7 @@ def test_a_failing_step_stops_the_run_and_shows_its_log(tmp_path) -> None:
 def test_run_checks_the_config_first_and_never_touches_a_foreign_directory(tmp_path) -> None:
     bad = tmp_path / "bad.yml"
     bad.write_text(TINY.read_text().replace("required: true}", "required: maybe}", 1))
-    run = _goldmine_run(str(bad), "--workdir", str(tmp_path / "run"))
+    run = goldmine_run(str(bad), "--workdir", str(tmp_path / "run"))
     out, _ = run.communicate(timeout=120)
     assert run.returncode == 2 and "observables[0].required" in out
     assert not (tmp_path / "run").exists()
@@ -324,13 +201,13 @@ def test_run_checks_the_config_first_and_never_touches_a_foreign_directory(tmp_p
     foreign = tmp_path / "thesis"
     foreign.mkdir()
     (foreign / "chapter1.tex").write_text("precious")
-    run = _goldmine_run(str(TINY), "--workdir", str(foreign))
+    run = goldmine_run(str(TINY), "--workdir", str(foreign))
     out, _ = run.communicate(timeout=120)
     assert run.returncode == 1 and "is not a goldmine run directory" in out
     assert [p.name for p in foreign.iterdir()] == ["chapter1.tex"]
 
     # a container backend without the images (no docker daemon in CI) stops before anything is written
-    run = _goldmine_run(str(TINY), "--workdir", str(tmp_path / "in-docker"), "--backend", "docker")
+    run = goldmine_run(str(TINY), "--workdir", str(tmp_path / "in-docker"), "--backend", "docker")
     out, _ = run.communicate(timeout=120)
     assert run.returncode == 1 and ("docker has no image goldmine/" in out or "no `docker` command" in out), out
     assert not (tmp_path / "in-docker").exists()

@@ -73,22 +73,24 @@ def load_config(path: str | Path) -> AnalysisConfig:
 
     Raises :class:`ConfigError` naming the file, the dotted key and the problem.
     """
-    path = Path(path)
+    return parse_config(_read_text(path, "config"), source=Path(path))
+
+
+def _read_text(path: str | Path, what: str) -> str:
+    """The UTF-8 text of ``path`` (YAML's encoding); ConfigError naming the file otherwise."""
     try:
-        text = path.read_text()
+        return Path(path).read_text(encoding="utf-8")
     except OSError as err:
-        msg = f"cannot read config ({err.strerror})"
-        raise ConfigError("", msg, source=str(path)) from err
-    return parse_config(text, source=path)
+        raise ConfigError("", f"cannot read {what} ({err.strerror})", source=str(path)) from err
+    except UnicodeDecodeError as err:
+        line = Path(path).read_bytes()[: err.start].count(b"\n") + 1
+        msg = f"line {line}: not UTF-8 text (byte 0x{err.object[err.start]:02x}); save the {what} as UTF-8"
+        raise ConfigError("", msg, source=str(path)) from None
 
 
 def load_yaml(path: str | Path) -> Any:
     """Any goldmine YAML file (duplicate keys refused); errors name the file."""
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as err:
-        raise ConfigError("", f"cannot read: {err.strerror}", source=str(path)) from None
+    text = _read_text(path, "file")
     try:
         return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
     except ConfigError as err:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import io
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 from typing import Any
 
 import h5py
