@@ -11,6 +11,7 @@ Python start (≈ 20 ms), once per process.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import subprocess
@@ -53,6 +54,13 @@ def _send(sign: bytes, path: Path) -> None:
         _helper = subprocess.Popen([sys.executable, "-I", "-S", "-c", _HELPER], stdin=subprocess.PIPE,
                                    start_new_session=True)
         _owner = os.getpid()
-        atexit.register(_helper.stdin.close)
+        atexit.register(_close, _helper)
     _helper.stdin.write(sign + json.dumps(os.fspath(Path(path).resolve())).encode() + b"\n")
     _helper.stdin.flush()
+
+
+def _close(helper: subprocess.Popen) -> None:
+    """At a normal exit: nothing is pending, the helper ends as soon as it reads EOF."""
+    helper.stdin.close()
+    with contextlib.suppress(subprocess.TimeoutExpired):  # if so, it ends on its own
+        helper.wait(timeout=10)
