@@ -27,6 +27,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "sin": np.sin,
     "cos": np.cos,
     "tan": np.tan,
+    "tanh": np.tanh,
 }
 _BINARY = {
     ast.Add: operator.add,

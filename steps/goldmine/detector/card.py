@@ -10,10 +10,13 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from goldmine.config.loader import load_yaml
 from goldmine.errors import ConfigError
+from goldmine.expressions import ExpressionError, compile_arithmetic
 
-__all__ = ["DEFAULT_CARD", "Bin", "DetectorCard", "Resolution", "load_card"]
+__all__ = ["DEFAULT_CARD", "Bin", "DetectorCard", "Formula", "Resolution", "load_card"]
 
 DEFAULT_CARD = Path(__file__).with_name("cms.yml")
 
@@ -23,6 +26,35 @@ class Bin:
     eta_max: float
     pt_min: float
     value: float
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A number or a formula in ``pt`` (GeV) and ``eta``, as Delphes cards write them
+    (``0.85*tanh(0.0025*pt)*(25.0/(1+0.063*pt))``); evaluated on arrays."""
+
+    text: str
+    evaluate: Any
+
+    def __call__(self, pt: np.ndarray, eta: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(self.evaluate({"pt": pt, "eta": eta}), np.shape(pt)).astype(np.float64)
+
+    @classmethod
+    def parse(cls, value: Any, key: str, *, low: float, high: float) -> Formula:
+        """``value`` as a formula whose values over pT in [0.1, 5000] GeV and |η| < 5
+        lie in [low, high] (errors name ``key``)."""
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise ConfigError(key, f"expected a number or a formula in pt and eta, got {value!r}")
+        try:
+            formula = cls(str(value), compile_arithmetic(str(value), ("pt", "eta")))
+        except ExpressionError as err:
+            raise ConfigError(key, str(err)) from None
+        pt, eta = np.meshgrid(np.geomspace(0.1, 5000.0, 200), np.linspace(-5.0, 5.0, 41))
+        with np.errstate(all="ignore"):
+            values = formula(pt.ravel(), eta.ravel())
+        if not np.all(np.isfinite(values) & (values >= low) & (values <= high)):
+            raise ConfigError(key, f"{value!r} leaves [{low:g}, {high:g}] for some pT in [0.1, 5000] GeV, |eta| < 5")
+        return formula
 
 
 @dataclass(frozen=True)
@@ -59,13 +91,17 @@ class Jets:
     eta_max: float
     calorimeter_eta_max: float
     energy_resolution: Resolution
+    energy_scale: Formula  # Delphes' JetEnergyScale, which sets the cut on particle-level jets
 
 
 @dataclass(frozen=True)
 class BTag:
+    """A jet's flavour is b (c) if a b (c) quark with pT > 1 GeV and |η| < ``eta_max`` lies
+    within ``delta_r``, else light; it is tagged with its flavour's ``efficiency``."""
+
     delta_r: float
     eta_max: float
-    efficiency: dict[str, float]
+    efficiency: dict[str, Formula]
 
 
 @dataclass(frozen=True)
@@ -120,18 +156,17 @@ def load_card(path: str | Path | None = None) -> DetectorCard:
         raw.update(user)
     jet, btag = dict(raw["jet"]), dict(raw["btag"])
     resolution = _build(Resolution, jet.pop("energy_resolution", None), "jet.energy_resolution")
+    scale = Formula.parse(jet.pop("energy_scale", 1.0), "jet.energy_scale", low=0.0, high=10.0)
     efficiency = btag.pop("efficiency", None)
     if not isinstance(efficiency, dict) or set(efficiency) != {"b", "c", "light"}:
-        raise ConfigError("btag.efficiency", "expected probabilities for b, c and light")
-    try:
-        efficiency = {flavour: float(value) for flavour, value in efficiency.items()}
-    except (TypeError, ValueError) as err:
-        raise ConfigError("btag.efficiency", str(err)) from None
+        raise ConfigError("btag.efficiency", "expected probabilities (numbers or formulas) for b, c and light")
+    efficiency = {flavour: Formula.parse(value, f"btag.efficiency.{flavour}", low=0.0, high=1.0)
+                  for flavour, value in efficiency.items()}
     return DetectorCard(
         electron=_lepton(raw["electron"], "electron"),
         muon=_lepton(raw["muon"], "muon"),
         photon=_lepton(raw["photon"], "photon"),
-        jet=_build(Jets, jet, "jet", energy_resolution=resolution),
+        jet=_build(Jets, jet, "jet", energy_resolution=resolution, energy_scale=scale),
         btag=_build(BTag, btag, "btag", efficiency=efficiency),
         source=str(path or DEFAULT_CARD),
     )
