@@ -8,8 +8,9 @@ From the generator-level particles of each event (HepMC, all statuses):
    0.5 GeV within ΔR, over the candidate's pT, below the card's ratio), kept with the
    card's efficiency, smeared in energy (e, γ) or pT (μ);
 3. jets: anti-kT (fastjet) on the visible final state minus the reconstructed
-   electrons, muons and photons; energy smeared; pT and |η| cuts; b-tagged with the
-   probability of their flavour (b or c quark with pT > 1 GeV within ΔR, else light);
+   electrons, muons and photons; energy smeared; pT (times the energy scale) and |η| cuts; b-tagged
+   with the probability of their flavour at their pT and η (b or c quark with pT > 1 GeV
+   and |η| below the card's limit within ΔR, else light);
 4. missing ET: minus the vector sum of the visible final state's transverse momenta.
 
 The result is a dict of Delphes collections (jagged records with Delphes' field names).
@@ -62,6 +63,7 @@ def simulate(particles: ak.Array, card: DetectorCard, rng: np.random.Generator) 
     used = ak.concatenate([electrons.index, muons.index, photons.index], axis=1)
     jets = smeared_jets(_cluster(visible[~_contains(visible.index, used)], card), card, rng)
     quarks = everything[transverse & (everything.pt > _FLAVOUR_PT_MIN)]
+    quarks = quarks[abs(quarks.eta) < card.btag.eta_max]
     has_b = _near(jets, quarks[abs(quarks.pid) == 5], card.btag.delta_r)
     has_c = _near(jets, quarks[abs(quarks.pid) == 4], card.btag.delta_r)
     return {

@@ -48,20 +48,29 @@ def reconstruct(candidates: ak.Array, section: Lepton, rng: np.random.Generator)
 
 
 def smeared_jets(jets: ak.Array, card: DetectorCard, rng: np.random.Generator) -> ak.Array:
-    """Jet energies smeared, then the card's pT and |η| cuts, sorted by pT."""
+    """Jet energies smeared, then the card's pT and |η| cuts, sorted by pT.
+
+    Delphes clusters calorimeter-level objects (a response below 1), cuts them at
+    ``pt_min`` and then scales them back up (JetEnergyScale); these jets are clustered from
+    particles (response 1), so the same cut is ``pt_min`` times the energy scale there,
+    and their momenta are not scaled."""
     energy = flat(jets.E)
     factor = response.smear(energy, response.energy_sigma(card.jet.energy_resolution, energy), rng) / energy
     jets = scale(jets, unflat(factor, jets))
-    return by_pt(jets[(jets.pt >= card.jet.pt_min) & (abs(jets.eta) <= card.jet.eta_max)])
+    eta = flat(jets.eta)
+    threshold = card.jet.pt_min * card.jet.energy_scale(np.full(len(eta), card.jet.pt_min), eta)
+    return by_pt(jets[(jets.pt >= unflat(threshold, jets)) & (abs(jets.eta) <= card.jet.eta_max)])
 
 
 def btagged(jets: ak.Array, has_b: ak.Array, has_c: ak.Array, card: DetectorCard,
             rng: np.random.Generator) -> ak.Array:
-    """Per jet: tagged (bool) with the card's probability for its flavour."""
+    """Per jet: tagged (bool) with the card's probability for its flavour at its pT and η
+    (Delphes' BTagging: every jet, the light formula for jets without b or c)."""
+    pt, eta, flavour_b, flavour_c = flat(jets.pt), flat(jets.eta), flat(has_b), flat(has_c)
     efficiency = card.btag.efficiency
-    probability = ak.where(has_b, efficiency["b"], ak.where(has_c, efficiency["c"], efficiency["light"]))
-    probability = ak.where(abs(jets.eta) <= card.btag.eta_max, probability, 0.0)
-    return unflat(rng.random(len(flat(jets.pt))) < flat(probability), jets)
+    probability = np.where(flavour_b, efficiency["b"](pt, eta),
+                           np.where(flavour_c, efficiency["c"](pt, eta), efficiency["light"](pt, eta)))
+    return unflat(rng.random(len(pt)) < probability, jets)
 
 
 def _kinematics(momenta: ak.Array) -> dict[str, ak.Array]:
