@@ -37,7 +37,8 @@ _BINARY = {
     ast.Pow: operator.pow,
 }
 _UNARY = {ast.UAdd: operator.pos, ast.USub: operator.neg}
-#: Longest expression accepted (characters).
+#: Longest expression accepted (characters), here and in observable definitions; a
+#: physicist's longest is a few hundred.
 MAX_LENGTH = 10_000
 
 

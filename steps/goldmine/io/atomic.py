@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -41,16 +40,13 @@ def _within(filename: object, folder: Path) -> bool:
 
 
 def _write_errno(error: BaseException | None, folder: Path) -> int | None:
-    """The errno behind a failed write into ``folder``, also where a library reports it
-    only in its message (HDF5: ``errno = 28``) or as the cause of its own exception."""
+    """The errno behind a failed write into ``folder``, also where a library raised its
+    own exception from it (its cause or context)."""
     while error is not None:
         if isinstance(error, OSError) and error.errno in NO_ROOM:
             return error.errno
         if isinstance(error, OSError) and error.errno in NOT_WRITABLE and _within(error.filename, folder):
             return error.errno
-        found = re.search(r"\berrno = (\d+)", str(error))
-        if found and int(found.group(1)) in NO_ROOM:
-            return int(found.group(1))
         error = error.__cause__ or error.__context__
     return None
 
@@ -92,16 +88,14 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
         handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
         os.close(handle)
         temporary = Path(name)
-        janitor.register(temporary)
-        try:
-            yield temporary
-            os.chmod(temporary, 0o666 & ~_umask())
-            os.replace(temporary, target)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
-        finally:
-            janitor.unregister(temporary)
+        with janitor.removed_if_killed(temporary):
+            try:
+                yield temporary
+                os.chmod(temporary, 0o666 & ~_umask())
+                os.replace(temporary, target)
+            except BaseException:
+                temporary.unlink(missing_ok=True)
+                raise
 
 
 @contextlib.contextmanager
@@ -118,18 +112,16 @@ def atomic_directory(target: str | os.PathLike[str]) -> Iterator[Path]:
     with write_errors_named(target):
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
-        janitor.register(temporary)
-        try:
-            yield temporary
-            os.chmod(temporary, 0o777 & ~_umask())
-            if target.exists():
-                target.rmdir()
-            os.replace(temporary, target)
-        except BaseException:
-            shutil.rmtree(temporary, ignore_errors=True)
-            raise
-        finally:
-            janitor.unregister(temporary)
+        with janitor.removed_if_killed(temporary):
+            try:
+                yield temporary
+                os.chmod(temporary, 0o777 & ~_umask())
+                if target.exists():
+                    target.rmdir()
+                os.replace(temporary, target)
+            except BaseException:
+                shutil.rmtree(temporary, ignore_errors=True)
+                raise
 
 
 @contextlib.contextmanager

@@ -113,8 +113,8 @@ def combine_event_files(
     with (
         atomic_path(output) as temporary_output,
         tempfile.TemporaryDirectory(prefix=f".{output.name}.", suffix=".buckets", dir=output.parent) as scratch,
+        janitor.removed_if_killed(Path(scratch)),
     ):
-        janitor.register(Path(scratch))
         with open_for_writing(Path(scratch) / "buckets.h5") as buckets:
             writers = [SampleWriter(buckets.create_group(str(b)), n_observables, n_benchmarks, chunk_rows=4096)
                        for b in range(n_buckets)]

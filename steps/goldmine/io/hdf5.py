@@ -60,15 +60,16 @@ def open_for_writing(path: str | Path) -> Iterator[h5py.File]:
                 yield file
             finally:
                 del _WRITING[file.id.id]
-        raise_write_failure(raw)
+        if raw.failure is not None:
+            raise raw.failure
     finally:
         raw.close()
 
 
-def raise_write_failure(file: h5py.HLObject | _KeepsFailures) -> None:
+def raise_write_failure(file: h5py.HLObject) -> None:
     """Raise the OSError of a failed write into ``file`` (opened by ``open_for_writing``),
     so that a long write stops at its next chunk rather than at the close."""
-    raw = file if isinstance(file, _KeepsFailures) else _WRITING.get(file.file.id.id)
+    raw = _WRITING.get(file.file.id.id)
     if raw is not None and raw.failure is not None:
         raise raw.failure
 

@@ -1,7 +1,7 @@
 """Temporary outputs removed even when this process dies without a chance to (SIGKILL, the
 OOM killer, a default SIGTERM).
 
-On the first :func:`register`, a small helper process starts in a session of its own (so
+On the first :func:`removed_if_killed`, a small helper process starts in a session of its own (so
 that a signal to our process group spares it) and reads our pipe: "+path" and "-path"
 lines add and drop a path. When the pipe closes (we exited, however) it removes the
 paths still registered, and ends. Writing a line costs microseconds; the helper, one
@@ -16,9 +16,10 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["register", "unregister"]
+__all__ = ["removed_if_killed"]
 
 _HELPER = """
 import json, os, shutil, sys
@@ -37,15 +38,15 @@ _helper: subprocess.Popen | None = None
 _owner: int | None = None
 
 
-def register(path: Path) -> None:
-    """Have ``path`` (a file or a directory tree) removed if this process dies before
-    :func:`unregister`."""
+@contextlib.contextmanager
+def removed_if_killed(path: Path) -> Iterator[None]:
+    """Have ``path`` (a file or a directory tree) removed if this process dies inside the
+    block; after it (``path`` renamed or removed by us) it is left alone."""
     _send(b"+", path)
-
-
-def unregister(path: Path) -> None:
-    """``path`` is renamed or removed by us: leave it alone."""
-    _send(b"-", path)
+    try:
+        yield
+    finally:
+        _send(b"-", path)
 
 
 def _send(sign: bytes, path: Path) -> None:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from goldmine.errors import ConfigError, GoldmineError
+from goldmine.expressions import MAX_LENGTH
 
 __all__ = [
     "ATTRIBUTES",
@@ -105,17 +106,13 @@ class Node:
             yield from child.walk()
 
 
-#: Longest expression accepted (characters); a physicist's longest is a few hundred.
-MAX_EXPRESSION_LENGTH = 10_000
-
-
 def parse_expression(text: str) -> Node:
     """Parse ``text`` into a typed tree, or raise :class:`ExpressionError`."""
     if not isinstance(text, str) or not text.strip():
         raise ExpressionError(str(text), 0, "empty expression")
     stripped = text.strip()
-    if len(stripped) > MAX_EXPRESSION_LENGTH:
-        raise ExpressionError(stripped[:40] + "...", 0, f"longer than {MAX_EXPRESSION_LENGTH} characters")
+    if len(stripped) > MAX_LENGTH:
+        raise ExpressionError(stripped[:40] + "...", 0, f"longer than {MAX_LENGTH} characters")
     try:
         tree = ast.parse(stripped, mode="eval")
         return _Translator(stripped).translate(tree.body)
