@@ -159,12 +159,10 @@ def assert_no_room(result: subprocess.CompletedProcess, folder: Path, output: st
 # ---- the inputs: one tiny chain -------------------------------------------------------
 
 
-def _config(folder: Path, **changes: object) -> Path:
+def tiny_config(path: Path, *, epochs: int) -> Path:
+    """The tiny config, training ``epochs`` epochs, written to ``path``."""
     config = yaml.safe_load(TINY.read_text())
-    for key, value in changes.items():
-        section, _, name = key.partition("__")
-        config[section][name] = value
-    path = folder / f"analysis-{uuid.uuid4().hex[:6]}.yml"
+    config["training"]["epochs"] = epochs
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 
@@ -174,8 +172,7 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """configure → generate (300 events at sm) → delphes → observables → combine → augment
     (SALLY) → train → evaluate → plot, once; a folder with every stage's output."""
     folder = tmp_path_factory.mktemp("chain")
-    config = _config(folder, training__epochs=2)
-    shutil.copy(config, folder / "analysis.yml")
+    tiny_config(folder / "analysis.yml", epochs=2)
     steps = [
         ("configure", folder / "analysis.yml", "--output", "setup.h5", "--plan", "plan.yml"),
         ("generate", "--setup", "setup.h5", "--config", "analysis.yml", "--benchmark", "sm", "--seed", 7,
@@ -520,11 +517,9 @@ def test_train_refuses_a_cut_array_naming_it(chain, tmp_path) -> None:
 
 @pytest.mark.parametrize("signal_number", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
 def test_train_killed_midway_leaves_no_model_and_no_process(chain, tmp_path, signal_number) -> None:
-    config = yaml.safe_load((chain / "analysis.yml").read_text())
-    config["training"]["epochs"] = 2000
-    (tmp_path / "long.yml").write_text(yaml.safe_dump(config))
+    long = tiny_config(tmp_path / "long.yml", epochs=2000)
     output = tmp_path / "model"
-    process = killed_midway(_train(chain, output, config=tmp_path / "long.yml"), output, signal_number)
+    process = killed_midway(_train(chain, output, config=long), output, signal_number)
     assert process.returncode == -signal_number
     assert_no_process_left(process.tag)
     deadline = time.monotonic() + 10
