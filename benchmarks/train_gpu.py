@@ -7,7 +7,7 @@ puts them. For each batch size the loop trains ``--epochs`` epochs with the CUDA
 step and with the eager step (same seed); the figure is the median of epochs 2..E (the
 first holds the capture). Also checked: both modes reach the same losses (the graph
 replays the same arithmetic), and a short run of every method family that the graph
-serves (SALLY, CARL, ROLR, ALICE, NDE) trains with finite losses. Needs CUDA.
+serves (SALLY, CARL, ROLR, ALICE, ALICES, NDE) trains with finite losses. Needs CUDA.
 
     PYTHONPATH=steps python3 benchmarks/train_gpu.py --events 10000000
 
@@ -25,9 +25,10 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "steps"))
-from goldmine.inference.estimators import ESTIMATORS, EstimatorSettings  # noqa: E402
-from goldmine.inference.methods import METHODS  # noqa: E402
+from goldmine.inference.estimators import FAMILIES, EstimatorSettings  # noqa: E402
+from goldmine.inference.losses import Objective  # noqa: E402
 from goldmine.inference.training import TrainSettings, train  # noqa: E402
+from goldmine.methods import METHODS  # noqa: E402
 
 N_OBSERVABLES, N_PARAMETERS = 8, 2
 
@@ -46,20 +47,20 @@ def synthetic(n: int, device: torch.device, seed: int = 0) -> dict[str, torch.Te
 
 def model_for(family: str, hidden: tuple[int, ...], data: dict[str, torch.Tensor], device: torch.device):
     torch.manual_seed(0)
-    model = ESTIMATORS[family](EstimatorSettings(N_OBSERVABLES, N_PARAMETERS, hidden, "tanh"))
-    theta = None if family == "score" else data["theta0"][:100_000].cpu()
-    model.fit_scaling(data["x"][:100_000].cpu(), theta)
+    model = FAMILIES[family](EstimatorSettings(N_OBSERVABLES, N_PARAMETERS, hidden, "tanh"))
+    model.fit_scaling({name: values[:100_000].cpu() for name, values in data.items()})
     return model.to(device)
 
 
 def run(method_name: str, data: dict[str, torch.Tensor], batch_size: int, epochs: int, graphs: bool,
         hidden: tuple[int, ...], device: torch.device) -> dict:
     method = METHODS[method_name]
-    columns = {name: data[name] for name in method.columns}
+    objective = Objective.of(method.terms, alpha=1.0)
     model = model_for(method.family, hidden, data, device)
+    columns = {name: data[name] for name in dict.fromkeys(model.inputs + objective.columns)}
     settings = TrainSettings(epochs=epochs, batch_size=batch_size, optimizer="amsgrad", cuda_graphs=graphs,
                              early_stopping=False)
-    result = train(model, method, columns, None, settings, seed=0)
+    result = train(model, objective, columns, None, settings, seed=0)
     seconds = [record["seconds"] for record in result.history]
     return {"method": method_name, "batch_size": batch_size, "cuda_graphs": graphs, "epoch_seconds": seconds,
             "median_seconds": statistics.median(seconds[1:]) if len(seconds) > 1 else seconds[0],

@@ -50,6 +50,6 @@ def test_configure_combine_augment_train(tmp_path) -> None:
 
     # SALLY at the SM learns t(z|0) = 2 z (x = z here, so joint and true scores agree)
     z = np.random.default_rng(2).uniform(-0.9, 0.9, size=(500, 2))
-    t_hat = evaluate(load_model(tmp_path / "sally_model"), np.column_stack([z, np.zeros(500)]))["t_hat"]
+    t_hat = evaluate(load_model(tmp_path / "sally_model"), {"x": np.column_stack([z, np.zeros(500)])})["t_hat"]
     for component in range(2):
         assert np.corrcoef(t_hat[:, component], 2 * z[:, component])[0, 1] > 0.98

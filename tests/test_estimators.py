@@ -18,9 +18,9 @@ from goldmine.inference.estimators import (
     ScoreEstimator,
 )
 from goldmine.inference.evaluation import ensemble_statistics, evaluate
-from goldmine.inference.methods import METHODS, forward
 from goldmine.inference.networks import mlp
 from goldmine.inference.saving import load_model, save_model
+from goldmine.methods import METHODS
 
 SETTINGS = EstimatorSettings(n_observables=3, n_parameters=2, hidden=(16, 16), activation="tanh", flow_transforms=2)
 CASES = [
@@ -41,7 +41,7 @@ def _batch(n: int = 7) -> dict[str, torch.Tensor]:
 def test_outputs_have_documented_shapes_and_gradients_reach_every_weight(cls, method, shapes) -> None:
     torch.manual_seed(0)
     model = cls(SETTINGS)
-    outputs = forward(model, METHODS[method].family, _batch(), score=True)
+    outputs = model(_batch(), score=True)
     assert {name: tuple(value.shape) for name, value in outputs.items()} == shapes
     sum(value.sum() for value in outputs.values()).backward()
     for name, parameter in model.named_parameters():
@@ -53,14 +53,14 @@ def test_save_and_load_give_the_same_outputs(tmp_path, cls, method, shapes) -> N
     torch.manual_seed(0)
     model = cls(SETTINGS)
     batch = _batch()
-    model.fit_scaling(batch["x"], batch["theta"])
+    model.fit_scaling(batch)
     save_model(tmp_path, model, METHODS[method], {"history": [{"epoch": 1}]})
     loaded = load_model(tmp_path)
-    assert loaded.family == cls.family
+    assert loaded.model.family == cls.family
     np.testing.assert_array_equal(np.load(tmp_path / "x_scaling.npy")[0], batch["x"].mean(0).numpy())
-    theta = batch["theta0"].numpy() if "ratio" in cls.family else batch["theta"].numpy()
-    before = evaluate(type(loaded)(model.eval(), METHODS[method], {}), batch["x"].numpy(), theta, batch["theta1"].numpy())
-    after = evaluate(loaded, batch["x"].numpy(), theta, batch["theta1"].numpy())
+    columns = {name: values.numpy() for name, values in batch.items()}
+    before = evaluate(type(loaded)(model.eval(), METHODS[method], {}), columns)
+    after = evaluate(loaded, columns)
     for name in before:
         np.testing.assert_allclose(after[name], before[name], rtol=1e-6)
 
@@ -68,7 +68,7 @@ def test_save_and_load_give_the_same_outputs(tmp_path, cls, method, shapes) -> N
 def test_scaling_is_applied_inside_the_model() -> None:
     model = ScoreEstimator(SETTINGS)
     batch = _batch(100)
-    model.fit_scaling(batch["x"], None)
+    model.fit_scaling(batch)
     standardized = model.x_scaling(batch["x"])
     assert torch.allclose(standardized.mean(0), torch.zeros(3), atol=1e-5)
     assert torch.allclose(standardized.std(0), torch.ones(3), atol=1e-5)
@@ -79,10 +79,11 @@ def test_doubly_parameterized_ratio_is_antisymmetric() -> None:
     torch.manual_seed(0)
     model = DoublyParameterizedRatioEstimator(SETTINGS)
     batch = _batch()
-    forward_ratio = model(batch["x"], batch["theta0"], batch["theta1"], score=False)["log_r_hat"]
-    backward_ratio = model(batch["x"], batch["theta1"], batch["theta0"], score=False)["log_r_hat"]
+    swapped = {**batch, "theta0": batch["theta1"], "theta1": batch["theta0"]}
+    forward_ratio = model(batch, score=False)["log_r_hat"]
+    backward_ratio = model(swapped, score=False)["log_r_hat"]
     torch.testing.assert_close(forward_ratio, -backward_ratio)
-    same = model(batch["x"], batch["theta0"], batch["theta0"], score=False)["log_r_hat"]
+    same = model({**batch, "theta1": batch["theta0"]}, score=False)["log_r_hat"]
     torch.testing.assert_close(same, torch.zeros(7))
 
 
@@ -90,13 +91,13 @@ def test_ratio_score_is_the_theta_gradient() -> None:
     torch.manual_seed(0)
     model = ParameterizedRatioEstimator(SETTINGS)
     batch = _batch()
-    t_hat = model(batch["x"], batch["theta0"])["t_hat"]
+    t_hat = model(batch)["t_hat0"]
     step = 1e-3
     for i in range(2):
         shift = torch.zeros(2)
         shift[i] = step
-        up = model(batch["x"], batch["theta0"] + shift, score=False)["log_r_hat"]
-        down = model(batch["x"], batch["theta0"] - shift, score=False)["log_r_hat"]
+        up = model({**batch, "theta0": batch["theta0"] + shift}, score=False)["log_r_hat"]
+        down = model({**batch, "theta0": batch["theta0"] - shift}, score=False)["log_r_hat"]
         torch.testing.assert_close(t_hat[:, i], (up - down) / (2 * step), rtol=1e-2, atol=1e-3)
 
 
@@ -149,18 +150,3 @@ def test_ensemble_mean_and_covariance() -> None:
     np.testing.assert_array_equal(stats["t_hat"][1], [[[2.0, 0.0], [0.0, 0.0]]])
     np.testing.assert_array_equal(stats["log_r_hat"][1], [2.0])
 
-
-def test_score_for_the_first_rows_only() -> None:
-    torch.manual_seed(0)
-    model = ParameterizedRatioEstimator(SETTINGS)
-    batch = _batch(9)
-    full = model(batch["x"], batch["theta0"])
-    partial = model(batch["x"], batch["theta0"], score_rows=4)
-    torch.testing.assert_close(partial["log_r_hat"], full["log_r_hat"])
-    assert partial["t_hat"].shape == (4, 2)
-    torch.testing.assert_close(partial["t_hat"], full["t_hat"][:4])
-    # the score term over those rows, when they are the rows drawn at θ0, is the full term
-    y = torch.tensor([0.0] * 4 + [1.0] * 5)
-    t_xz = torch.randn(9, 2)
-    torch.testing.assert_close(losses.score_mse_numerator(partial["t_hat"], t_xz, y),
-                               losses.score_mse_numerator(full["t_hat"], t_xz, y))

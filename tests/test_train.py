@@ -5,7 +5,6 @@ Fixed seeds on the CPU; the whole module takes well under two minutes on 2 cores
 
 from __future__ import annotations
 
-import copy
 import json
 import shutil
 
@@ -18,25 +17,14 @@ from click.testing import CliRunner
 from goldmine.cli import cli
 from goldmine.errors import InputFileError
 from goldmine.inference import losses
-from goldmine.inference.estimators import (
-    ESTIMATORS,
-    EstimatorSettings,
-    ParameterizedRatioEstimator,
-)
+from goldmine.inference.estimators import EstimatorSettings, ParameterizedRatioEstimator
 from goldmine.inference.evaluation import ensemble_statistics, evaluate
 from goldmine.inference.fit import fit
-from goldmine.inference.methods import METHODS, Method, Term
-from goldmine.inference.optim import FlatOptimizer
+from goldmine.inference.losses import Objective
 from goldmine.inference.saving import LoadedModel, load_model
-from goldmine.inference.training import (
-    TrainingError,
-    TrainSettings,
-    _order_numerator_first,
-    _step_function,
-    _with_network_inputs,
-    train,
-)
+from goldmine.inference.training import TrainingError, TrainSettings, train
 from goldmine.io.provenance import file_sha256
+from goldmine.methods import METHODS
 
 CPU = torch.device("cpu")
 ARCHITECTURE = EstimatorSettings(1, 1, (32, 32), "tanh", flow_transforms=3)
@@ -67,14 +55,14 @@ def _log_r_mse(method, data, points, **settings):
                  device=CPU)
     x, theta0, truth = points
     loaded = LoadedModel(fitted.model.eval(), METHODS[method], {})
-    return float(np.mean((evaluate(loaded, x[:, None], theta0[:, None], score=False)["log_r_hat"] - truth) ** 2))
+    return float(np.mean((evaluate(loaded, {"x": x[:, None], "theta0": theta0[:, None]}, score=False)["log_r_hat"] - truth) ** 2))
 
 
 def test_sally_learns_the_true_score(data) -> None:
     fitted = fit("sally", data / "local", ARCHITECTURE, TrainSettings(epochs=10, validation_split=0.2), seed=1,
                  device=CPU)
     x = np.linspace(-1.2, 1.2, 1001)
-    t_hat = evaluate(LoadedModel(fitted.model.eval(), METHODS["sally"], {}), x[:, None])["t_hat"][:, 0]
+    t_hat = evaluate(LoadedModel(fitted.model.eval(), METHODS["sally"], {}), {"x": x[:, None]})["t_hat"][:, 0]
     truth = toy.score(x, 0.0)
     assert np.corrcoef(t_hat, truth)[0, 1] >= 0.99
     assert not np.allclose(truth, 2 * x, atol=0.1), "the true score differs from the joint score 2z"
@@ -97,7 +85,7 @@ def test_likelihood_estimators(data) -> None:
     for method in ("nde", "scandal"):
         fitted = fit(method, data / "density", ARCHITECTURE, TrainSettings(epochs=8, validation_split=0.2), seed=1,
                      device=CPU)
-        out = evaluate(LoadedModel(fitted.model.eval(), METHODS[method], {}), x[:, None], theta[:, None])
+        out = evaluate(LoadedModel(fitted.model.eval(), METHODS[method], {}), {"x": x[:, None], "theta": theta[:, None]})
         assert abs(out["log_p_hat"].mean() - toy.log_p(x, theta).mean()) < 0.1
         correlations[method] = np.corrcoef(out["t_hat"][:, 0], toy.score(x, theta))[0, 1]
     assert correlations["scandal"] > 0.97 and correlations["scandal"] > correlations["nde"], correlations
@@ -128,28 +116,34 @@ def test_early_stopping_restores_a_copy_of_the_best_weights(data, tmp_path) -> N
     # the model must hold the best epoch's weights, not the last epoch's
     arrays = {name: np.load(small / f"{name}_train.npy")[150:] for name in ("x", "theta0", "y")}
     batch = {name: torch.as_tensor(values, dtype=torch.float32) for name, values in arrays.items()}
-    method = METHODS["carl"]
+    objective = Objective.of(METHODS["carl"].terms, alpha=1.0)
     fitted.model.eval()
-    terms = method.loss_terms(fitted.model(batch["x"], batch["theta0"], score=False), batch)
+    terms = objective.terms(fitted.model(batch, score=False), batch)
     assert float(sum(terms).detach()) == pytest.approx(fitted.result.best_loss, rel=1e-5)
     assert fitted.result.best_loss < losses[-1]
 
 
 def test_non_finite_loss_stops_with_the_best_weights(data) -> None:
-    calls = {"n": 0}
+    class FragileLoss:
+        """CARL's loss, NaN from the 71st batch on (epoch 1 has 63 batches)."""
 
-    def fragile_xe(log_r_hat, y):
-        calls["n"] += 1
-        loss = losses.ratio_xe(log_r_hat, y)
-        return loss * float("nan") if calls["n"] > 70 else loss  # epoch 1 has 63 batches
+        names = ("xe",)
+        calls = 0
 
-    method = Method("fragile", "parameterized_ratio", (Term("xe", fragile_xe, ("log_r_hat", "y")),))
+        def __call__(self, model, batch):
+            self.calls += 1
+            loss = losses.ratio_xe(model(batch, score=False)["log_r_hat"], batch["y"])[None]
+            return loss * float("nan") if self.calls > 70 else loss
+
+        def total(self, terms):
+            return terms.sum()
+
     arrays = {name: np.load(data / "ratio" / f"{name}_train.npy")[:8000] for name in ("x", "theta0", "y")}
     tensors = {name: torch.as_tensor(values, dtype=torch.float32) for name, values in arrays.items()}
     model = ParameterizedRatioEstimator(ARCHITECTURE)
     settings = TrainSettings(epochs=3, validation_split=0.0)
     with pytest.raises(TrainingError, match=r"non-finite loss in epoch 2 .*holds the weights of epoch 1"):
-        train(model, method, tensors, None, settings, seed=0)
+        train(model, FragileLoss(), tensors, None, settings, seed=0)
     assert all(torch.isfinite(value).all() for value in model.state_dict().values())
 
 
@@ -185,7 +179,7 @@ def test_train_command_writes_a_loadable_model(data, tmp_path) -> None:
     assert settings["provenance"]["seeds"] == {"seed": 2}
     assert len(json.loads((tmp_path / "model" / "history.json").read_text())) == 2
     loaded = load_model(tmp_path / "model")
-    out = evaluate(loaded, np.zeros((4, 1)), np.zeros((4, 1)))
+    out = evaluate(loaded, {"x": np.zeros((4, 1)), "theta0": np.zeros((4, 1))})
     assert out["log_r_hat"].shape == (4,) and out["t_hat0"].shape == (4, 1)
 
 
@@ -195,7 +189,7 @@ def test_ensemble_members_as_separate_jobs(data, tmp_path) -> None:
         assert _train(data / "ratio", tmp_path / f"member{seed}", config, "--seed", seed, "--bootstrap").exit_code == 0
     members = [load_model(tmp_path / f"member{s}") for s in "012"]
     x, theta = np.linspace(-1, 1, 50)[:, None], np.full((50, 1), 0.5)
-    outputs = [evaluate(m, x, theta) for m in members]
+    outputs = [evaluate(m, {"x": x, "theta0": theta}) for m in members]
     stats = ensemble_statistics(outputs)
     np.testing.assert_allclose(stats["log_r_hat"][0], np.mean([o["log_r_hat"] for o in outputs], axis=0), rtol=1e-6)
     assert stats["t_hat0"][1].shape == (50, 1, 1) and np.all(stats["t_hat0"][1] > 0)
@@ -246,57 +240,6 @@ def test_cuda_request_without_cuda(data, tmp_path) -> None:
 def test_load_model_from_a_wrong_directory(tmp_path) -> None:
     with pytest.raises(InputFileError, match="not a goldmine model directory"):
         load_model(tmp_path)
-
-
-def test_numerator_first_batches_train_the_same(data, monkeypatch) -> None:
-    """ALICES orders each batch y = 0 first and computes t̂ only there; the batches hold
-    the same rows, so the training trajectory must not change."""
-    settings = TrainSettings(epochs=2, validation_split=0.2)
-    assert METHODS["alices"].numerator_score_only and not METHODS["carl"].numerator_score_only
-    ordered = fit("alices", data / "ratio", ARCHITECTURE, settings, seed=3, device=CPU)
-    monkeypatch.setattr(type(METHODS["alices"]), "numerator_score_only", property(lambda self: False))
-    plain = fit("alices", data / "ratio", ARCHITECTURE, settings, seed=3, device=CPU)
-    for mine, reference in zip(ordered.result.history, plain.result.history):
-        assert mine["validation_loss"] == pytest.approx(reference["validation_loss"], rel=1e-4)
-        assert mine["train_mse_score0"] == pytest.approx(reference["train_mse_score0"], rel=1e-4)
-
-
-BY_HAND = [name for name, method in METHODS.items() if method.gradients_by_hand]
-
-
-def test_methods_of_the_mlp_families_train_by_hand() -> None:
-    assert BY_HAND == ["sally", "sallino", "carl", "rolr", "alice", "cascal", "rascal", "alices"]
-    assert not METHODS["alices2"].gradients_by_hand and not METHODS["scandal"].gradients_by_hand
-
-
-@pytest.mark.parametrize("method", BY_HAND)
-def test_gradients_by_hand_equal_autograd(data, method) -> None:
-    """One training step's weight gradient, written out and by autograd, on the same batch
-    (float64, α = 2, y = 0 rows first as training orders them): the losses' own gradients
-    and their wiring. Both paths run the network through MLPPass, whose backward
-    test_backprop checks against autograd on the plain network."""
-    chosen = METHODS[method]
-    directory = data / ("local" if chosen.family == "score" else "ratio")
-    names = [name.replace("theta0", "theta") if chosen.family == "score" else name for name in chosen.columns]
-    batch = {name: torch.as_tensor(np.load(directory / f"{name}_train.npy")[:200], dtype=torch.float64)
-             for name in names}
-    score_rows = None
-    if chosen.numerator_score_only:
-        order, (score_rows,) = _order_numerator_first(batch["y"], torch.arange(200), 200)
-        batch = {name: values[order] for name, values in batch.items()}
-    torch.manual_seed(0)
-    model = ESTIMATORS[chosen.family](ARCHITECTURE).double()
-    model.fit_scaling(batch["x"], batch.get("theta0"))
-    batch = _with_network_inputs(model, chosen, batch)
-    gradients = {}
-    for by_hand in (True, False):
-        copied = copy.deepcopy(model)
-        optimizer = FlatOptimizer(copied.parameters(), kind="sgd", lr=0.0)
-        step = _step_function(copied, chosen, chosen.weights(2.0), optimizer, None, by_hand=by_hand)
-        gradients[by_hand] = (step(batch, score_rows), optimizer.grad.clone())
-    torch.testing.assert_close(gradients[True][0], gradients[False][0], rtol=1e-12, atol=0)
-    assert gradients[True][1].abs().max() > 0
-    torch.testing.assert_close(gradients[True][1], gradients[False][1], rtol=1e-9, atol=1e-14)
 
 
 def test_rows_of_another_sampler_are_refused(tmp_path) -> None:

@@ -13,22 +13,20 @@ from typing import Any
 
 import numpy as np
 
-from goldmine.augment.arrays import ArraySet, column_shapes
 from goldmine.augment.partitions import Partition, split_events
 from goldmine.augment.pool import EventPool, PoolStatistics
-from goldmine.augment.samplers import METHODS, SAMPLER_COLUMNS, DrawPlan, plan_draws, row_columns
+from goldmine.augment.samplers import SAMPLER_COLUMNS, DrawPlan, plan_draws, row_columns
 from goldmine.augment.thetas import check_in_range
 from goldmine.augment.unweighting import UnweightingRequest, draw_events
 from goldmine.config.augmentation import AugmentationConfig
 from goldmine.errors import GoldmineError
+from goldmine.io.augmented import ArraySet, column_shapes
 from goldmine.io.samples import count_samples
+from goldmine.methods import METHODS
 from goldmine.physics.morphing import component_values
 from goldmine.setup import Setup
 
-__all__ = ["SUMMARY_NAME", "PartitionResult", "augment_partition", "augment_method", "partition_sizes"]
-
-#: the summary an augment directory holds (method, partitions, provenance)
-SUMMARY_NAME = "augment.json"
+__all__ = ["PartitionResult", "augment_partition", "augment_method", "partition_sizes"]
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +167,7 @@ def augment_method(
     if setup.morpher is None:
         msg = "augmentation needs a setup with morphing (the config's morphing section)"
         raise GoldmineError(msg)
-    sampler = METHODS[method]
+    sampler = METHODS[method].sampler
     partitions = split_events(count_samples(events), config.validation_fraction, config.test_fraction)
     sizes = partition_sizes(config, sampler, partitions)
     streams = np.random.SeedSequence(seed).spawn(len(sizes))

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
@@ -25,22 +24,10 @@ from goldmine.augment.joint import joint_terms
 from goldmine.augment.thetas import ThetaSpec, resolve_thetas
 from goldmine.augment.unweighting import DrawnEvents
 from goldmine.errors import GoldmineError
+from goldmine.methods import SamplerName
 
-__all__ = ["METHODS", "SAMPLER_COLUMNS", "DrawPlan", "plan_draws", "row_columns"]
+__all__ = ["SAMPLER_COLUMNS", "DrawPlan", "plan_draws", "row_columns"]
 
-SamplerName = Literal["local", "density", "ratio", "more_ratios", "test", "plain"]
-
-#: Method → sampler. The suffix 2 marks the doubly parameterised estimators.
-METHODS: dict[str, SamplerName] = {
-    "sally": "local",
-    "sallino": "local",
-    "nde": "density",
-    "scandal": "density",
-    **{m: "ratio" for m in ("carl", "rolr", "alice", "alices", "cascal", "rascal")},
-    **{f"{m}2": "more_ratios" for m in ("carl", "rolr", "alice", "alices", "cascal", "rascal")},
-    "test": "test",
-    "plain": "plain",
-}
 
 SAMPLER_COLUMNS: dict[str, tuple[str, ...]] = {
     "local": ("x", "theta", "t_xz"),

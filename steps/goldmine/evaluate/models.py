@@ -24,13 +24,22 @@ class ModelGroup:
     """The members (``LoadedModel``) of one method, with their directories."""
 
     method: str
-    family: str
     directories: tuple[Path, ...]
     members: tuple[Any, ...]
 
     @property
     def label(self) -> str:
         return self.method
+
+    @property
+    def score_output(self) -> str | None:
+        """The output that is the score t̂(x) at one θ (score estimators), else None."""
+        return self.members[0].model.score_output
+
+    @property
+    def log_likelihood_output(self) -> str | None:
+        """The output summed over events for the ML limits (log r̂ or log p̂), else None."""
+        return self.members[0].model.log_likelihood_output
 
     @property
     def score_theta(self) -> list[float] | None:
@@ -63,8 +72,7 @@ def load_groups(directories: Sequence[Path], setup: Setup, device: str = "cpu") 
         if len(points) > 1:
             msg = f"{method}: ensemble members learned the score at different points {sorted(points)}"
             raise GoldmineError(msg)
-        groups.append(ModelGroup(method, entries[0][1].family, tuple(e[0] for e in entries),
-                                 tuple(e[1] for e in entries)))
+        groups.append(ModelGroup(method, tuple(e[0] for e in entries), tuple(e[1] for e in entries)))
     return groups
 
 
@@ -72,7 +80,7 @@ def member_scores(group: ModelGroup, x: np.ndarray, batch_size: int) -> np.ndarr
     """t̂(x) of every member of a score ensemble: (M, n, P)."""
     from goldmine.inference.evaluation import evaluate
 
-    return np.stack([evaluate(member, x, batch_size=batch_size)["t_hat"] for member in group.members])
+    return np.stack([evaluate(member, {"x": x}, batch_size=batch_size)[group.score_output] for member in group.members])
 
 
 def kinematic_log_likelihood(
@@ -92,7 +100,7 @@ def kinematic_log_likelihood(
     n_events = len(x)
     thetas_per_call = max(1, batch_size // max(n_events, 1))
     events_per_call = min(n_events, batch_size)
-    output = "log_p_hat" if group.family == "likelihood" else "log_r_hat"
+    output = group.log_likelihood_output
     totals = np.zeros(len(thetas))
     for member in group.members:
         for first in range(0, len(thetas), thetas_per_call):
@@ -101,7 +109,7 @@ def kinematic_log_likelihood(
                 x_chunk, c_chunk = x[start : start + events_per_call], counts[start : start + events_per_call]
                 x_rows = np.tile(x_chunk, (len(theta_batch), 1))
                 theta_rows = np.repeat(theta_batch, len(x_chunk), axis=0)
-                theta1 = np.broadcast_to(reference, theta_rows.shape) if group.family == "doubly_parameterized_ratio" else None
-                values = evaluate(member, x_rows, theta_rows, theta1, score=False, batch_size=len(x_rows))[output]
+                columns = member.model.input_columns(x_rows, theta_rows, reference)
+                values = evaluate(member, columns, score=False, batch_size=len(x_rows))[output]
                 totals[first : first + len(theta_batch)] += values.reshape(len(theta_batch), -1) @ c_chunk
     return totals / len(group.members)

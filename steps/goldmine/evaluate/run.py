@@ -19,7 +19,15 @@ from goldmine.evaluate.events import SimulatedEvents
 from goldmine.evaluate.histograms import Histogram, adaptive_edges, cell_indices
 from goldmine.evaluate.likelihood import Limit
 from goldmine.evaluate.models import ModelGroup, kinematic_log_likelihood, member_scores
-from goldmine.evaluate.modes import DataSet, LogLikelihood, histogram_mode, histogram_of, ml_mode, rate_mode, sallino_mode
+from goldmine.evaluate.modes import (
+    DataSet,
+    LogLikelihood,
+    histogram_mode,
+    histogram_of,
+    ml_mode,
+    rate_mode,
+    sallino_mode,
+)
 from goldmine.setup import Setup
 
 __all__ = ["Evaluation", "evaluate_analysis", "norm_log_factors"]
@@ -90,8 +98,8 @@ def evaluate_analysis(
     if evaluation.sigma_true <= 0:
         raise GoldmineError(f"sigma at theta_true = {theta_true.tolist()} is {evaluation.sigma_true:.4g} pb; choose "
                             "a point inside the morphing range")
-    score_groups = [g for g in groups if g.family == "score"]
-    ml_groups = [g for g in groups if g.family != "score"]
+    score_groups = [g for g in groups if g.score_output]
+    ml_groups = [g for g in groups if g.log_likelihood_output]
     for group in score_groups:
         if group.score_theta is not None and not np.allclose(group.score_theta, theta_true):
             _warn(evaluation, f"{group.method} learned the score at {group.score_theta}, the Fisher information "
@@ -216,14 +224,14 @@ def _validation(
     index = np.arange(n)
     out = {}
     for group in groups:
-        if group.family == "score":
+        if group.score_output:
             theta = np.asarray(group.score_theta if group.score_theta is not None else config.theta_true)
             thetas = np.broadcast_to(theta, (n, len(theta)))
             joint = _joint(g, thetas, simulated, sigma_components, index)
             if joint is not None:
                 out[group.method] = {"estimated": mean_t[group.method][:n], "joint": joint.t_xz, "theta": thetas}
             continue
-        if group.family == "likelihood":  # p̂(x|θ) has no joint twin: p(x,z|θ) ≠ p(x|θ) even at parton level
+        if group.log_likelihood_output != "log_r_hat":  # p̂(x|θ) has no joint twin: p(x,z|θ) ≠ p(x|θ)
             continue
         rng = np.random.default_rng(0)
         lows, highs = np.array([a[0] for a in config.grid_axes]), np.array([a[-1] for a in config.grid_axes])
@@ -233,9 +241,8 @@ def _validation(
         joint1 = _joint(g, np.broadcast_to(reference, thetas.shape), simulated, sigma_components, index)
         if joint0 is None or joint1 is None:
             continue
-        theta1 = np.broadcast_to(reference, thetas.shape) if group.family == "doubly_parameterized_ratio" else None
-        estimates = [evaluate(m, simulated.observations[:n], thetas, theta1, score=False)["log_r_hat"]
-                     for m in group.members]
+        estimates = [evaluate(m, m.model.input_columns(simulated.observations[:n], thetas, reference),
+                              score=False)["log_r_hat"] for m in group.members]
         out[group.method] = {"estimated": np.mean(estimates, axis=0), "joint": joint0.log_p_xz - joint1.log_p_xz,
                              "theta": thetas}
     return out

@@ -8,7 +8,16 @@ captured input tensors, the graph replays, and the loss terms are read from its 
 tensor. Every batch still gets exactly one optimizer step: the first few run eagerly on
 a side stream (the warm-up torch requires before a capture), the capture itself
 executes nothing, and its batch is then replayed. The optimizer must be ``capturable``
-(learning rate and step count in device tensors).
+(learning rate and step count in device tensors), and the step must set the gradients
+to None before its backward pass, so that the captured backward writes them into the
+graph's own memory.
+
+Why not ``torch.compile(mode="reduce-overhead")``, which also replays CUDA graphs: it
+compiles every model, method and batch shape with Inductor at run time (a Triton
+toolchain in the train image, and a first epoch that waits for it), and the ratio
+estimators' losses need second derivatives (a loss of ∇_θ log r̂, by autograd with
+``create_graph``), which torch.compile does not trace. Capturing the eager step needs
+neither.
 """
 
 from __future__ import annotations

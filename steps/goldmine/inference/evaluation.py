@@ -2,41 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
 
-from goldmine.inference.methods import FAMILY_INPUTS, forward
 from goldmine.inference.saving import LoadedModel
 
 __all__ = ["ensemble_statistics", "evaluate"]
 
 
 def evaluate(
-    loaded: LoadedModel,
-    x: np.ndarray,
-    theta: np.ndarray | None = None,
-    theta1: np.ndarray | None = None,
-    *,
-    score: bool = True,
-    batch_size: int = 8192,
+    loaded: LoadedModel, columns: Mapping[str, np.ndarray], *, score: bool = True, batch_size: int = 8192
 ) -> dict[str, np.ndarray]:
-    """Outputs of a model for x (n, O) and, as its family needs, θ (n, P) (θ0 for ratios)
-    and θ1: ``t_hat`` (n, P), ``log_r_hat`` (n,), ``log_p_hat`` (n,), ``t_hat0``/``t_hat1``."""
+    """Outputs of a model by name (see :mod:`goldmine.inference.estimators`) for its input
+    columns (``model.inputs``: x (n, O) and θ columns (n, P))."""
     model = loaded.model
     device = next(model.parameters()).device
-    names = FAMILY_INPUTS[loaded.family]
-    columns = dict(zip(names, (x, theta, theta1)))
+    n_rows = len(columns["x"])
     chunks: dict[str, list[np.ndarray]] = {}
-    for start in range(0, len(x), batch_size):
+    for start in range(0, n_rows, batch_size):
         batch = {name: torch.as_tensor(np.asarray(columns[name][start : start + batch_size], dtype=np.float32),
-                                       device=device) for name in names}
-        # Only the likelihood family takes its score by autograd; the others need no graph.
-        with torch.set_grad_enabled(score and loaded.family == "likelihood"):
-            outputs = forward(model, loaded.family, batch, score=score)
+                                       device=device) for name in model.inputs}
+        with torch.no_grad():
+            outputs = model(batch, score=score)
         for name, values in outputs.items():
-            chunks.setdefault(name, []).append(values.detach().cpu().numpy())
+            chunks.setdefault(name, []).append(values.cpu().numpy())
     return {name: np.concatenate(values) for name, values in chunks.items()}
 
 

@@ -11,10 +11,11 @@ import numpy as np
 import torch
 
 from goldmine.errors import GoldmineError
-from goldmine.inference.data import load_columns, to_tensors
-from goldmine.inference.estimators import ESTIMATORS, EstimatorSettings
-from goldmine.inference.methods import METHODS, Method
+from goldmine.inference.estimators import FAMILIES, Estimator, EstimatorSettings
+from goldmine.inference.losses import Objective
 from goldmine.inference.training import TrainResult, TrainSettings, train
+from goldmine.io.augmented import load_columns
+from goldmine.methods import METHODS, Method
 
 __all__ = ["FitResult", "fit", "resolve_device"]
 
@@ -32,21 +33,20 @@ def resolve_device(choice: Literal["auto", "cpu", "cuda"]) -> torch.device:
 
 @dataclass(frozen=True)
 class FitResult:
-    model: torch.nn.Module
+    model: Estimator
     method: Method
     result: TrainResult
     n_train: int
     n_validation: int
 
 
-def _theta_for_scaling(method: Method, data: dict[str, torch.Tensor]) -> torch.Tensor | None:
-    if method.family == "score":
-        return None
-    if method.family == "likelihood":
-        return data["theta"]
-    if method.family == "doubly_parameterized_ratio":
-        return torch.cat([data["theta0"], data["theta1"]])
-    return data["theta0"]
+def to_tensors(arrays: dict[str, np.ndarray], device: torch.device, rows: np.ndarray | None = None) -> dict[str, torch.Tensor]:
+    """float32 tensors on ``device``; ``rows`` selects (and may repeat) rows, for bootstrap."""
+    out = {}
+    for column, values in arrays.items():
+        selected = np.asarray(values) if rows is None else np.asarray(values)[rows]
+        out[column] = torch.as_tensor(np.ascontiguousarray(selected, dtype=np.float32), device=device)
+    return out
 
 
 def fit(
@@ -62,9 +62,12 @@ def fit(
     """Load the method's columns, hold out validation rows if the data has no validation
     partition, optionally bootstrap the training rows, build the estimator and train it."""
     method = METHODS[method_name]
-    arrays = load_columns(data_directory, method, "train")
+    family = FAMILIES[method.family]
+    objective = Objective.of(method.terms, settings.alpha)
+    columns = tuple(dict.fromkeys(family.inputs + objective.columns))
+    arrays = load_columns(data_directory, method.name, columns, "train")
     assert arrays is not None
-    validation_arrays = load_columns(data_directory, method, "validation")
+    validation_arrays = load_columns(data_directory, method.name, columns, "validation")
     n_rows = len(arrays["x"])
     rows = np.arange(n_rows)
     if validation_arrays is None and settings.validation_split > 0:
@@ -79,11 +82,10 @@ def fit(
     validation = to_tensors(validation_arrays, device) if validation_arrays is not None else None
 
     torch.manual_seed(seed)
-    model = ESTIMATORS[method.family](architecture)
-    theta = _theta_for_scaling(method, training)
-    model.fit_scaling(training["x"].cpu(), None if theta is None else theta.cpu())
+    model = family(architecture)
+    model.fit_scaling({name: training[name].cpu() for name in family.inputs})
     model.to(device)
-    log.info("%s: %d training and %d validation rows on %s", method_name, len(rows),
-             0 if validation is None else len(validation["x"]), device)
-    result = train(model, method, training, validation, settings, seed=seed)
-    return FitResult(model, method, result, len(rows), 0 if validation is None else len(validation["x"]))
+    n_validation = 0 if validation is None else len(validation["x"])
+    log.info("%s: %d training and %d validation rows on %s", method_name, len(rows), n_validation, device)
+    result = train(model, objective, training, validation, settings, seed=seed)
+    return FitResult(model, method, result, len(rows), n_validation)

@@ -9,38 +9,34 @@ P components, so each loss equals MadMiner's loss of the same name.
 
 Each returns the mean over the batch rather than per-sample values: torch's fused
 reductions (``mse_loss``, ``binary_cross_entropy_with_logits``) are one operation and one
-backward node where a per-sample form and a separate mean take four to six, which is
-15-20 % of a SALLY training step at batch 128 on a CPU.
+backward node where a per-sample form and a separate mean take four to six.
 
-The losses of the MLP estimators also come as ``*_and_gradient``: the same value and its
-derivative with respect to the estimate (the ``_hat`` argument), written out, for the
-training step that runs without autograd (:mod:`goldmine.inference.backprop`).
+:data:`TERMS` names each loss with the arguments it takes, from the estimator's outputs
+(``*_hat``) and the training data's columns; :class:`Objective` is a method's weighted
+sum of terms (:data:`goldmine.methods.METHODS`). Gradients come from autograd.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
 __all__ = [
+    "TERMS",
+    "Objective",
+    "Term",
     "negative_log_likelihood",
     "ratio_augmented_xe",
-    "ratio_augmented_xe_and_gradient",
     "ratio_mse",
-    "ratio_mse_and_gradient",
     "ratio_xe",
-    "ratio_xe_and_gradient",
     "score_mse",
-    "score_mse_and_gradient",
     "score_mse_denominator",
     "score_mse_numerator",
-    "score_mse_numerator_and_gradient",
 ]
-
-Loss = torch.Tensor
-Gradient = torch.Tensor
 
 #: ROLR clips log r and log r̂ to ±10 before exponentiating, as MadMiner does.
 LOG_R_CLIP = 10.0
@@ -53,21 +49,12 @@ def score_mse(t_hat: torch.Tensor, t_xz: torch.Tensor) -> torch.Tensor:
     return F.mse_loss(t_hat, t_xz)
 
 
-def score_mse_and_gradient(t_hat: torch.Tensor, t_xz: torch.Tensor) -> tuple[Loss, Gradient]:
-    """:func:`score_mse` and its gradient 2 (t̂ − t) / (n P) with respect to t_hat (n, P)."""
-    difference = t_hat - t_xz
-    return F.mse_loss(t_hat, t_xz), difference.mul_(2.0 / difference.numel())
-
 
 def ratio_xe(log_r_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """CARL: cross-entropy −[y log ŝ + (1 − y) log(1 − ŝ)] of ŝ = 1/(1 + r̂) against the
     label y (Cranmer, Pavez, Louppe, arXiv:1506.02169; as used in arXiv:1805.00020)."""
     return F.binary_cross_entropy_with_logits(-log_r_hat, y)
 
-
-def ratio_xe_and_gradient(log_r_hat: torch.Tensor, y: torch.Tensor) -> tuple[Loss, Gradient]:
-    """:func:`ratio_xe` and its gradient (y − ŝ) / n with respect to log_r_hat (n,)."""
-    return _cross_entropy_and_gradient(log_r_hat, y)
 
 
 def ratio_augmented_xe(log_r_hat: torch.Tensor, r_xz: torch.Tensor) -> torch.Tensor:
@@ -76,16 +63,6 @@ def ratio_augmented_xe(log_r_hat: torch.Tensor, r_xz: torch.Tensor) -> torch.Ten
     return F.binary_cross_entropy_with_logits(-log_r_hat, torch.reciprocal(r_xz + 1.0))
 
 
-def ratio_augmented_xe_and_gradient(log_r_hat: torch.Tensor, r_xz: torch.Tensor) -> tuple[Loss, Gradient]:
-    """:func:`ratio_augmented_xe` and its gradient (s − ŝ) / n with respect to log_r_hat."""
-    return _cross_entropy_and_gradient(log_r_hat, torch.reciprocal(r_xz + 1.0))
-
-
-def _cross_entropy_and_gradient(log_r_hat: torch.Tensor, target: torch.Tensor) -> tuple[Loss, Gradient]:
-    """Cross-entropy of ŝ = σ(−log r̂) against ``target``, and its log r̂ derivative."""
-    logits = -log_r_hat
-    loss = F.binary_cross_entropy_with_logits(logits, target)
-    return loss, (target - torch.sigmoid(logits)).div_(len(log_r_hat))
 
 
 def ratio_mse(log_r_hat: torch.Tensor, y: torch.Tensor, r_xz: torch.Tensor) -> torch.Tensor:
@@ -94,15 +71,6 @@ def ratio_mse(log_r_hat: torch.Tensor, y: torch.Tensor, r_xz: torch.Tensor) -> t
     _, _, numerator, denominator = _clipped_ratio_differences(log_r_hat, r_xz)
     return ((1.0 - y) * numerator**2 + y * denominator**2).mean()
 
-
-def ratio_mse_and_gradient(log_r_hat: torch.Tensor, y: torch.Tensor, r_xz: torch.Tensor) -> tuple[Loss, Gradient]:
-    """:func:`ratio_mse` and its gradient with respect to log_r_hat (zero where clipped)."""
-    inside = (log_r_hat >= -LOG_R_CLIP) & (log_r_hat <= LOG_R_CLIP)
-    inverse_r_hat, r_hat, numerator, denominator = _clipped_ratio_differences(log_r_hat, r_xz)
-    loss = ((1.0 - y) * numerator**2 + y * denominator**2).mean()
-    # d/dl (e^−l − 1/r)² = −2 e^−l (e^−l − 1/r);  d/dl (e^l − r)² = 2 e^l (e^l − r)
-    gradient = (y * r_hat * denominator - (1.0 - y) * inverse_r_hat * numerator) * (2.0 / len(y))
-    return loss, gradient * inside
 
 
 def _clipped_ratio_differences(log_r_hat: torch.Tensor, r_xz: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -116,25 +84,8 @@ def _clipped_ratio_differences(log_r_hat: torch.Tensor, r_xz: torch.Tensor) -> t
 def score_mse_numerator(t_hat0: torch.Tensor, t_xz0: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """The score term of CASCAL, RASCAL (arXiv:1805.00020, 1805.12244) and ALICES
     (arXiv:1808.00973): (1 − y)|t̂(x|θ0) − t(x,z|θ0)|² / P, on the rows drawn at θ0,
-    weighted by α in the total loss.
-
-    ``t_hat0`` with k < n rows holds t̂ of the batch's first k rows only, which are then
-    its rows drawn at θ0 (y = 0; training orders batches so): the sum over them / n.
-    """
-    rows = len(t_hat0)
-    if rows < len(y):  # one fused squared-error sum, over the k rows
-        return F.mse_loss(t_hat0, t_xz0[:rows], reduction="sum") / t_xz0.numel()
+    weighted by α in the total loss."""
     return ((1.0 - y) * _row_mse(t_hat0, t_xz0)).mean()
-
-
-def score_mse_numerator_and_gradient(t_hat0: torch.Tensor, t_xz0: torch.Tensor, y: torch.Tensor) -> tuple[Loss, Gradient]:
-    """:func:`score_mse_numerator` and its gradient with respect to t_hat0 (k or n, P)."""
-    rows = len(t_hat0)
-    difference = t_hat0 - t_xz0[:rows]
-    if rows == len(y):  # every row: those drawn at θ1 count zero
-        difference = difference * (1.0 - y).unsqueeze(1)
-    loss = (difference**2).sum() / t_xz0.numel()
-    return loss, difference.mul_(2.0 / t_xz0.numel())
 
 
 def score_mse_denominator(t_hat1: torch.Tensor, t_xz1: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -151,3 +102,73 @@ def negative_log_likelihood(log_p_hat: torch.Tensor) -> torch.Tensor:
 def _row_mse(t_hat: torch.Tensor, t_xz: torch.Tensor) -> torch.Tensor:
     """|t̂ − t|² / P per row (n,)."""
     return ((t_hat - t_xz) ** 2).mean(dim=1)
+
+
+@dataclass(frozen=True)
+class Term:
+    """A loss and the names of its arguments: estimator outputs (``*_hat``) and data columns."""
+
+    loss: Callable[..., torch.Tensor]
+    arguments: tuple[str, ...]
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return tuple(a for a in self.arguments if a.endswith(("_hat", "_hat0", "_hat1")))
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(a for a in self.arguments if a not in self.outputs)
+
+
+#: Every loss term by the name that methods and training histories use.
+TERMS: dict[str, Term] = {
+    "mse_score": Term(score_mse, ("t_hat", "t_xz")),
+    "xe": Term(ratio_xe, ("log_r_hat", "y")),
+    "improved_xe": Term(ratio_augmented_xe, ("log_r_hat", "r_xz")),
+    "mse_r": Term(ratio_mse, ("log_r_hat", "y", "r_xz")),
+    "mse_score0": Term(score_mse_numerator, ("t_hat0", "t_xz0", "y")),
+    "mse_score1": Term(score_mse_denominator, ("t_hat1", "t_xz1", "y")),
+    "nll": Term(negative_log_likelihood, ("log_p_hat",)),
+}
+
+
+@dataclass(frozen=True)
+class Objective:
+    """A method's loss: Σ_i weight_i · term_i over named terms (``goldmine.methods.Method.terms``)."""
+
+    names: tuple[str, ...]
+    weights: tuple[float, ...]
+
+    @classmethod
+    def of(cls, terms: tuple[tuple[str, str], ...], alpha: float) -> Objective:
+        """From (term name, "one" | "alpha") pairs and the value of α."""
+        return cls(tuple(name for name, _ in terms), tuple(alpha if weight == "alpha" else 1.0 for _, weight in terms))
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """The estimator outputs the terms compare with the truth."""
+        return tuple(dict.fromkeys(o for name in self.names for o in TERMS[name].outputs))
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The data columns the terms read (the truth)."""
+        return tuple(dict.fromkeys(c for name in self.names for c in TERMS[name].columns))
+
+    @property
+    def needs_score(self) -> bool:
+        """Whether a term compares θ-gradients (``t_hat*``), which the estimator then computes."""
+        return any(output.startswith("t_hat") for output in self.outputs)
+
+    def __call__(self, model: torch.nn.Module, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """The terms of ``model``'s outputs on a batch, (n_terms,): a training loss
+        (:class:`goldmine.inference.training.Loss`)."""
+        return self.terms(model(batch, score=self.needs_score), batch)
+
+    def terms(self, outputs: Mapping[str, torch.Tensor], batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """Each term's batch mean, (n_terms,)."""
+        values = {**batch, **outputs}
+        return torch.stack([TERMS[name].loss(*(values[a] for a in TERMS[name].arguments)) for name in self.names])
+
+    def total(self, terms: torch.Tensor) -> torch.Tensor:
+        """Σ weight_i · term_i, shape ()."""
+        return terms @ torch.tensor(self.weights, dtype=terms.dtype, device=terms.device)

@@ -18,13 +18,12 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
 from goldmine import __version__
 from goldmine.errors import InputFileError
+from goldmine.inference.estimators import FAMILIES, Estimator, EstimatorSettings
 from goldmine.io.provenance import file_sha256
-from goldmine.inference.estimators import ESTIMATORS, EstimatorSettings
-from goldmine.inference.methods import METHODS, Method
+from goldmine.methods import METHODS, Method
 
 __all__ = ["LoadedModel", "load_model", "save_model"]
 
@@ -32,9 +31,9 @@ SETTINGS, STATE, HISTORY = "settings.json", "state_dict.pt", "history.json"
 STATE_CHECKSUM = "state_dict_sha256"
 
 
-def save_model(directory: Path, model: nn.Module, method: Method, info: dict[str, Any]) -> None:
+def save_model(directory: Path, model: Estimator, method: Method, info: dict[str, Any]) -> None:
     """Write ``model`` into an existing, empty ``directory``."""
-    settings = {"goldmine_version": __version__, "method": method.name, "family": method.family,
+    settings = {"goldmine_version": __version__, "method": method.name, "family": model.family,
                 "estimator": model.settings.to_dict(), **info}
     history = settings.pop("history", [])
     # through bytes, so that a full disk is Python's OSError, not torch's iostream error
@@ -51,13 +50,9 @@ def save_model(directory: Path, model: nn.Module, method: Method, info: dict[str
 
 @dataclass(frozen=True)
 class LoadedModel:
-    model: nn.Module
+    model: Estimator
     method: Method
     settings: dict[str, Any]
-
-    @property
-    def family(self) -> str:
-        return self.method.family
 
 
 def load_model(directory: str | Path, device: str | torch.device = "cpu") -> LoadedModel:
@@ -73,7 +68,7 @@ def load_model(directory: str | Path, device: str | torch.device = "cpu") -> Loa
                              f"from the one in {SETTINGS}): corrupt or replaced; train the model again")
     estimator = dict(settings["estimator"])
     estimator["hidden"] = tuple(estimator["hidden"])
-    model = ESTIMATORS[settings["family"]](EstimatorSettings(**estimator))
+    model = FAMILIES[settings["family"]](EstimatorSettings(**estimator))
     try:
         model.load_state_dict(torch.load(directory / STATE, map_location=device, weights_only=True))
     except (RuntimeError, EOFError, pickle.UnpicklingError) as err:  # cut, foreign or of another architecture

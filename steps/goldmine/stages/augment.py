@@ -7,13 +7,14 @@ from pathlib import Path
 
 import click
 
-from goldmine.augment.run import SUMMARY_NAME, augment_method
-from goldmine.augment.samplers import METHODS
+from goldmine.augment.run import augment_method
 from goldmine.config.loader import load_config
 from goldmine.io.atomic import atomic_directory
+from goldmine.io.augmented import SUMMARY_NAME
 from goldmine.io.documents import write_json
 from goldmine.io.provenance import Provenance
 from goldmine.io.setup_file import read_event_setup, read_setup
+from goldmine.methods import METHODS
 from goldmine.stages.options import seed_option
 
 log = logging.getLogger(__name__)

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import click
 
-from goldmine.augment.samplers import METHODS
 from goldmine.config.loader import load_config
 from goldmine.errors import GoldmineError
 from goldmine.io.atomic import atomic_directory
+from goldmine.io.augmented import SUMMARY_NAME, read_summary, score_point
 from goldmine.io.provenance import Provenance
+from goldmine.methods import METHODS, TRAINABLE
 from goldmine.stages.options import seed_option
 from goldmine.workflow.plan import member_seed
 
@@ -19,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 @click.command()
-@click.option("--method", type=click.Choice(sorted(m for m in METHODS if m not in ("test", "plain"))),
+@click.option("--method", type=click.Choice(sorted(TRAINABLE)),
               help="Method to train; by default the method the --data directory was augmented for.")
 @click.option("--data", "data_directory", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Directory written by `goldmine augment` for this method.")
@@ -37,9 +38,7 @@ def train(method: str | None, data_directory: Path, config: Path, output: Path, 
     """Train one estimator; ensemble members are separate runs with their own seeds
     (--seed, or --member K to derive one)."""
     # torch is imported here, not at start-up, so that other commands stay fast.
-    from goldmine.augment.run import SUMMARY_NAME
     from goldmine.inference.estimators import EstimatorSettings
-    from goldmine.inference.data import augment_summary, score_point
     from goldmine.inference.fit import fit, resolve_device
     from goldmine.inference.saving import save_model
     from goldmine.inference.training import TrainSettings
@@ -49,7 +48,7 @@ def train(method: str | None, data_directory: Path, config: Path, output: Path, 
     if member is not None and seed is not None:
         raise click.UsageError("give --seed or --member, not both")
     if method is None or member is not None or (data_directory / SUMMARY_NAME).is_file():
-        augmented = augment_summary(data_directory)
+        augmented = read_summary(data_directory)
         method = method or augmented["method"]
         _check_sampler(method, augmented["method"], data_directory)
         if member is not None:
@@ -75,7 +74,7 @@ def train(method: str | None, data_directory: Path, config: Path, output: Path, 
             "n_validation": fitted.n_validation, "member": member, "best_epoch": fitted.result.best_epoch,
             "best_loss": fitted.result.best_loss, "stopped_early": fitted.result.stopped_early,
             "parameters": analysis.parameter_names, "observables": [o.name for o in analysis.observables],
-            "score_theta": score_point(data_directory) if fitted.method.family == "score" else None,
+            "score_theta": score_point(data_directory) if fitted.model.score_output else None,
             "history": fitted.result.history, "provenance": provenance.to_dict(),
         })
     log.info("wrote %s (%s, best epoch %d, loss %.5g)", output, method, fitted.result.best_epoch,
@@ -85,7 +84,11 @@ def train(method: str | None, data_directory: Path, config: Path, output: Path, 
 def _check_sampler(method: str, augmented_for: str, data_directory: Path) -> None:
     """Rows drawn for one sampler do not train a method of another (SALLY's rows share
     NDE's columns, but all sit at one θ)."""
-    wanted, made = METHODS.get(method), METHODS.get(augmented_for)
+    if method not in TRAINABLE:
+        raise GoldmineError(f"{data_directory} was augmented for {method}, which trains no estimator; give --method "
+                            f"one of {', '.join(TRAINABLE)}")
+    wanted = METHODS[method].sampler
+    made = METHODS[augmented_for].sampler if augmented_for in METHODS else None
     if wanted != made:
         raise GoldmineError(f"{data_directory} was augmented for {augmented_for} ({made} sampler); {method} needs "
                             f"rows of the {wanted} sampler: `goldmine augment --method {method}`")
