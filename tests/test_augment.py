@@ -12,7 +12,7 @@ from scipy import stats
 
 import toys
 from goldmine.augment import unweighting
-from goldmine.augment.partitions import split_events
+from goldmine.events.partitions import split_events
 from goldmine.cli import cli
 from goldmine.errors import GoldmineError
 from goldmine.io.setup_file import read_setup
@@ -231,7 +231,7 @@ def test_unknown_method(toy, tmp_path) -> None:
 
 def test_theta_outside_the_range_warns_with_the_distance(toy, tmp_path, caplog) -> None:
     config = toys.write_config(tmp_path / "far.yml", **{**AUGMENTATION, "local": {"theta": {"point": [1.5, 0.0]}}})
-    with caplog.at_level(logging.WARNING, logger="goldmine.augment.thetas"):
+    with caplog.at_level(logging.WARNING, logger="goldmine.thetas"):
         result = run_augment(toy, "sally", tmp_path / "out", config=config)
     assert result.exit_code == 0, result.output
     assert "1 of 1 points have a outside its range [-1, 1]; the farthest, a = 1.5, is 0.5 above it" in caplog.text

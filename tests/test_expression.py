@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from goldmine.observables.expression import (
+from goldmine.expressions import (
     ATTRIBUTES,
     COLLECTIONS,
     CONSTANTS,
     FUNCTIONS,
-    METHODS,
     MOMENTA,
+    MOMENTUM_METHODS,
     ExpressionError,
     Node,
     parse_expression,
@@ -87,7 +87,7 @@ def _is_whitelisted(node: Node) -> bool:
         case "attribute":
             return node.value in ATTRIBUTES
         case "method":
-            return node.value in METHODS
+            return node.value in MOMENTUM_METHODS
         case "function":
             return node.value in FUNCTIONS
         case "item":
@@ -95,7 +95,7 @@ def _is_whitelisted(node: Node) -> bool:
     return True
 
 
-_WORDS = sorted(COLLECTIONS | MOMENTA | set(CONSTANTS) | ATTRIBUTES | set(METHODS) | set(FUNCTIONS)) + [
+_WORDS = sorted(COLLECTIONS | MOMENTA | set(CONSTANTS) | ATTRIBUTES | set(MOMENTUM_METHODS) | set(FUNCTIONS)) + [
     "__import__", "__class__", "__subclasses__", "__globals__", "__builtins__", "os", "sys", "eval", "exec",
     "open", "getattr", "lambda", "import", "for", "in", "if", "else", "not", "and", "or", "is", "x", "_",
 ]
@@ -122,7 +122,7 @@ def _check(text: str) -> None:
         if isinstance(node, ast.Name):
             assert node.id in COLLECTIONS | MOMENTA | set(CONSTANTS) | set(FUNCTIONS), text
         if isinstance(node, ast.Attribute):
-            assert node.attr in ATTRIBUTES | set(METHODS), text
+            assert node.attr in ATTRIBUTES | set(MOMENTUM_METHODS), text
 
 
 @settings(max_examples=1500, deadline=None)

@@ -8,8 +8,8 @@ import pytest
 from scipy import stats
 
 from goldmine.augment import unweighting
-from goldmine.augment.partitions import Partition
-from goldmine.augment.pool import EventPool
+from goldmine.events.partitions import Partition
+from goldmine.events.pool import EventPool
 from goldmine.augment.unweighting import UnweightingRequest, _locate, draw_events
 from goldmine.io.samples import SampleWriter, write_sample_summary
 from goldmine.physics.morphing import Morpher, find_components

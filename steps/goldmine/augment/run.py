@@ -13,18 +13,18 @@ from typing import Any
 
 import numpy as np
 
-from goldmine.augment.partitions import Partition, split_events
-from goldmine.augment.pool import EventPool, PoolStatistics
 from goldmine.augment.samplers import SAMPLER_COLUMNS, DrawPlan, plan_draws, row_columns
-from goldmine.augment.thetas import check_in_range
 from goldmine.augment.unweighting import UnweightingRequest, draw_events
 from goldmine.config.augmentation import AugmentationConfig
 from goldmine.errors import GoldmineError
+from goldmine.events.partitions import Partition, split_events
+from goldmine.events.pool import EventPool, PoolStatistics
 from goldmine.io.augmented import ArraySet, column_shapes
 from goldmine.io.samples import count_samples
 from goldmine.methods import METHODS
 from goldmine.physics.morphing import component_values
 from goldmine.setup import Setup
+from goldmine.thetas import check_in_range
 
 __all__ = ["PartitionResult", "augment_partition", "augment_method", "partition_sizes"]
 

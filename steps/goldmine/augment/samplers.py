@@ -20,11 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from goldmine.augment.joint import joint_terms
-from goldmine.augment.thetas import ThetaSpec, resolve_thetas
 from goldmine.augment.unweighting import DrawnEvents
 from goldmine.errors import GoldmineError
 from goldmine.methods import SamplerName
+from goldmine.physics.joint import joint_terms
+from goldmine.thetas import ThetaSpec, resolve_thetas
 
 __all__ = ["SAMPLER_COLUMNS", "DrawPlan", "plan_draws", "row_columns"]
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from goldmine.augment.pool import EventChunk, EventPool
 from goldmine.errors import GoldmineError
+from goldmine.events.pool import EventChunk, EventPool
 from goldmine.physics.morphing import component_values
 
 __all__ = ["DrawnEvents", "UnweightingRequest", "draw_events"]

@@ -6,9 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from goldmine.augment.thetas import Prior, ThetaSpec
 from goldmine.errors import ConfigError
 from goldmine.setup import Benchmark, Parameter
+from goldmine.thetas import Prior, ThetaSpec
 
 __all__ = ["AugmentationConfig", "build_augmentation"]
 

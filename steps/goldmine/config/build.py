@@ -17,7 +17,6 @@ import numpy as np
 
 from goldmine.config.augmentation import build_augmentation
 from goldmine.config.evaluation import build_evaluation
-from goldmine.config.training import TrainingConfig
 from goldmine.config.model import (
     AnalysisConfig,
     BuiltinGeneration,
@@ -26,10 +25,10 @@ from goldmine.config.model import (
     MadgraphGeneration,
     MorphingConfig,
 )
+from goldmine.config.training import TrainingConfig
 from goldmine.errors import ConfigError
-from goldmine.expressions import ExpressionError, compile_arithmetic
+from goldmine.expressions import ExpressionError, compile_arithmetic, parse_checked
 from goldmine.io.provenance import digest
-from goldmine.observables.expression import parse_checked
 from goldmine.setup import Benchmark, Observable, Parameter, Systematic
 
 __all__ = ["build_config"]

@@ -15,9 +15,9 @@ from typing import Literal
 
 import numpy as np
 
-from goldmine.augment.partitions import Partition, split_events
-from goldmine.augment.pool import EventPool
 from goldmine.errors import GoldmineError, InputFileError
+from goldmine.events.partitions import Partition, split_events
+from goldmine.events.pool import EventPool
 from goldmine.io.samples import count_samples, iter_samples
 from goldmine.io.setup_file import read_event_setup
 from goldmine.physics.morphing import component_gradients, component_values

@@ -1,17 +1,23 @@
-"""One evaluation, as a recipe: events → Fisher information → limits in every mode → plot inputs."""
+"""One evaluation, as a recipe: events → Fisher information → limits in every mode → plot inputs.
+
+The parts read one :class:`Analysis` and can be called alone: :func:`information_matrices`,
+:func:`information_distribution`, and :func:`limits` on a data set (:func:`data_sets`:
+Asimov and observed), which builds each configured mode from the :data:`MODES` registry.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
-from goldmine.augment.joint import joint_terms
 from goldmine.config.evaluation import EvaluationConfig
 from goldmine.errors import GoldmineError
 from goldmine.evaluate import information as info
@@ -28,9 +34,11 @@ from goldmine.evaluate.modes import (
     rate_mode,
     sallino_mode,
 )
+from goldmine.physics.joint import joint_terms
 from goldmine.setup import Setup
 
-__all__ = ["Evaluation", "evaluate_analysis", "norm_log_factors"]
+__all__ = ["MODES", "Analysis", "Evaluation", "data_sets", "evaluate_analysis", "information_distribution",
+           "information_matrices", "limits", "norm_log_factors"]
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +87,149 @@ def _grid_inside_ranges(setup: Setup, config: EvaluationConfig, evaluation: Eval
                               "were trained; results there extrapolate")
 
 
+@dataclass(eq=False)
+class Analysis:
+    """What every part of an evaluation reads: the setup, the evaluation settings, the
+    simulated events and their weights at θ_true, the models, and the estimated scores
+    of the simulated events per score method (members (M, n, P) and their mean (n, P))."""
+
+    setup: Setup
+    config: EvaluationConfig
+    simulated: SimulatedEvents
+    groups: list[ModelGroup]
+    log_factors: np.ndarray
+    weights_true: np.ndarray
+    member_t: dict[str, np.ndarray]
+    histograms: dict[str, tuple[Any, Histogram]] = field(default_factory=dict)
+
+    @property
+    def theta_true(self) -> np.ndarray:
+        return np.asarray(self.config.theta_true)
+
+    @property
+    def luminosity(self) -> float:
+        return self.config.luminosity
+
+    @property
+    def score_groups(self) -> list[ModelGroup]:
+        return [g for g in self.groups if g.score_output]
+
+    @cached_property
+    def mean_t(self) -> dict[str, np.ndarray]:
+        return {name: t.mean(axis=0) for name, t in self.member_t.items()}
+
+    def columns(self, observations: np.ndarray, names: Sequence[str]) -> list[np.ndarray]:
+        return [observations[:, _index(self.setup, name)] for name in names]
+
+
+def information_matrices(analysis: Analysis) -> list[info.Information]:
+    """Fisher information at θ_true: truth, rate, each histogram, each score model."""
+    simulated, theta_true, luminosity = analysis.simulated, analysis.theta_true, analysis.luminosity
+    matrices = {"truth": [info.truth_matrix(simulated, theta_true, luminosity)],
+                "rate": [info.rate_matrix(simulated, theta_true, luminosity)]}
+    for label, (_, histogram) in analysis.histograms.items():
+        matrices[label] = [info.histogram_matrix(histogram, simulated, theta_true, luminosity)]
+    for name, scores in analysis.member_t.items():
+        matrices[name] = info.score_matrices(scores, simulated, theta_true, luminosity)
+    return [info.information_from(name, values, simulated, theta_true, analysis.log_factors, luminosity)
+            for name, values in matrices.items()]
+
+
+def information_distribution(analysis: Analysis) -> dict[str, np.ndarray]:
+    """The information in bins of ``information_observable``, with its edges."""
+    config = analysis.config
+    (column,) = analysis.columns(analysis.simulated.observations, [config.information_observable])
+    bins = config.information_bins
+    edges = adaptive_edges(column, analysis.weights_true, bins) if isinstance(bins, int) else np.asarray(bins[0])
+    indices, n_cells = cell_indices([column], [edges])
+    return {"edges": edges, **info.information_distribution(indices, n_cells, analysis.simulated, analysis.theta_true,
+                                                             analysis.luminosity, analysis.mean_t)}
+
+
+ModeBuilder = Callable[[Analysis, DataSet], dict[str, LogLikelihood]]
+
+
+def _rate(analysis: Analysis, data: DataSet) -> dict[str, LogLikelihood]:
+    return {"rate": rate_mode(analysis.simulated, data, analysis.luminosity, analysis.log_factors)}
+
+
+def _histograms(analysis: Analysis, data: DataSet) -> dict[str, LogLikelihood]:
+    return {label: histogram_mode(histogram, analysis.simulated, data, analysis.columns(data.observations,
+                                                                                        spec.observables),
+                                  analysis.luminosity, analysis.log_factors)
+            for label, (spec, histogram) in analysis.histograms.items()}
+
+
+def _sally(analysis: Analysis, data: DataSet) -> dict[str, LogLikelihood]:
+    modes = {}
+    for group in analysis.score_groups:
+        t_sim = analysis.mean_t[group.method]
+        histogram = histogram_of(list(t_sim.T), analysis.weights_true, analysis.simulated.component_weights,
+                                 analysis.config.score_bins)
+        modes[f"sally:{group.method}"] = histogram_mode(histogram, analysis.simulated, data,
+                                                        list(data.features[group.method].T), analysis.luminosity,
+                                                        analysis.log_factors)
+    return modes
+
+
+def _sallino(analysis: Analysis, data: DataSet) -> dict[str, LogLikelihood]:
+    modes = {}
+    for group in analysis.score_groups:
+        score_theta = np.asarray(group.score_theta if group.score_theta is not None else analysis.theta_true)
+        modes[f"sallino:{group.method}"] = sallino_mode(
+            analysis.simulated, analysis.mean_t[group.method], data, data.features[group.method], score_theta,
+            analysis.weights_true, analysis.config.projected_score_bins, analysis.luminosity, analysis.log_factors)
+    return modes
+
+
+def _ml(analysis: Analysis, data: DataSet) -> dict[str, LogLikelihood]:
+    config = analysis.config
+    reference = analysis.setup.benchmark_values[analysis.setup.benchmark_index(config.reference)]
+    modes = {}
+    for group in (g for g in analysis.groups if g.log_likelihood_output):
+        def kinematic(thetas: np.ndarray, group: ModelGroup = group) -> np.ndarray:
+            return kinematic_log_likelihood(group, data.observations, data.counts, np.atleast_2d(thetas), reference,
+                                            config.batch_size)
+        modes[f"ml:{group.method}"] = ml_mode(kinematic, analysis.simulated, data, analysis.luminosity,
+                                              analysis.log_factors)
+    return modes
+
+
+#: The limit modes of ``evaluation.modes``, each building its log-likelihoods of θ on one data set.
+MODES: dict[str, ModeBuilder] = {"rate": _rate, "histo": _histograms, "sally": _sally, "sallino": _sallino, "ml": _ml}
+
+
+def data_sets(analysis: Analysis, observed: np.ndarray | None) -> list[DataSet]:
+    """Asimov data at θ_true (every simulated event counted L·w(θ_true) times), and the
+    observed events when given; each with the estimated scores of its events."""
+    sets = [DataSet("expected", analysis.simulated.observations, analysis.luminosity * analysis.weights_true,
+                    dict(analysis.mean_t))]
+    if observed is not None:
+        observed_t = {g.method: member_scores(g, observed, analysis.config.batch_size).mean(axis=0)
+                      for g in analysis.score_groups}
+        sets.append(DataSet("observed", observed, np.ones(len(observed)), observed_t))
+    return sets
+
+
+def limits(analysis: Analysis, data: DataSet, evaluation: Evaluation) -> list[Limit]:
+    """Limits on the θ grid in every configured mode, on one data set."""
+    grid, axes = analysis.config.grid(), tuple(np.asarray(a) for a in analysis.config.grid_axes)
+    out = []
+    for mode in (m for m in MODES if m in analysis.config.modes):
+        for label, log_likelihood in MODES[mode](analysis, data).items():
+            log.info("%s limits: %s", data.kind, label)
+            limit = Limit.from_grid(label, data.kind, log_likelihood(grid), grid, axes, refine=log_likelihood)
+            if limit.unresolved:
+                names = ", ".join(analysis.setup.parameter_names[int(i)] for i in limit.unresolved)
+                _warn(evaluation, f"{data.kind} {label}: the 68% region in {names} is narrower than the grid "
+                                  "spacing; its intervals are interpolated from the best fit alone. Refine "
+                                  "evaluation.grid around the best fit")
+            if data.kind == "expected":
+                _check_asimov_fit(evaluation, label, log_likelihood, limit, analysis.theta_true)
+            out.append(limit)
+    return out
+
+
 def evaluate_analysis(
     setup: Setup,
     config: EvaluationConfig,
@@ -86,101 +237,39 @@ def evaluate_analysis(
     groups: list[ModelGroup],
     observed: np.ndarray | None,
 ) -> Evaluation:
-    grid, axes = config.grid(), tuple(np.asarray(a) for a in config.grid_axes)
-    theta_true, luminosity = np.asarray(config.theta_true), config.luminosity
+    theta_true = np.asarray(config.theta_true)
     nuisances, log_factors, unsupported = norm_log_factors(setup)
-    evaluation = Evaluation(grid, axes, theta_true, nuisances, float(simulated.sigma(theta_true)[0]), len(simulated))
+    evaluation = Evaluation(config.grid(), tuple(np.asarray(a) for a in config.grid_axes), theta_true, nuisances,
+                            float(simulated.sigma(theta_true)[0]), len(simulated))
     _grid_inside_ranges(setup, config, evaluation)
     if unsupported:
         _warn(evaluation, f"systematics {', '.join(unsupported)} need per-event systematic weights, which the event "
                           "files do not carry; they are left out")
-    weights_true = simulated.weights(theta_true)
     if evaluation.sigma_true <= 0:
         raise GoldmineError(f"sigma at theta_true = {theta_true.tolist()} is {evaluation.sigma_true:.4g} pb; choose "
                             "a point inside the morphing range")
-    score_groups = [g for g in groups if g.score_output]
-    ml_groups = [g for g in groups if g.log_likelihood_output]
-    for group in score_groups:
+    weights_true = simulated.weights(theta_true)
+    member_t = {g.method: member_scores(g, simulated.observations, config.batch_size) for g in groups if g.score_output}
+    analysis = Analysis(setup, config, simulated, groups, log_factors, weights_true, member_t)
+    for group in analysis.score_groups:
         if group.score_theta is not None and not np.allclose(group.score_theta, theta_true):
             _warn(evaluation, f"{group.method} learned the score at {group.score_theta}, the Fisher information "
                               f"is evaluated at theta_true = {theta_true.tolist()}")
-
-    # Scores of the simulated (and observed) events, per member.
-    member_t = {g.method: member_scores(g, simulated.observations, config.batch_size) for g in score_groups}
-    mean_t = {name: t.mean(axis=0) for name, t in member_t.items()}
-
-    # Fisher information at θ_true.
-    def add(name: str, matrices: list[np.ndarray]) -> None:
-        evaluation.information.append(info.information_from(name, matrices, simulated, theta_true, log_factors,
-                                                             luminosity))
-
-    add("truth", [info.truth_matrix(simulated, theta_true, luminosity)])
-    add("rate", [info.rate_matrix(simulated, theta_true, luminosity)])
-    histograms = {}
     for spec in config.histograms:
-        columns = [simulated.observations[:, _index(setup, n)] for n in spec.observables]
-        histograms[spec.label] = (spec, histogram_of(columns, weights_true, simulated.component_weights, spec.bins))
-        add(spec.label, [info.histogram_matrix(histograms[spec.label][1], simulated, theta_true, luminosity)])
-    for name, scores in member_t.items():
-        add(name, info.score_matrices(scores, simulated, theta_true, luminosity))
+        analysis.histograms[spec.label] = (spec, histogram_of(analysis.columns(simulated.observations,
+                                                                               spec.observables),
+                                                              weights_true, simulated.component_weights, spec.bins))
 
-    # Distribution of the information over one observable.
-    column = simulated.observations[:, _index(setup, config.information_observable)]
-    bins = config.information_bins
-    edges = adaptive_edges(column, weights_true, bins) if isinstance(bins, int) else np.asarray(bins[0])
-    indices, n_cells = cell_indices([column], [edges])
-    evaluation.information_distribution = {
-        "edges": edges, **info.information_distribution(indices, n_cells, simulated, theta_true, luminosity, mean_t)}
-
-    # Limits on the grid, expected (Asimov) and observed.
-    data_sets = [DataSet("expected", simulated.observations, luminosity * weights_true, dict(mean_t))]
-    if observed is not None:
-        observed_t = {g.method: member_scores(g, observed, config.batch_size).mean(axis=0) for g in score_groups}
-        data_sets.append(DataSet("observed", observed, np.ones(len(observed)), observed_t))
-    for data in data_sets:
-        modes: dict[str, LogLikelihood] = {}
-        if "rate" in config.modes:
-            modes["rate"] = rate_mode(simulated, data, luminosity, log_factors)
-        if "histo" in config.modes:
-            for label, (spec, histogram) in histograms.items():
-                data_columns = [data.observations[:, _index(setup, n)] for n in spec.observables]
-                modes[label] = histogram_mode(histogram, simulated, data, data_columns, luminosity, log_factors)
-        for group in score_groups:
-            t_sim, t_data = mean_t[group.method], data.features[group.method]
-            if "sally" in config.modes:
-                histogram = histogram_of(list(t_sim.T), weights_true, simulated.component_weights, config.score_bins)
-                modes[f"sally:{group.method}"] = histogram_mode(histogram, simulated, data, list(t_data.T), luminosity,
-                                                                log_factors)
-            if "sallino" in config.modes:
-                score_theta = np.asarray(group.score_theta if group.score_theta is not None else theta_true)
-                modes[f"sallino:{group.method}"] = sallino_mode(simulated, t_sim, data, t_data, score_theta,
-                                                                weights_true, config.projected_score_bins, luminosity,
-                                                                log_factors)
-        if "ml" in config.modes:
-            reference = setup.benchmark_values[setup.benchmark_index(config.reference)]
-            for group in ml_groups:
-                def kinematic(thetas: np.ndarray, group: ModelGroup = group, data: DataSet = data) -> np.ndarray:
-                    return kinematic_log_likelihood(group, data.observations, data.counts, np.atleast_2d(thetas),
-                                                    reference, config.batch_size)
-                modes[f"ml:{group.method}"] = ml_mode(kinematic, simulated, data, luminosity, log_factors)
-        for label, log_likelihood in modes.items():
-            log.info("%s limits: %s", data.kind, label)
-            limit = Limit.from_grid(label, data.kind, log_likelihood(grid), grid, axes, refine=log_likelihood)
-            if limit.unresolved:
-                names = ", ".join(setup.parameter_names[int(i)] for i in limit.unresolved)
-                _warn(evaluation, f"{data.kind} {label}: the 68% region in {names} is narrower than the grid "
-                                  "spacing; its intervals are interpolated from the best fit alone. Refine "
-                                  "evaluation.grid around the best fit")
-            if data.kind == "expected":
-                _check_asimov_fit(evaluation, label, log_likelihood, limit, theta_true)
-            evaluation.limits.append(limit)
-
+    evaluation.information = information_matrices(analysis)
+    evaluation.information_distribution = information_distribution(analysis)
+    for data in data_sets(analysis, observed):
+        evaluation.limits += limits(analysis, data, evaluation)
     evaluation.distributions = {
         o.name: histogram_of([simulated.observations[:, i]], weights_true, simulated.component_weights,
                              DISTRIBUTION_BINS)
         for i, o in enumerate(setup.observables)
     }
-    evaluation.validation = _validation(setup, config, simulated, groups, mean_t)
+    evaluation.validation = _validation(setup, config, simulated, groups, analysis.mean_t)
     evaluation.histories = {f"{g.method}/{d.name}": _history(d) for g in groups for d in g.directories}
     return evaluation
 

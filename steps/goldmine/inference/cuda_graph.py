@@ -8,9 +8,9 @@ captured input tensors, the graph replays, and the loss terms are read from its 
 tensor. Every batch still gets exactly one optimizer step: the first few run eagerly on
 a side stream (the warm-up torch requires before a capture), the capture itself
 executes nothing, and its batch is then replayed. The optimizer must be ``capturable``
-(learning rate and step count in device tensors), and the step must set the gradients
-to None before its backward pass, so that the captured backward writes them into the
-graph's own memory.
+(learning rate and step count in device tensors); the gradients live in one buffer
+(:func:`goldmine.inference.training.flat_parameter`) that the step zeroes and its
+backward pass accumulates into, so the captured step reads and writes fixed memory.
 
 Why not ``torch.compile(mode="reduce-overhead")``, which also replays CUDA graphs: it
 compiles every model, method and batch shape with Inductor at run time (a Triton

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import torch
 import torch.nn.functional as F
@@ -144,17 +145,21 @@ class Objective:
         """From (term name, "one" | "alpha") pairs and the value of α."""
         return cls(tuple(name for name, _ in terms), tuple(alpha if weight == "alpha" else 1.0 for _, weight in terms))
 
+    def __post_init__(self) -> None:
+        # resolved once: a training step calls the objective some 10⁵ times
+        object.__setattr__(self, "_terms", tuple(TERMS[name] for name in self.names))
+
     @property
     def outputs(self) -> tuple[str, ...]:
         """The estimator outputs the terms compare with the truth."""
-        return tuple(dict.fromkeys(o for name in self.names for o in TERMS[name].outputs))
+        return tuple(dict.fromkeys(o for term in self._terms for o in term.outputs))
 
     @property
     def columns(self) -> tuple[str, ...]:
         """The data columns the terms read (the truth)."""
-        return tuple(dict.fromkeys(c for name in self.names for c in TERMS[name].columns))
+        return tuple(dict.fromkeys(c for term in self._terms for c in term.columns))
 
-    @property
+    @cached_property
     def needs_score(self) -> bool:
         """Whether a term compares θ-gradients (``t_hat*``), which the estimator then computes."""
         return any(output.startswith("t_hat") for output in self.outputs)
@@ -167,8 +172,11 @@ class Objective:
     def terms(self, outputs: Mapping[str, torch.Tensor], batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
         """Each term's batch mean, (n_terms,)."""
         values = {**batch, **outputs}
-        return torch.stack([TERMS[name].loss(*(values[a] for a in TERMS[name].arguments)) for name in self.names])
+        terms = [term.loss(*(values[a] for a in term.arguments)) for term in self._terms]
+        return terms[0].unsqueeze(0) if len(terms) == 1 else torch.stack(terms)
 
     def total(self, terms: torch.Tensor) -> torch.Tensor:
         """Σ weight_i · term_i, shape ()."""
+        if all(weight == 1.0 for weight in self.weights):
+            return terms.sum()
         return terms @ torch.tensor(self.weights, dtype=terms.dtype, device=terms.device)

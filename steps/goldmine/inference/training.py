@@ -104,10 +104,29 @@ class TrainResult:
         return asdict(self)
 
 
-def make_optimizer(model: nn.Module, settings: TrainSettings, *, capturable: bool) -> torch.optim.Optimizer:
-    """torch's Adam, AMSGrad or SGD with the settings' learning rate; ``capturable`` for a
-    step replayed from a CUDA graph (the learning rate then lives in a device tensor)."""
+def flat_parameter(model: nn.Module) -> nn.Parameter:
+    """One parameter holding the values of all of ``model``'s, which become views into it
+    (and their gradients views into its gradient), so that the optimizer updates every
+    layer in one call: for the small networks trained here a step of ``torch.optim``
+    costs mostly per-parameter overhead. Gradients then accumulate in place; zero them
+    with ``zero_grad(set_to_none=False)``."""
     parameters = [p for p in model.parameters() if p.requires_grad]
+    flat = nn.Parameter(torch.cat([p.detach().reshape(-1) for p in parameters]))
+    flat.grad = torch.zeros_like(flat)
+    offset = 0
+    for parameter in parameters:
+        size = parameter.numel()
+        parameter.data = flat.data[offset : offset + size].view_as(parameter)
+        parameter.grad = flat.grad[offset : offset + size].view_as(parameter)
+        offset += size
+    return flat
+
+
+def make_optimizer(model: nn.Module, settings: TrainSettings, *, capturable: bool) -> torch.optim.Optimizer:
+    """torch's Adam, AMSGrad or SGD with the settings' learning rate over the model's
+    :func:`flat_parameter`; ``capturable`` for a step replayed from a CUDA graph (the
+    learning rate then lives in a device tensor)."""
+    parameters = [flat_parameter(model)]
     if settings.optimizer == "sgd":
         return torch.optim.SGD(parameters, lr=settings.learning_rate, momentum=settings.momentum,
                                weight_decay=settings.weight_decay)
@@ -143,20 +162,19 @@ def _epoch_terms(
     evaluates. Batch losses are written into one tensor and reduced once."""
     n_rows = len(next(iter(data.values())))
     device = next(model.parameters()).device
-    n_batches = math.ceil(n_rows / batch_size)
-    batch_terms = torch.empty(n_batches, len(loss.names), device=device)
-    rows = torch.empty(n_batches, device=device)
-    for index, batch in enumerate(_batches(data, batch_size)):
+    batch_terms, rows = [], []
+    for batch in _batches(data, batch_size):
         size = len(next(iter(batch.values())))
         if step is None:
             with torch.no_grad():
                 terms = loss(model, batch)
         elif graphed is not None and size == batch_size:
-            terms = graphed(batch)
+            terms = graphed(batch).clone()  # the graph overwrites its output at the next replay
         else:
             terms = step(batch)
-        batch_terms[index], rows[index] = terms, size
-    return (batch_terms * rows[:, None]).sum(dim=0) / n_rows
+        batch_terms.append(terms)
+        rows.append(size)
+    return (torch.stack(batch_terms) * torch.tensor(rows, device=device)[:, None]).sum(dim=0) / n_rows
 
 
 def train(
@@ -176,10 +194,11 @@ def train(
     use_graph = settings.cuda_graphs and device.type == "cuda"
     optimizer = make_optimizer(model, settings, capturable=use_graph)
     decay = (settings.final_learning_rate / settings.learning_rate) ** (1.0 / max(settings.epochs - 1, 1))
-    parameters = [p for p in model.parameters() if p.requires_grad]
+    parameters = optimizer.param_groups[0]["params"]
+    (flat,) = parameters
 
     def step(batch: Tensors) -> torch.Tensor:
-        optimizer.zero_grad(set_to_none=True)
+        flat.grad.zero_()  # one fill: the model's gradients are views of it
         terms = loss(model, batch)
         loss.total(terms).backward()
         if settings.clip_gradient is not None:

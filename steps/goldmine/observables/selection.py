@@ -19,8 +19,8 @@ import awkward as ak
 import numpy as np
 
 from goldmine.errors import InputFileError
-from goldmine.observables.evaluate import evaluate, to_flags, to_numbers
-from goldmine.observables.expression import Node, parse_checked
+from goldmine.expressions import Node, evaluate, parse_checked
+from goldmine.observables.evaluate import to_flags, to_numbers
 from goldmine.setup import Observable
 
 __all__ = ["Selection", "SelectionResult"]

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from goldmine.augment.partitions import Partition
 from goldmine.errors import InputFileError
+from goldmine.events.partitions import Partition
 from goldmine.io.samples import check_finite_weights, iter_samples, mixture_factors, sampling_shares
 from goldmine.physics.morphing import Morpher
 
