@@ -179,6 +179,32 @@ def test_histogram_limits_equal_a_brute_force_poisson_likelihood(line_toy) -> No
     assert high == pytest.approx(0.3 + sigma_a, abs=0.1 * sigma_a)
 
 
+def test_each_limit_mode_builds_alone(line_toy) -> None:
+    """The registry's builders, called without the rest of an evaluation, on Asimov data at
+    a = 0.3: the rate mode is the Poisson likelihood of the total count, the histogram mode
+    the brute-force one over the bins."""
+    from goldmine.config.loader import load_config
+    from goldmine.evaluate.run import MODES, Analysis, data_sets
+
+    setup = read_setup(line_toy / "setup.h5")
+    events = load_simulated(line_toy / "events.h5", setup, line_toy / "setup.h5", events="all",
+                            validation_fraction=0.0, test_fraction=0.0)
+    analysis = Analysis.of(setup, load_config(line_toy / "line.yml").evaluation, events, [])
+    (asimov,) = data_sets(analysis, None)
+    grid = np.linspace(-1, 1, 41)[:, None]
+    luminosity = 50.0  # pb⁻¹
+    expected_bins, asimov_bins = luminosity * _bin_integrals(grid[:, 0]), luminosity * _bin_integrals([0.3])[0]
+    expected_total, asimov_total = expected_bins.sum(axis=1), asimov_bins.sum()
+
+    (rate,) = MODES["rate"](analysis, asimov).values()
+    brute_rate = asimov_total * np.log(expected_total) - expected_total  # up to the θ-independent log n!
+    np.testing.assert_allclose(rate(grid), brute_rate, rtol=1e-9)
+    (histogram,) = MODES["histo"](analysis, asimov).values()
+    brute_histogram = (asimov_bins * np.log(expected_bins) - expected_bins).sum(axis=1)
+    np.testing.assert_allclose(histogram(grid), brute_histogram, rtol=1e-9)
+    assert MODES["sally"](analysis, asimov) == {} and MODES["ml"](analysis, asimov) == {}  # no models
+
+
 # --- through the command, with a trained SALLY model -------------------------------------------
 
 

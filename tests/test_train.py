@@ -242,6 +242,37 @@ def test_load_model_from_a_wrong_directory(tmp_path) -> None:
         load_model(tmp_path)
 
 
+def test_a_new_family_is_one_class(data, tmp_path, monkeypatch) -> None:
+    """The estimator protocol: a family written as one class and registered, with a method
+    row naming it, trains, saves, loads and evaluates with no other change."""
+    from goldmine.inference.estimators import FAMILIES, Estimator
+    from goldmine.inference.saving import save_model
+    from goldmine.methods import Method
+
+    class LinearScore(Estimator):
+        family, inputs, outputs, score_output = "linear_score", ("x",), ("t_hat",), "t_hat"
+
+        def __init__(self, settings):
+            super().__init__(settings)
+            self.linear = torch.nn.Linear(settings.n_observables, settings.n_parameters)
+
+        def forward(self, columns, *, score=True):
+            return {"t_hat": self.linear(self.x_scaling(columns["x"]))}
+
+    monkeypatch.setitem(FAMILIES, "linear_score", LinearScore)
+    monkeypatch.setitem(METHODS, "linear_sally", Method("linear_sally", "local", "linear_score", (("mse_score", "one"),)))
+    fitted = fit("linear_sally", data / "local", ARCHITECTURE, TrainSettings(epochs=3, validation_split=0.2), seed=0,
+                 device=CPU)
+    history = fitted.result.history
+    assert history[-1]["train_mse_score"] < history[0]["train_mse_score"]
+    save_model(tmp_path, fitted.model, fitted.method, {"history": history})
+    loaded = load_model(tmp_path)
+    assert isinstance(loaded.model, LinearScore)
+    x = np.linspace(-1, 1, 5)[:, None]
+    np.testing.assert_allclose(evaluate(loaded, {"x": x})["t_hat"],
+                               fitted.model({"x": torch.as_tensor(x, dtype=torch.float32)})["t_hat"].detach().numpy())
+
+
 def test_rows_of_another_sampler_are_refused(tmp_path) -> None:
     """SALLY's rows have NDE's columns, but all at one θ: training NDE on them is refused."""
     directory = tmp_path / "sally"

@@ -118,6 +118,21 @@ class Analysis:
     def mean_t(self) -> dict[str, np.ndarray]:
         return {name: t.mean(axis=0) for name, t in self.member_t.items()}
 
+    @classmethod
+    def of(cls, setup: Setup, config: EvaluationConfig, simulated: SimulatedEvents,
+           groups: list[ModelGroup]) -> Analysis:
+        """Weights at θ_true, scores of the simulated events, and the configured histograms."""
+        _, log_factors, _ = norm_log_factors(setup)
+        weights_true = simulated.weights(np.asarray(config.theta_true))
+        member_t = {g.method: member_scores(g, simulated.observations, config.batch_size)
+                    for g in groups if g.score_output}
+        analysis = cls(setup, config, simulated, groups, log_factors, weights_true, member_t)
+        for spec in config.histograms:
+            columns = analysis.columns(simulated.observations, spec.observables)
+            analysis.histograms[spec.label] = (spec, histogram_of(columns, weights_true, simulated.component_weights,
+                                                                  spec.bins))
+        return analysis
+
     def columns(self, observations: np.ndarray, names: Sequence[str]) -> list[np.ndarray]:
         return [observations[:, _index(self.setup, name)] for name in names]
 
@@ -238,7 +253,7 @@ def evaluate_analysis(
     observed: np.ndarray | None,
 ) -> Evaluation:
     theta_true = np.asarray(config.theta_true)
-    nuisances, log_factors, unsupported = norm_log_factors(setup)
+    nuisances, _, unsupported = norm_log_factors(setup)
     evaluation = Evaluation(config.grid(), tuple(np.asarray(a) for a in config.grid_axes), theta_true, nuisances,
                             float(simulated.sigma(theta_true)[0]), len(simulated))
     _grid_inside_ranges(setup, config, evaluation)
@@ -248,24 +263,18 @@ def evaluate_analysis(
     if evaluation.sigma_true <= 0:
         raise GoldmineError(f"sigma at theta_true = {theta_true.tolist()} is {evaluation.sigma_true:.4g} pb; choose "
                             "a point inside the morphing range")
-    weights_true = simulated.weights(theta_true)
-    member_t = {g.method: member_scores(g, simulated.observations, config.batch_size) for g in groups if g.score_output}
-    analysis = Analysis(setup, config, simulated, groups, log_factors, weights_true, member_t)
+    analysis = Analysis.of(setup, config, simulated, groups)
     for group in analysis.score_groups:
         if group.score_theta is not None and not np.allclose(group.score_theta, theta_true):
             _warn(evaluation, f"{group.method} learned the score at {group.score_theta}, the Fisher information "
                               f"is evaluated at theta_true = {theta_true.tolist()}")
-    for spec in config.histograms:
-        analysis.histograms[spec.label] = (spec, histogram_of(analysis.columns(simulated.observations,
-                                                                               spec.observables),
-                                                              weights_true, simulated.component_weights, spec.bins))
 
     evaluation.information = information_matrices(analysis)
     evaluation.information_distribution = information_distribution(analysis)
     for data in data_sets(analysis, observed):
         evaluation.limits += limits(analysis, data, evaluation)
     evaluation.distributions = {
-        o.name: histogram_of([simulated.observations[:, i]], weights_true, simulated.component_weights,
+        o.name: histogram_of([simulated.observations[:, i]], analysis.weights_true, simulated.component_weights,
                              DISTRIBUTION_BINS)
         for i, o in enumerate(setup.observables)
     }
