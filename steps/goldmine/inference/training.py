@@ -68,7 +68,7 @@ class TrainSettings:
     clip_gradient: float | None = None
     alpha: float = 1.0
     evaluation_batch_size: int = 8192
-    #: on a GPU, replay the training step as one CUDA graph (see goldmine.inference.cuda_graph)
+    #: on a GPU, replay the training step as one CUDA graph (Adam and AMSGrad; see goldmine.inference.cuda_graph)
     cuda_graphs: bool = True
 
     def __post_init__(self) -> None:
@@ -127,7 +127,7 @@ def make_optimizer(model: nn.Module, settings: TrainSettings, *, capturable: boo
     :func:`flat_parameter`; ``capturable`` for a step replayed from a CUDA graph (the
     learning rate then lives in a device tensor)."""
     parameters = [flat_parameter(model)]
-    if settings.optimizer == "sgd":
+    if settings.optimizer == "sgd":  # never capturable: see train
         return torch.optim.SGD(parameters, lr=settings.learning_rate, momentum=settings.momentum,
                                weight_decay=settings.weight_decay)
     amsgrad = settings.optimizer == "amsgrad"
@@ -191,7 +191,9 @@ def train(
     device = next(model.parameters()).device
     generator = torch.Generator(device="cpu").manual_seed(seed)
     torch.manual_seed(seed)
-    use_graph = settings.cuda_graphs and device.type == "cuda"
+    # torch's SGD reads a tensor learning rate on the host (a synchronisation a graph cannot
+    # hold): it steps eagerly
+    use_graph = settings.cuda_graphs and device.type == "cuda" and settings.optimizer != "sgd"
     optimizer = make_optimizer(model, settings, capturable=use_graph)
     decay = (settings.final_learning_rate / settings.learning_rate) ** (1.0 / max(settings.epochs - 1, 1))
     parameters = optimizer.param_groups[0]["params"]
