@@ -18,7 +18,7 @@ import copy
 import logging
 import math
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -155,11 +155,16 @@ def _batches(data: Tensors, batch_size: int) -> Iterator[dict[str, torch.Tensor]
 
 
 def _epoch_terms(
-    model: nn.Module, loss: Loss, data: Tensors, batch_size: int, step: Any = None, graphed: GraphedStep | None = None
+    model: nn.Module,
+    loss: Loss,
+    data: Tensors,
+    batch_size: int,
+    step: Callable[[Tensors], torch.Tensor] | None = None,
+    graphed: GraphedStep | None = None,
 ) -> torch.Tensor:
     """Per-term losses averaged over the epoch's rows (n_terms,), left on the device.
     Trains when ``step`` is given (full batches through ``graphed`` when given), else only
-    evaluates. Batch losses are written into one tensor and reduced once."""
+    evaluates. Batch losses stay on the device and are reduced once."""
     n_rows = len(next(iter(data.values())))
     device = next(model.parameters()).device
     batch_terms, rows = [], []
