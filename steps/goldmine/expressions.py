@@ -165,21 +165,16 @@ class _Translator:
         return Node("number", "number", float(node.value))
 
     def _Name(self, node: ast.Name) -> Node:
-        if self.variables is not None:
-            if node.id in self.variables:
-                return Node("object", "number", node.id)
-            if node.id in CONSTANTS:
-                return Node("number", "number", CONSTANTS[node.id])
-            known = sorted(self.variables | set(CONSTANTS))
-            raise self.fail(node, f"unknown name {node.id!r} (known: {', '.join(known)})")
-        if node.id in COLLECTIONS:
-            return Node("object", "collection", node.id)
-        if node.id in MOMENTA:
-            return Node("object", "momentum", node.id)
+        # the names that stand for values: event objects, or the numbers-only mode's variables
+        objects: dict[str, Kind] = (
+            {**dict.fromkeys(COLLECTIONS, "collection"), **dict.fromkeys(MOMENTA, "momentum")}
+            if self.variables is None else dict.fromkeys(self.variables, "number")
+        )
+        if node.id in objects:
+            return Node("object", objects[node.id], node.id)
         if node.id in CONSTANTS:
             return Node("number", "number", CONSTANTS[node.id])
-        known = sorted(COLLECTIONS | MOMENTA | set(CONSTANTS))
-        raise self.fail(node, f"unknown name {node.id!r} (known: {', '.join(known)})")
+        raise self.fail(node, f"unknown name {node.id!r} (known: {', '.join(sorted({*objects, *CONSTANTS}))})")
 
     def _numbers_only(self, node: ast.AST, what: str) -> None:
         if self.variables is not None:

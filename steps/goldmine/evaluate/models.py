@@ -80,7 +80,8 @@ def member_scores(group: ModelGroup, x: np.ndarray, batch_size: int) -> np.ndarr
     """t̂(x) of every member of a score ensemble: (M, n, P)."""
     from goldmine.inference.evaluation import evaluate
 
-    return np.stack([evaluate(member, {"x": x}, batch_size=batch_size)[group.score_output] for member in group.members])
+    return np.stack([evaluate(m, m.model.input_columns(x, None, None), batch_size=batch_size)[group.score_output]
+                     for m in group.members])
 
 
 def kinematic_log_likelihood(

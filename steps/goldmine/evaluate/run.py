@@ -227,8 +227,9 @@ def data_sets(analysis: Analysis, observed: np.ndarray | None) -> list[DataSet]:
 
 
 def limits(analysis: Analysis, data: DataSet, evaluation: Evaluation) -> list[Limit]:
-    """Limits on the θ grid in every configured mode, on one data set."""
-    grid, axes = analysis.config.grid(), tuple(np.asarray(a) for a in analysis.config.grid_axes)
+    """Limits on the evaluation's θ grid in every configured mode, on one data set; warnings
+    go to ``evaluation``."""
+    grid, axes = evaluation.grid, evaluation.grid_axes
     out = []
     for mode in (m for m in MODES if m in analysis.config.modes):
         for label, log_likelihood in MODES[mode](analysis, data).items():
