@@ -26,6 +26,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "steps"))
 from goldmine.inference.estimators import FAMILIES, EstimatorSettings  # noqa: E402
+from goldmine.inference.fit import prepared  # noqa: E402
 from goldmine.inference.losses import Objective  # noqa: E402
 from goldmine.inference.training import TrainSettings, train  # noqa: E402
 from goldmine.methods import METHODS  # noqa: E402
@@ -57,7 +58,7 @@ def run(method_name: str, data: dict[str, torch.Tensor], batch_size: int, epochs
     method = METHODS[method_name]
     objective = Objective.of(method.terms, alpha=1.0)
     model = model_for(method.family, hidden, data, device)
-    columns = {name: data[name] for name in dict.fromkeys(model.inputs + objective.columns)}
+    columns = prepared(model, data, objective.columns)
     settings = TrainSettings(epochs=epochs, batch_size=batch_size, optimizer="amsgrad", cuda_graphs=graphs,
                              early_stopping=False)
     result = train(model, objective, columns, None, settings, seed=0)

@@ -18,7 +18,7 @@ from goldmine.inference.estimators import (
     ScoreEstimator,
 )
 from goldmine.inference.evaluation import ensemble_statistics, evaluate
-from goldmine.inference.networks import mlp
+from goldmine.inference.networks import MLP
 from goldmine.inference.saving import load_model, save_model
 from goldmine.methods import METHODS
 
@@ -103,10 +103,10 @@ def test_ratio_score_is_the_theta_gradient() -> None:
 
 @pytest.mark.parametrize(("name", "cls"), [("sigmoid", nn.Sigmoid), ("relu", nn.ReLU), ("tanh", nn.Tanh)])
 def test_activations_map_to_their_own_function(name, cls) -> None:
-    network = mlp(2, 1, (4,), name)
+    network = MLP(2, 1, (4,), name)
     assert isinstance(network[1], cls)
     with pytest.raises(ValueError, match="unknown activation 'sigmod'"):
-        mlp(2, 1, (4,), "sigmod")
+        MLP(2, 1, (4,), "sigmod")
 
 
 def test_losses_vanish_or_are_minimal_at_the_truth() -> None:

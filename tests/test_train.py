@@ -21,6 +21,7 @@ from goldmine.inference.estimators import EstimatorSettings, ParameterizedRatioE
 from goldmine.inference.evaluation import ensemble_statistics, evaluate
 from goldmine.inference.fit import fit
 from goldmine.inference.losses import Objective
+from goldmine.inference.optimizers import FlatOptimizer, flat_parameter
 from goldmine.inference.saving import LoadedModel, load_model
 from goldmine.inference.training import TrainingError, TrainSettings, train
 from goldmine.io.provenance import file_sha256
@@ -127,16 +128,14 @@ def test_non_finite_loss_stops_with_the_best_weights(data) -> None:
     class FragileLoss:
         """CARL's loss, NaN from the 71st batch on (epoch 1 has 63 batches)."""
 
-        names = ("xe",)
+        names, weights = ("xe",), (1.0,)
         calls = 0
 
         def __call__(self, model, batch):
             self.calls += 1
-            loss = losses.ratio_xe(model(batch, score=False)["log_r_hat"], batch["y"])[None]
-            return loss * float("nan") if self.calls > 70 else loss
-
-        def total(self, terms):
-            return terms.sum()
+            loss = losses.ratio_xe(model(batch, score=False)["log_r_hat"], batch["y"])
+            loss = loss * float("nan") if self.calls > 70 else loss
+            return loss, loss.detach()[None]
 
     arrays = {name: np.load(data / "ratio" / f"{name}_train.npy")[:8000] for name in ("x", "theta0", "y")}
     tensors = {name: torch.as_tensor(values, dtype=torch.float32) for name, values in arrays.items()}
@@ -305,3 +304,32 @@ def test_damaged_weights_are_refused_naming_the_file(data, tmp_path, damage) -> 
     message = "not the weights of this" if damage == "foreign" else "not the weights this model was saved with"
     with pytest.raises(InputFileError, match=f"{state}: {message}"):
         load_model(tmp_path / "model")
+
+
+@pytest.mark.parametrize("algorithm", ["adam", "amsgrad", "sgd"])
+def test_flat_optimizer_steps_as_torch_optim_does(algorithm) -> None:
+    def model():
+        torch.manual_seed(0)
+        return torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
+
+    ours, theirs = model(), model()
+    flat = FlatOptimizer(ours, algorithm, 0.01, weight_decay=0.1, momentum=0.9)
+    # the same flat layout (a fused kernel's vector lanes round differently per tensor shape)
+    parameters = [flat_parameter(theirs)]
+    if algorithm == "sgd":
+        reference = torch.optim.SGD(parameters, lr=0.01, momentum=0.9, weight_decay=0.1)
+    else:
+        reference = torch.optim.Adam(parameters, lr=0.01, weight_decay=0.1, amsgrad=algorithm == "amsgrad", fused=True)
+    inputs = torch.randn(50, 3, generator=torch.Generator().manual_seed(1))
+    for step in range(20):
+        if step == 10:
+            flat.set_learning_rate(0.003)
+            reference.param_groups[0]["lr"] = 0.003
+        flat.gradient.zero_()
+        parameters[0].grad.zero_()
+        for network in (ours, theirs):
+            (network(inputs[step::5]) ** 2).mean().backward()
+        flat.step()
+        reference.step()
+    for mine, other in zip(ours.parameters(), theirs.parameters()):
+        torch.testing.assert_close(mine, other, rtol=0, atol=0)

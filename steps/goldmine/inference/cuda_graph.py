@@ -9,7 +9,7 @@ tensor. Every batch still gets exactly one optimizer step: the first few run eag
 a side stream (the warm-up torch requires before a capture), the capture itself
 executes nothing, and its batch is then replayed. The optimizer must be ``capturable``
 (learning rate and step count in device tensors); the gradients live in one buffer
-(:func:`goldmine.inference.training.flat_parameter`) that the step zeroes and its
+(:func:`goldmine.inference.optimizers.flat_parameter`) that the step zeroes and its
 backward pass accumulates into, so the captured step reads and writes fixed memory.
 
 Why not ``torch.compile(mode="reduce-overhead")``, which also replays CUDA graphs: it

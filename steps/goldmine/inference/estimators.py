@@ -13,7 +13,8 @@ standardised inside each module (buffers fitted on the training data), so the sa
 transform is applied wherever the model runs; scores are derivatives by the raw θ.
 
 To add a family: subclass :class:`Estimator`, set its class attributes, write
-``__init__``, ``fit_scaling`` and ``forward``, and register it in :data:`FAMILIES`.
+``__init__``, ``fit_scaling`` and ``forward`` (or ``prepare`` and ``predict``), and
+register it in :data:`FAMILIES`.
 Training, saving, loading and evaluation then work unchanged.
 """
 
@@ -28,7 +29,7 @@ import torch
 import zuko
 from torch import nn
 
-from goldmine.inference.networks import Standardize, mlp
+from goldmine.inference.networks import MLP, Standardize
 
 __all__ = [
     "FAMILIES",
@@ -81,6 +82,10 @@ class Estimator(nn.Module):
     SALLY histograms; None where the score depends on θ) and ``log_likelihood_output``
     (the output whose sum over events is the log-likelihood of θ up to a θ-independent
     constant, for the ML limits; None for score estimators).
+
+    A family writes :meth:`forward`; or :meth:`prepare` (input columns → the network's
+    standardised, assembled inputs) and :meth:`predict` (those → outputs), which
+    ``forward`` then composes: training prepares its data once, not in every step.
     """
 
     family: ClassVar[str]
@@ -102,7 +107,16 @@ class Estimator(nn.Module):
     def forward(self, columns: Columns, *, score: bool = True) -> dict[str, torch.Tensor]:
         """Outputs by name from input columns; with ``score=False`` the θ-gradients are
         left out (evaluation of log r̂ or log p̂ alone)."""
-        raise NotImplementedError
+        return self.predict(self.prepare(columns), score=score)
+
+    def prepare(self, columns: Columns) -> dict[str, torch.Tensor]:
+        """What :meth:`predict` reads, from input columns, rows aligned (by default the
+        columns themselves)."""
+        return dict(columns)
+
+    def predict(self, prepared: Columns, *, score: bool = True) -> dict[str, torch.Tensor]:
+        """Outputs by name from :meth:`prepare`'s columns (by default :meth:`forward`)."""
+        return self.forward(prepared, score=score)
 
     def input_columns(self, x: np.ndarray, theta: np.ndarray | None, reference: np.ndarray | None) -> dict[str, np.ndarray]:
         """The inputs for events x (n, O) at θ (n, P), against the ``reference`` θ (P,)
@@ -120,11 +134,14 @@ class ScoreEstimator(Estimator):
 
     def __init__(self, settings: EstimatorSettings) -> None:
         super().__init__(settings)
-        self.net = mlp(settings.n_observables, settings.n_parameters, settings.hidden, settings.activation,
+        self.net = MLP(settings.n_observables, settings.n_parameters, settings.hidden, settings.activation,
                        settings.dropout)
 
-    def forward(self, columns: Columns, *, score: bool = True) -> dict[str, torch.Tensor]:
-        return {"t_hat": self.net(self.x_scaling(columns["x"]))}
+    def prepare(self, columns: Columns) -> dict[str, torch.Tensor]:
+        return {"inputs": self.x_scaling(columns["x"])}
+
+    def predict(self, prepared: Columns, *, score: bool = True) -> dict[str, torch.Tensor]:
+        return {"t_hat": self.net(prepared["inputs"])}
 
 
 class ParameterizedRatioEstimator(Estimator):
@@ -137,22 +154,22 @@ class ParameterizedRatioEstimator(Estimator):
 
     def __init__(self, settings: EstimatorSettings) -> None:
         super().__init__(settings)
-        self.net = mlp(settings.n_parameters + settings.n_observables, 1, settings.hidden, settings.activation,
+        self.net = MLP(settings.n_parameters + settings.n_observables, 1, settings.hidden, settings.activation,
                        settings.dropout)
 
     def fit_scaling(self, columns: Columns) -> None:
         super().fit_scaling(columns)
         self.theta_scaling.fit(columns["theta0"])
 
-    def forward(self, columns: Columns, *, score: bool = True) -> dict[str, torch.Tensor]:
-        x_scaled = self.x_scaling(columns["x"])
+    def prepare(self, columns: Columns) -> dict[str, torch.Tensor]:
+        return {"inputs": torch.cat([self.theta_scaling(columns["theta0"]), self.x_scaling(columns["x"])], dim=1)}
 
-        def log_r(theta0: torch.Tensor) -> torch.Tensor:
-            return self.net(torch.cat([self.theta_scaling(theta0), x_scaled], dim=1)).squeeze(1)
-
+    def predict(self, prepared: Columns, *, score: bool = True) -> dict[str, torch.Tensor]:
+        inputs = prepared["inputs"]
         if not score:
-            return {"log_r_hat": log_r(columns["theta0"])}
-        log_r_hat, (t_hat0,) = with_theta_gradients(log_r, (columns["theta0"],))
+            return {"log_r_hat": self.net(inputs).squeeze(1)}
+        theta0 = slice(0, self.settings.n_parameters)
+        log_r_hat, t_hat0 = self.net.with_input_gradient(inputs, theta0, 1.0 / self.theta_scaling.std)
         return {"log_r_hat": log_r_hat, "t_hat0": t_hat0}
 
     def input_columns(self, x: np.ndarray, theta: np.ndarray | None, reference: np.ndarray | None) -> dict[str, np.ndarray]:
@@ -170,26 +187,36 @@ class DoublyParameterizedRatioEstimator(Estimator):
     def __init__(self, settings: EstimatorSettings) -> None:
         super().__init__(settings)
         # An output bias would cancel in f(θ0, θ1) − f(θ1, θ0): leave it out.
-        self.net = mlp(2 * settings.n_parameters + settings.n_observables, 1, settings.hidden, settings.activation,
+        self.net = MLP(2 * settings.n_parameters + settings.n_observables, 1, settings.hidden, settings.activation,
                        settings.dropout, output_bias=False)
 
     def fit_scaling(self, columns: Columns) -> None:
         super().fit_scaling(columns)
         self.theta_scaling.fit(torch.cat([columns["theta0"], columns["theta1"]]))
 
-    def forward(self, columns: Columns, *, score: bool = True) -> dict[str, torch.Tensor]:
+    def prepare(self, columns: Columns) -> dict[str, torch.Tensor]:
         x_scaled = self.x_scaling(columns["x"])
+        scaled0, scaled1 = self.theta_scaling(columns["theta0"]), self.theta_scaling(columns["theta1"])
+        return {"inputs": torch.cat([scaled0, scaled1, x_scaled], dim=1),
+                "swapped_inputs": torch.cat([scaled1, scaled0, x_scaled], dim=1)}
 
-        def log_r(theta0: torch.Tensor, theta1: torch.Tensor) -> torch.Tensor:
-            scaled0, scaled1 = self.theta_scaling(theta0), self.theta_scaling(theta1)
-            forward = self.net(torch.cat([scaled0, scaled1, x_scaled], dim=1))
-            backward = self.net(torch.cat([scaled1, scaled0, x_scaled], dim=1))
-            return (forward - backward).squeeze(1)
-
+    def predict(self, prepared: Columns, *, score: bool = True) -> dict[str, torch.Tensor]:
+        # f(x, θ0, θ1) and f(x, θ1, θ0) in one pass over twice the rows
+        inputs = torch.cat([prepared["inputs"], prepared["swapped_inputs"]])
+        n_rows, n_parameters = len(prepared["inputs"]), self.settings.n_parameters
         if not score:
-            return {"log_r_hat": log_r(columns["theta0"], columns["theta1"])}
-        log_r_hat, (t_hat0, t_hat1) = with_theta_gradients(log_r, (columns["theta0"], columns["theta1"]))
-        return {"log_r_hat": log_r_hat, "t_hat0": t_hat0, "t_hat1": t_hat1}
+            forward, backward = self.net(inputs).squeeze(1).split(n_rows)
+            return {"log_r_hat": forward - backward}
+        thetas = slice(0, 2 * n_parameters)
+        outputs, gradients = self.net.with_input_gradient(inputs, thetas, 1.0 / self.theta_scaling.std.repeat(2))
+        forward, backward = outputs.split(n_rows)
+        gradient_forward, gradient_backward = gradients.split(n_rows)
+        first, second = slice(0, n_parameters), slice(n_parameters, 2 * n_parameters)
+        return {
+            "log_r_hat": forward - backward,
+            "t_hat0": gradient_forward[:, first] - gradient_backward[:, second],
+            "t_hat1": gradient_forward[:, second] - gradient_backward[:, first],
+        }
 
     def input_columns(self, x: np.ndarray, theta: np.ndarray | None, reference: np.ndarray | None) -> dict[str, np.ndarray]:
         return {"x": x, "theta0": theta, "theta1": np.broadcast_to(reference, np.shape(theta))}
@@ -216,18 +243,21 @@ class LikelihoodEstimator(Estimator):
         super().fit_scaling(columns)
         self.theta_scaling.fit(columns["theta"])
 
-    def forward(self, columns: Columns, *, score: bool = True) -> dict[str, torch.Tensor]:
-        x_scaled = self.x_scaling(columns["x"])
+    def prepare(self, columns: Columns) -> dict[str, torch.Tensor]:
+        return {"inputs": self.x_scaling(columns["x"]), "context": self.theta_scaling(columns["theta"])}
+
+    def predict(self, prepared: Columns, *, score: bool = True) -> dict[str, torch.Tensor]:
+        x_scaled = prepared["inputs"]
         # log p(x) = log p(x_std) − Σ log std_x: the Jacobian of the standardisation
         log_jacobian = torch.log(self.x_scaling.std).sum()
 
-        def log_p(theta: torch.Tensor) -> torch.Tensor:
-            return self.flow(self.theta_scaling(theta)).log_prob(x_scaled) - log_jacobian
+        def log_p(context: torch.Tensor) -> torch.Tensor:
+            return self.flow(context).log_prob(x_scaled) - log_jacobian
 
         if not score:
-            return {"log_p_hat": log_p(columns["theta"])}
-        log_p_hat, (t_hat,) = with_theta_gradients(log_p, (columns["theta"],))
-        return {"log_p_hat": log_p_hat, "t_hat": t_hat}
+            return {"log_p_hat": log_p(prepared["context"])}
+        log_p_hat, (scaled_gradient,) = with_theta_gradients(log_p, (prepared["context"],))
+        return {"log_p_hat": log_p_hat, "t_hat": scaled_gradient / self.theta_scaling.std}
 
     def input_columns(self, x: np.ndarray, theta: np.ndarray | None, reference: np.ndarray | None) -> dict[str, np.ndarray]:
         return {"x": x, "theta": theta}

@@ -49,6 +49,13 @@ def to_tensors(arrays: dict[str, np.ndarray], device: torch.device, rows: np.nda
     return out
 
 
+def prepared(model: Estimator, columns: dict[str, torch.Tensor], truth: tuple[str, ...]) -> dict[str, torch.Tensor]:
+    """The model's prepared inputs and the ``truth`` columns the loss compares with,
+    computed once for all epochs."""
+    with torch.no_grad():
+        return {**model.prepare({name: columns[name] for name in model.inputs}), **{name: columns[name] for name in truth}}
+
+
 def fit(
     method_name: str,
     data_directory: Path,
@@ -87,5 +94,7 @@ def fit(
     model.to(device)
     n_validation = 0 if validation is None else len(validation["x"])
     log.info("%s: %d training and %d validation rows on %s", method_name, len(rows), n_validation, device)
+    training = prepared(model, training, objective.columns)
+    validation = prepared(model, validation, objective.columns) if validation is not None else None
     result = train(model, objective, training, validation, settings, seed=seed)
     return FitResult(model, method, result, len(rows), n_validation)

@@ -50,12 +50,10 @@ def score_mse(t_hat: torch.Tensor, t_xz: torch.Tensor) -> torch.Tensor:
     return F.mse_loss(t_hat, t_xz)
 
 
-
 def ratio_xe(log_r_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """CARL: cross-entropy −[y log ŝ + (1 − y) log(1 − ŝ)] of ŝ = 1/(1 + r̂) against the
     label y (Cranmer, Pavez, Louppe, arXiv:1506.02169; as used in arXiv:1805.00020)."""
     return F.binary_cross_entropy_with_logits(-log_r_hat, y)
-
 
 
 def ratio_augmented_xe(log_r_hat: torch.Tensor, r_xz: torch.Tensor) -> torch.Tensor:
@@ -64,14 +62,11 @@ def ratio_augmented_xe(log_r_hat: torch.Tensor, r_xz: torch.Tensor) -> torch.Ten
     return F.binary_cross_entropy_with_logits(-log_r_hat, torch.reciprocal(r_xz + 1.0))
 
 
-
-
 def ratio_mse(log_r_hat: torch.Tensor, y: torch.Tensor, r_xz: torch.Tensor) -> torch.Tensor:
     """ROLR: (1 − y)|1/r̂ − 1/r(x,z)|² + y|r̂ − r(x,z)|², minimised by r̂ = r(x)
     (ratio regression: arXiv:1805.00020, 1805.12244)."""
     _, _, numerator, denominator = _clipped_ratio_differences(log_r_hat, r_xz)
     return ((1.0 - y) * numerator**2 + y * denominator**2).mean()
-
 
 
 def _clipped_ratio_differences(log_r_hat: torch.Tensor, r_xz: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -164,19 +159,18 @@ class Objective:
         """Whether a term compares θ-gradients (``t_hat*``), which the estimator then computes."""
         return any(output.startswith("t_hat") for output in self.outputs)
 
-    def __call__(self, model: torch.nn.Module, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
-        """The terms of ``model``'s outputs on a batch, (n_terms,): a training loss
-        (:class:`goldmine.inference.training.Loss`)."""
-        return self.terms(model(batch, score=self.needs_score), batch)
+    def __call__(self, model: torch.nn.Module, batch: Mapping[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """A training loss (:class:`goldmine.inference.training.Loss`): the weighted total
+        of ``model``'s terms on a batch of its prepared inputs
+        (:meth:`~goldmine.inference.estimators.Estimator.prepare`) and the truth, shape (),
+        and the terms themselves, (n_terms,) and detached."""
+        terms = self.terms(model.predict(batch, score=self.needs_score), batch)
+        total = terms[0] if self.weights[0] == 1.0 else self.weights[0] * terms[0]
+        for weight, term in zip(self.weights[1:], terms[1:]):
+            total = total + term if weight == 1.0 else total + weight * term
+        return total, torch.stack([term.detach() for term in terms])
 
-    def terms(self, outputs: Mapping[str, torch.Tensor], batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
-        """Each term's batch mean, (n_terms,)."""
+    def terms(self, outputs: Mapping[str, torch.Tensor], batch: Mapping[str, torch.Tensor]) -> list[torch.Tensor]:
+        """Each term's batch mean, shape ()."""
         values = {**batch, **outputs}
-        terms = [term.loss(*(values[a] for a in term.arguments)) for term in self._terms]
-        return terms[0].unsqueeze(0) if len(terms) == 1 else torch.stack(terms)
-
-    def total(self, terms: torch.Tensor) -> torch.Tensor:
-        """Σ weight_i · term_i, shape ()."""
-        if all(weight == 1.0 for weight in self.weights):
-            return terms.sum()
-        return terms @ torch.tensor(self.weights, dtype=terms.dtype, device=terms.device)
+        return [term.loss(*(values[a] for a in term.arguments)) for term in self._terms]

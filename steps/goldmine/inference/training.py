@@ -1,9 +1,9 @@
 """One training loop for every estimator: batches in, loss out.
 
-It owns seeds, batches, the optimizer (``torch.optim``), the learning-rate schedule,
-gradient clipping, early stopping, the non-finite guard and the history, and knows
-nothing of methods or estimator families: a :class:`Loss` gives the per-term losses of a
-batch and their weighted total.
+It owns seeds, batches, the optimizer (torch.optim's updates:
+:mod:`goldmine.inference.optimizers`), the learning-rate schedule, gradient clipping,
+early stopping, the non-finite guard and the history, and knows nothing of methods or
+estimator families: a :class:`Loss` gives the weighted total of a batch and its terms.
 
 Each epoch shuffles every column once into contiguous tensors, and batches are slices
 of them (no per-sample DataLoader, no per-batch gather). On a GPU the whole step is
@@ -27,6 +27,7 @@ from torch import nn
 
 from goldmine.errors import GoldmineError
 from goldmine.inference.cuda_graph import GraphedStep
+from goldmine.inference.optimizers import FlatOptimizer
 
 __all__ = ["Loss", "TrainResult", "TrainSettings", "TrainingError", "train"]
 
@@ -40,14 +41,14 @@ class TrainingError(GoldmineError):
 
 
 class Loss(Protocol):
-    """What the loop needs of a loss: term names, and per-term batch means (n_terms,) of
-    a model on a batch, and their weighted total ()."""
+    """What the loop needs of a loss: term names and weights, and for a model on a batch
+    the weighted total () to differentiate and the per-term batch means (n_terms,),
+    detached, for the history."""
 
     names: tuple[str, ...]
+    weights: tuple[float, ...]
 
-    def __call__(self, model: nn.Module, batch: Tensors) -> torch.Tensor: ...
-
-    def total(self, terms: torch.Tensor) -> torch.Tensor: ...
+    def __call__(self, model: nn.Module, batch: Tensors) -> tuple[torch.Tensor, torch.Tensor]: ...
 
 
 @dataclass(frozen=True)
@@ -104,50 +105,6 @@ class TrainResult:
         return asdict(self)
 
 
-def flat_parameter(model: nn.Module) -> nn.Parameter:
-    """One parameter holding the values of all of ``model``'s, which become views into it
-    (and their gradients views into its gradient), so that the optimizer updates every
-    layer in one call: for the small networks trained here a step of ``torch.optim``
-    costs mostly per-parameter overhead. Gradients then accumulate in place; zero them
-    with ``zero_grad(set_to_none=False)``."""
-    parameters = [p for p in model.parameters() if p.requires_grad]
-    flat = nn.Parameter(torch.cat([p.detach().reshape(-1) for p in parameters]))
-    flat.grad = torch.zeros_like(flat)
-    offset = 0
-    for parameter in parameters:
-        size = parameter.numel()
-        parameter.data = flat.data[offset : offset + size].view_as(parameter)
-        parameter.grad = flat.grad[offset : offset + size].view_as(parameter)
-        offset += size
-    return flat
-
-
-def make_optimizer(model: nn.Module, settings: TrainSettings, *, capturable: bool) -> torch.optim.Optimizer:
-    """torch's Adam, AMSGrad or SGD with the settings' learning rate over the model's
-    :func:`flat_parameter`; ``capturable`` for a step replayed from a CUDA graph (the
-    learning rate then lives in a device tensor)."""
-    parameters = [flat_parameter(model)]
-    if settings.optimizer == "sgd":  # never capturable: see train
-        return torch.optim.SGD(parameters, lr=settings.learning_rate, momentum=settings.momentum,
-                               weight_decay=settings.weight_decay)
-    amsgrad = settings.optimizer == "amsgrad"
-    if capturable:
-        device = parameters[0].device
-        return torch.optim.Adam(parameters, lr=torch.tensor(settings.learning_rate, device=device), amsgrad=amsgrad,
-                                weight_decay=settings.weight_decay, capturable=True, foreach=True)
-    # fused: one kernel for every parameter's update instead of eight operations each
-    return torch.optim.Adam(parameters, lr=settings.learning_rate, amsgrad=amsgrad,
-                            weight_decay=settings.weight_decay, fused=True)
-
-
-def _set_learning_rate(optimizer: torch.optim.Optimizer, value: float) -> None:
-    for group in optimizer.param_groups:
-        if isinstance(group["lr"], torch.Tensor):
-            group["lr"].fill_(value)  # in place: a captured step reads this tensor
-        else:
-            group["lr"] = value
-
-
 def _batches(data: Tensors, batch_size: int) -> Iterator[dict[str, torch.Tensor]]:
     n_rows = len(next(iter(data.values())))
     for start in range(0, n_rows, batch_size):
@@ -172,7 +129,7 @@ def _epoch_terms(
         size = len(next(iter(batch.values())))
         if step is None:
             with torch.no_grad():
-                terms = loss(model, batch)
+                _, terms = loss(model, batch)
         elif graphed is not None and size == batch_size:
             terms = graphed(batch).clone()  # the graph overwrites its output at the next replay
         else:
@@ -199,29 +156,28 @@ def train(
     # torch's SGD reads a tensor learning rate on the host (a synchronisation a graph cannot
     # hold): it steps eagerly
     use_graph = settings.cuda_graphs and device.type == "cuda" and settings.optimizer != "sgd"
-    optimizer = make_optimizer(model, settings, capturable=use_graph)
+    optimizer = FlatOptimizer(model, settings.optimizer, settings.learning_rate, weight_decay=settings.weight_decay,
+                              momentum=settings.momentum, capturable=use_graph)
     decay = (settings.final_learning_rate / settings.learning_rate) ** (1.0 / max(settings.epochs - 1, 1))
-    parameters = optimizer.param_groups[0]["params"]
-    (flat,) = parameters
 
     def step(batch: Tensors) -> torch.Tensor:
-        flat.grad.zero_()  # one fill: the model's gradients are views of it
-        terms = loss(model, batch)
-        loss.total(terms).backward()
+        optimizer.gradient.zero_()  # one fill: the model's gradients are views of it
+        total, terms = loss(model, batch)
+        total.backward()
         if settings.clip_gradient is not None:
-            nn.utils.clip_grad_norm_(parameters, settings.clip_gradient)
+            nn.utils.clip_grad_norm_(optimizer.parameter, settings.clip_gradient)
         optimizer.step()
-        return terms.detach()
+        return terms
 
     graphed = GraphedStep(step) if use_graph else None
-    n_train = len(training["x"])
+    n_train = len(next(iter(training.values())))
 
     history: list[dict[str, Any]] = []
     best_loss, best_epoch, best_state, stopped_early = math.inf, 0, copy.deepcopy(model.state_dict()), False
     for epoch in range(1, settings.epochs + 1):
         start = time.perf_counter()
         learning_rate = settings.learning_rate * decay ** (epoch - 1)
-        _set_learning_rate(optimizer, learning_rate)
+        optimizer.set_learning_rate(learning_rate)
         model.train()
         order = torch.randperm(n_train, generator=generator).to(device)
         shuffled = {name: values[order] for name, values in training.items()}
@@ -260,5 +216,5 @@ def train(
 
 def _named(prefix: str, loss: Loss, terms: torch.Tensor) -> dict[str, float]:
     out = {f"{prefix}_{name}": value for name, value in zip(loss.names, terms.tolist())}
-    out[f"{prefix}_loss"] = float(loss.total(terms))
+    out[f"{prefix}_loss"] = sum(weight * value for weight, value in zip(loss.weights, terms.tolist()))
     return out
