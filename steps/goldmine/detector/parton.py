@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import awkward as ak
 import numpy as np
+
 from goldmine.detector.card import DetectorCard
 from goldmine.detector.objects import (
     btagged,
