@@ -392,3 +392,20 @@ def test_plot_refuses_a_file_that_is_not_a_results_file(toy, tmp_path) -> None:
     result = invoke("plot", "--results", toy / "setup.h5", "--output", tmp_path / "plots")
     assert result.exit_code != 0 and "not a goldmine results file" in result.output
     assert not (tmp_path / "plots").exists()
+
+
+def test_information_plot_draws_coinciding_adaptive_edges_as_empty_bins(tmp_path) -> None:
+    """Equal-weight edges of a count coincide; the plot draws those bins empty instead of
+    dividing σ by a zero width."""
+    import types
+    import warnings
+
+    from goldmine.plotting.fisher import plot_information_distribution
+
+    entry = {"edges": np.array([0.0, 1.0, 1.0, 2.0]), "sigma": np.array([0.2, 0.3, 0.1]),
+             "truth": np.stack([np.eye(2)] * 3)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        paths = plot_information_distribution(types.SimpleNamespace(information_distribution={"n_jets": entry}),
+                                              tmp_path)
+    assert paths and all(path.stat().st_size > 0 for path in paths)

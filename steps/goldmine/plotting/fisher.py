@@ -71,8 +71,11 @@ def plot_information_distribution(results: Results, directory: Path) -> list[Pat
         edges = np.asarray(entry["edges"], dtype=float)
         n_bins = len(edges) - 1
         figure, axes = new_figure(2)
-        sigma = entry["sigma"][:n_bins]
-        axes[0, 0].stairs(sigma / np.diff(edges), edges, color=COLORS[0], linewidth=2)
+        sigma, widths = entry["sigma"][:n_bins], np.diff(edges)
+        # equal-weight edges coincide where one value holds several bins' weight (a count, a
+        # clipped value): such a bin has no width to spread its σ over and is drawn empty
+        density = np.divide(sigma, widths, out=np.zeros_like(sigma, dtype=float), where=widths > 0)
+        axes[0, 0].stairs(density, edges, color=COLORS[0], linewidth=2)
         axes[0, 0].set_xlabel(observable)
         axes[0, 0].set_ylabel(f"dσ/d{observable} [pb per unit]")
         n_parameters = entry["truth"].shape[-1]
