@@ -277,3 +277,13 @@ def test_recast_catalogue_check_passes_from_any_directory_and_checkout(tmp_path)
     (moved / "specs" / "steps" / "train.yml").unlink()  # the check does read the step specs
     broken = _recast("catalogue", "check", "goldmine/wh-ewdim6", catalogue=moved / "recast", cwd=elsewhere)
     assert "Nice job" not in broken.stdout
+
+
+def test_concurrent_steps_share_the_cores_out_unless_told(monkeypatch) -> None:
+    from goldmine.workflow.runner import step_threads
+
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    assert step_threads(1, {}) == {"OMP_NUM_THREADS": "4", "MKL_NUM_THREADS": "4", "OPENBLAS_NUM_THREADS": "4"}
+    assert step_threads(2, {})["OMP_NUM_THREADS"] == "2"
+    assert step_threads(8, {})["OMP_NUM_THREADS"] == "1"
+    assert step_threads(2, {"OMP_NUM_THREADS": "3"}) == {}

@@ -25,7 +25,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -272,6 +272,7 @@ def _environment(request: RunRequest, meta: Path, steps_file: Path) -> dict[str,
     environment["YADAGE_IGNORE_PREPUBLISHING"] = "1"
     # the steps' own commands: this interpreter's goldmine first on PATH
     environment["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), environment.get("PATH", "")])
+    environment.update(step_threads(request.jobs, environment))
     if request.backend == "local":
         # packtivity's handler selection: docker-encapsulated steps go to the local executor
         sync_config = meta / "packtivity-local.yml"
@@ -286,6 +287,17 @@ def _environment(request: RunRequest, meta: Path, steps_file: Path) -> dict[str,
         shim.chmod(0o755)
         environment["PATH"] = os.pathsep.join([str(shim.parent), environment["PATH"]])
     return environment
+
+
+def step_threads(jobs: int, environment: Mapping[str, str]) -> dict[str, str]:
+    """Intra-op threads per step (OpenMP, MKL, OpenBLAS): this machine's cores shared out
+    among ``jobs`` concurrent steps, unless the caller set ``OMP_NUM_THREADS``. Left to
+    themselves, two trainings on two cores each run two threads that wait on one another
+    at every small matrix product: 10-100× slower than one thread each."""
+    if "OMP_NUM_THREADS" in environment:
+        return {}
+    threads = str(max(1, len(os.sched_getaffinity(0)) // max(jobs, 1)))
+    return {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads}
 
 
 class _Terminated(Exception):
