@@ -11,7 +11,14 @@ from click.testing import CliRunner
 import toys
 from goldmine.cli import cli
 from goldmine.io.provenance import Provenance, file_sha256
-from goldmine.io.samples import SampleWriter, iter_samples, mixture_factors, sampling_shares, write_sample_summary
+from goldmine.io.samples import (
+    BACKGROUND_ATTRIBUTE,
+    SampleWriter,
+    iter_samples,
+    mixture_factors,
+    sampling_shares,
+    write_sample_summary,
+)
 from goldmine.io.setup_file import read_setup, write_setup_sections
 
 
@@ -104,6 +111,32 @@ def test_background_events_share_one_background_sum(job_files, tmp_path) -> None
     np.testing.assert_allclose(weights[sampling == 0].sum(axis=0), 10 * 0.25 + 30 * 0.75)
     with h5py.File(tmp_path / "c.h5") as file:
         assert file["sample_summary/signal_events"][0] == 40 and file["sample_summary/background_events"][()] == 40
+
+
+def test_files_of_one_background_are_averaged_and_backgrounds_add(job_files, tmp_path) -> None:
+    """Two files of background tt (σ estimates 2 and 4 pb over 100 and 300 events) and one
+    of wjets (5 pb): the combined background sums to (100·2 + 300·4)/400 + 5 pb, in every
+    benchmark column."""
+    directory, _ = job_files
+    setup = read_setup(directory / "setup.h5")
+    inputs = []
+    for name, process, n_events, sigma in (("tt1", "tt", 100, 2.0), ("tt2", "tt", 300, 4.0), ("w", "wjets", 50, 5.0)):
+        path = tmp_path / f"{name}.h5"
+        with h5py.File(path, "w") as file:
+            write_setup_sections(file, setup)
+            weights = np.full((n_events, len(setup.benchmarks)), sigma / n_events)
+            SampleWriter(file, 3, len(setup.benchmarks)).append(np.zeros((n_events, 3)), weights,
+                                                               np.full(n_events, -1))
+            write_sample_summary(file, np.zeros(len(setup.benchmarks), dtype=int), n_events)
+            file.attrs[BACKGROUND_ATTRIBUTE] = process
+        inputs.append(path)
+    result = CliRunner().invoke(cli, ["combine", "--output", str(tmp_path / "c.h5"), *map(str, inputs)])
+    assert result.exit_code == 0, result.output
+    _, weights, sampling = _read(tmp_path / "c.h5")
+    assert (sampling == -1).all()
+    np.testing.assert_allclose(weights.sum(axis=0), (100 * 2.0 + 300 * 4.0) / 400 + 5.0, rtol=1e-12)
+    with h5py.File(tmp_path / "c.h5") as file:
+        np.testing.assert_allclose(file["goldmine/k_factors"][:, -1], [0.25, 0.75, 1.0])
 
 
 def test_same_seed_same_file_other_seed_other_order(job_files, tmp_path) -> None:

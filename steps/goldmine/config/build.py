@@ -19,6 +19,7 @@ from goldmine.config.augmentation import build_augmentation
 from goldmine.config.evaluation import build_evaluation
 from goldmine.config.model import (
     AnalysisConfig,
+    BackgroundConfig,
     BuiltinGeneration,
     DetectorConfig,
     GenerationConfig,
@@ -214,6 +215,21 @@ def _generation(raw: Mapping[str, Any], benchmark_names: list[str], base: Path) 
     )
 
 
+def _backgrounds(raw: list[dict[str, Any]], benchmark_names: list[str]) -> tuple[BackgroundConfig, ...]:
+    from goldmine.generate.backgrounds import PROCESSES  # the built-in processes (no generator is imported)
+
+    _check_unique((b["name"] for b in raw), "backgrounds")
+    for index, entry in enumerate(raw):
+        if entry["name"] in benchmark_names:
+            raise ConfigError(f"backgrounds[{index}].name", f"{entry['name']!r} is also a benchmark's name; the jobs "
+                                                            "and their folders are named after both: rename one")
+        if entry["process"] not in PROCESSES:
+            raise ConfigError(f"backgrounds[{index}].process",
+                              f"unknown process {entry['process']!r}{_suggest(entry['process'], PROCESSES)}")
+    return tuple(BackgroundConfig(**{**b, "pt_hat_min": float(b["pt_hat_min"]),
+                                     "pythia_settings": tuple(b["pythia_settings"])}) for b in raw)
+
+
 def _observables(raw: list[dict[str, Any]]) -> tuple[Observable, ...]:
     _check_unique((o["name"] for o in raw), "observables")
     for index, entry in enumerate(raw):
@@ -241,6 +257,7 @@ def build_config(normalized: dict[str, Any], *, base: Path, source: Path | None)
         morphing=_morphing(normalized.get("morphing"), benchmark_names),
         systematics=_systematics(normalized["systematics"]),
         generation=_generation(normalized["generation"], benchmark_names, base),
+        backgrounds=_backgrounds(normalized["backgrounds"], benchmark_names),
         detector=DetectorConfig(detector["backend"], _existing_file(detector["card"], base, "detector.card")),
         observables=observables,
         cuts=tuple(normalized["cuts"]),

@@ -14,6 +14,7 @@ from goldmine.setup import Benchmark, Observable, Parameter, Systematic
 
 __all__ = [
     "AnalysisConfig",
+    "BackgroundConfig",
     "BuiltinGeneration",
     "DetectorConfig",
     "GenerationConfig",
@@ -73,6 +74,21 @@ class GenerationConfig:
 
 
 @dataclass(frozen=True)
+class BackgroundConfig:
+    """A θ-independent process generated beside the signal: ``jobs`` jobs of
+    ``events_per_job`` events of the built-in ``process``, with Pythia's
+    ``PhaseSpace:pTHatMin`` = ``pt_hat_min`` GeV and more Pythia settings."""
+
+    name: str
+    backend: Literal["builtin"]
+    process: str
+    events_per_job: int
+    jobs: int
+    pt_hat_min: float
+    pythia_settings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class DetectorConfig:
     backend: Literal["delphes", "builtin", "parton"]
     card: Path | None
@@ -90,6 +106,7 @@ class AnalysisConfig:
     morphing: MorphingConfig | None
     systematics: tuple[Systematic, ...]
     generation: GenerationConfig
+    backgrounds: tuple[BackgroundConfig, ...]
     detector: DetectorConfig
     observables: tuple[Observable, ...]
     cuts: tuple[str, ...]
@@ -111,6 +128,9 @@ class AnalysisConfig:
 
     def benchmark(self, name: str) -> Benchmark:
         return self.benchmarks[self.benchmark_names.index(name)]
+
+    def background(self, name: str) -> BackgroundConfig:
+        return next(b for b in self.backgrounds if b.name == name)
 
     @property
     def input_files(self) -> tuple[Path, ...]:

@@ -29,13 +29,14 @@ from goldmine.io.lhe_writer import LHEEvents, LHEInit
 if TYPE_CHECKING:
     from goldmine.generate.hepmc_process import HepMCWriterProcess
 
-__all__ = ["HardProcess", "generate_events", "match_showered_events", "pythia_settings", "reweight"]
+__all__ = ["MB_TO_PB", "HardProcess", "generate_events", "lhe_events", "match_showered_events", "pythia_settings",
+           "reweight", "run_pythia"]
 
 log = logging.getLogger(__name__)
 
 #: NNPDF2.3 QCD+QED LO, αs(MZ) = 0.130: Pythia 8's default PDF (PDF:pSet = 13), as LHAPDF id.
 PYTHIA_DEFAULT_LHAPDF_ID = 247000
-_MB_TO_PB = 1.0e9
+MB_TO_PB = 1.0e9
 _W_DECAYS = {"plus": "24:onPosIfAny = 11 13", "minus": "24:onNegIfAny = 11 13", "both": "24:onIfAny = 11 13"}
 _PARTICLES_PER_EVENT = 6  # q, q̄', h, W, ℓ, ν
 _HARD_PROCESS_BATCH = 1000  # events per nextBatch without a shower (no writer to keep fed)
@@ -68,7 +69,7 @@ class HardProcess:
 _Record = tuple[list[int], list[int], list[list[int]], list[list[int]], list[list[float]]]
 
 
-def _generator_hooks(pythia8: Any, shat_power: float, records: list[_Record]) -> Any:
+def _generator_hooks(pythia8: Any, shat_power: float, records: list[_Record], undecayed: tuple[int, ...]) -> Any:
     class GeneratorHooks(pythia8.UserHooks):
         """Records every hard process in ``records``; samples with an extra (ŝ/GeV²)^power."""
 
@@ -83,19 +84,20 @@ def _generator_hooks(pythia8: Any, shat_power: float, records: list[_Record]) ->
             return True
 
         def doVetoProcessLevel(self, process: Any) -> bool:
-            records.append(_record(process))
+            records.append(_record(process, undecayed))
             return False
 
     return GeneratorHooks()
 
 
-def _record(process: Any) -> _Record:
+def _record(process: Any, undecayed: tuple[int, ...]) -> _Record:
     """The hard process of Pythia's process record (entries 3 …) in LHE conventions, without
-    the Higgs boson's decay products (its decay is the shower's, as for MadGraph's events)."""
+    the decay products of the ``undecayed`` particle ids (the signal's h: its decay is the
+    shower's, as for MadGraph's events), which then count as final."""
     entries = [process[index] for index in range(3, process.size())]
-    entries = [p for p in entries if process[p.mother1()].id() != 25]
+    entries = [p for p in entries if process[p.mother1()].id() not in undecayed]
     pid = [p.id() for p in entries]
-    status = [-1 if p.status() == -21 else 1 if p.status() > 0 or p.id() == 25 else 2 for p in entries]
+    status = [-1 if p.status() == -21 else 1 if p.status() > 0 or p.id() in undecayed else 2 for p in entries]
     mothers = [[max(p.mother1() - 2, 0), max((p.mother2() or p.mother1()) - 2, 0)] for p in entries]
     colours = [[p.col(), p.acol()] for p in entries]
     momenta = [[p.px(), p.py(), p.pz(), p.e(), p.m()] for p in entries]
@@ -135,27 +137,39 @@ def generate_events(n_events: int, *, beam_energy: float, w_charge: Literal["plu
     """Run Pythia 8 for ``n_events`` events and return their hard processes (SM weights);
     with ``hepmc``, the events are showered and hadronised, their particles put to ``hepmc``
     batch by batch (its weights are the caller's to give)."""
+    settings = pythia_settings(beam_energy, w_charge, shower=hepmc is not None)
+    kept, info, pythia = run_pythia(settings, n_events, seed=seed, shat_bias=shat_bias, hepmc=hepmc, undecayed=(25,),
+                                    process_name="f fbar' -> W h")
+    # Pythia's σ includes the h "open fraction" (h → b b̄ with the shower): the LHE's h is undecayed.
+    higgs_open_fraction, run_info = pythia.particleData.resOpenFrac(25, 0, 0), pythia.infoPython()
+    cross_section = run_info.sigmaGen() * MB_TO_PB / higgs_open_fraction
+    cross_section_error = run_info.sigmaErr() * MB_TO_PB / higgs_open_fraction
+    events = lhe_events(kept, info, cross_section, _PARTICLES_PER_EVENT)
+    log.info("Pythia 8: %d events, sigma(SM) = %.5g +- %.2g pb", n_events, cross_section, cross_section_error)
+    return HardProcess(events, cross_section, cross_section_error)
+
+
+def run_pythia(settings: list[str], n_events: int, *, seed: int, shat_bias: float, hepmc: HepMCWriterProcess | None,
+               undecayed: tuple[int, ...], process_name: str) -> tuple[list[_Record], np.ndarray, Any]:
+    """Run Pythia 8 with ``settings`` for ``n_events`` events: their hard processes (LHE
+    conventions, see :func:`_record`), per event (Pythia's weight, Q²_fac in GeV², α_EM,
+    α_s) as (n, 4), and the Pythia instance (for its cross section); with ``hepmc``,
+    showered particles go to it batch by batch."""
     import pythia8mc
 
     records: list[_Record] = []
-    pythia = configured_pythia(pythia_settings(beam_energy, w_charge, shower=hepmc is not None), seed)
-    hooks = _generator_hooks(pythia8mc, shat_bias, records)  # Pythia holds no Python reference: keep this one
+    pythia = configured_pythia(settings, seed)
+    hooks = _generator_hooks(pythia8mc, shat_bias, records, undecayed)  # Pythia holds no Python reference: keep it
     pythia.setUserHooksPtr(hooks)
     if not pythia.init():
-        raise RuntimeError("Pythia 8 failed to initialise the hard process f fbar' -> W h")
+        raise RuntimeError(f"Pythia 8 failed to initialise the hard process {process_name}")
     kept: list[_Record] = []
     info: list[np.ndarray] = []
     while len(kept) < n_events:
         batch_records, batch_info = _next_batch(pythia, records, n_events - len(kept), hepmc)
         kept += batch_records
         info.append(batch_info)
-    # Pythia's σ includes the h "open fraction" (h → b b̄ with the shower): the LHE's h is undecayed.
-    higgs_open_fraction, run_info = pythia.particleData.resOpenFrac(25, 0, 0), pythia.infoPython()
-    cross_section = run_info.sigmaGen() * _MB_TO_PB / higgs_open_fraction
-    cross_section_error = run_info.sigmaErr() * _MB_TO_PB / higgs_open_fraction
-    events = _lhe_events(kept, np.concatenate(info), cross_section)
-    log.info("Pythia 8: %d events, sigma(SM) = %.5g +- %.2g pb", n_events, cross_section, cross_section_error)
-    return HardProcess(events, cross_section, cross_section_error)
+    return kept, np.concatenate(info), pythia
 
 
 def _next_batch(pythia: Any, records: list[_Record], remaining: int,
@@ -181,12 +195,14 @@ def _next_batch(pythia: Any, records: list[_Record], remaining: int,
                                       ak.to_numpy(info.alphaEM), ak.to_numpy(info.alphaS)]).reshape(-1, 4)
 
 
-def _lhe_events(records: list[_Record], info: np.ndarray, cross_section: float) -> LHEEvents:
-    """LHE columns of the recorded hard processes; nominal weights with mean ``cross_section``."""
+def lhe_events(records: list[_Record], info: np.ndarray, cross_section: float, particles: int) -> LHEEvents:
+    """LHE columns of the recorded hard processes of ``particles`` entries each; nominal
+    weights with mean ``cross_section``."""
+    if any(len(row[0]) != particles for row in records):
+        counts = sorted({len(row[0]) for row in records})
+        raise RuntimeError(f"Pythia's hard processes have {counts} entries, expected {particles}")
     pid, status, mothers, colours, momenta = (np.array([row[k] for row in records]) for k in range(5))
     n_events = len(records)
-    if pid.shape != (n_events, _PARTICLES_PER_EVENT):
-        raise RuntimeError(f"Pythia's hard process has shape {pid.shape}, expected ({n_events}, {_PARTICLES_PER_EVENT})")
     pythia_weights, factorisation_q2, alpha_qed, alpha_qcd = info.T
     nominal = cross_section * pythia_weights / pythia_weights.mean()
     return LHEEvents(pid, status, mothers, colours, momenta, np.sqrt(factorisation_q2), alpha_qed, alpha_qcd,

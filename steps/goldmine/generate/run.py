@@ -7,6 +7,7 @@ only when LHE, HepMC and ``generate.json`` are all complete.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import shutil
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from goldmine.io.documents import write_json
 from goldmine.io.provenance import Provenance
 from goldmine.setup import Setup
 
-__all__ = ["GenerationJobSpec", "run_builtin_job", "run_madgraph_job"]
+__all__ = ["BackgroundJobSpec", "GenerationJobSpec", "run_background_job", "run_builtin_job", "run_madgraph_job"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,22 @@ class GenerationJobSpec:
     n_events: int
     beam_energy: float
     shower: bool
+
+
+@dataclass(frozen=True)
+class BackgroundJobSpec:
+    """One background job: ``n_events`` events of the background ``name`` (a process of
+    :data:`goldmine.generate.backgrounds.PROCESSES`) with ``seed``; GeV per beam and
+    Pythia's ``PhaseSpace:pTHatMin``."""
+
+    name: str
+    process: str
+    seed: int
+    n_events: int
+    beam_energy: float
+    shower: bool
+    pt_hat_min: float
+    pythia_settings: tuple[str, ...] = ()
 
 
 def _versions(*packages: str) -> dict[str, str]:
@@ -142,4 +159,47 @@ def run_madgraph_job(setup: Setup, spec: GenerationJobSpec, output: Path, *, mg5
                             {**_versions(), "mg5_amc": run.version, **shower_versions}, provenance)
         write_json(folder / SUMMARY_NAME, document)
     shutil.rmtree(run_dir, ignore_errors=True)
+    return document
+
+
+def run_background_job(setup: Setup, spec: BackgroundJobSpec, output: Path, *,
+                       provenance: Provenance) -> dict[str, Any]:
+    """Pythia 8 events of a background process (hard process, with the shower optional):
+    every benchmark's weight is the nominal one, σ is Pythia's; LHE and HepMC."""
+    from goldmine.generate.backgrounds import PROCESSES, background_settings
+    from goldmine.generate.builtin import MB_TO_PB, lhe_events, lhe_init, run_pythia
+    from goldmine.generate.shower import NOMINAL_WEIGHT
+    from goldmine.io.lhe_writer import write_lhe
+
+    process = PROCESSES[spec.process]
+    weight_names = (NOMINAL_WEIGHT, *setup.benchmark_names)
+    settings = background_settings(spec.process, spec.beam_energy, spec.pt_hat_min, spec.pythia_settings,
+                                   shower=spec.shower)
+    with atomic_directory(output) as folder:
+        with _hepmc_writer(spec, folder / HEPMC_NAME, weight_names) as hepmc:
+            records, info, pythia = run_pythia(settings, spec.n_events, seed=spec.seed, shat_bias=0.0, hepmc=hepmc,
+                                               undecayed=(), process_name=process.description)
+            run_info = pythia.infoPython()
+            cross_section, error = run_info.sigmaGen() * MB_TO_PB, run_info.sigmaErr() * MB_TO_PB
+            events = lhe_events(records, info, cross_section, process.particles)
+            # θ-independent: every benchmark's weight is the nominal one, bit for bit
+            events = dataclasses.replace(events, weights=np.repeat(events.nominal[:, None], len(setup.benchmarks), 1))
+            if hepmc is not None:
+                hepmc.finish(np.column_stack([events.nominal, events.weights]))
+            write_lhe(folder / LHE_NAME, lhe_init(spec.beam_energy, cross_section, error), events,
+                      tuple(setup.benchmark_names),
+                      weight_labels={name: "background" for name in setup.benchmark_names},
+                      comment=f"goldmine builtin generator: background {spec.name} ({spec.process}: "
+                              f"{process.description}), pTHatMin {spec.pt_hat_min:g} GeV, seed {spec.seed}")
+        document = {
+            "backend": "builtin", "background": spec.name, "process": spec.process, "benchmark": None,
+            "seed": spec.seed, "events": spec.n_events, "showered_events": spec.n_events if spec.shower else None,
+            "beam_energy_gev": spec.beam_energy, "pt_hat_min_gev": spec.pt_hat_min,
+            "pythia_settings": list(spec.pythia_settings),
+            "cross_section_pb": {"value": cross_section, "error": error}, "weight_names": list(weight_names),
+            "versions": _versions("pythia8mc"), "provenance": provenance.to_dict(),
+        }
+        write_json(folder / SUMMARY_NAME, document)
+    log.info("background %s: %d events of %s, sigma = %.5g +- %.2g pb", spec.name, spec.n_events, spec.process,
+             cross_section, error)
     return document

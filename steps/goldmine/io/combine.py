@@ -4,7 +4,10 @@ Weights (goldmine.io.samples: MadMiner 0.9.6's convention): in every input, the 
 sampled at one benchmark b sum to one estimate of σ, and so must they in the output. The
 events of input f sampled at b are therefore scaled by k_fb = n_fb / n_b, their share of
 all events sampled at b; the background events likewise by their share of all background
-events (the inputs' background events are taken as samples of one background). Sampling
+events of their process: the files of one background (``observables --background NAME``
+marks them) are samples of it and are averaged, different backgrounds add; background
+events of files without that mark (another tool's, or a combined file) count as samples of
+one more, shared background. Sampling
 benchmarks are kept, and ``sample_summary`` counts the output's events, so that madminer
 and goldmine both read σ as Σ_b (n_b / N_signal) Σ_{e sampled at b} w_e + Σ_background w_e.
 
@@ -32,6 +35,7 @@ from goldmine.io.hdf5 import open_for_writing
 from goldmine.io.provenance import Provenance
 from goldmine.io.samples import (
     SampleWriter,
+    background_process,
     check_finite_weights,
     count_sampling_benchmarks,
     iter_samples,
@@ -88,6 +92,17 @@ def _check_distinct(inputs: Sequence[Path], output: Path, provenance: Provenance
         first_with[checksum] = path
 
 
+def _background_shares(inputs: Sequence[Path], n_background: np.ndarray) -> np.ndarray:
+    """Each input's share (F,) of the background events of its process."""
+    processes = np.array([background_process(path) or "" for path in inputs])
+    shares = np.zeros(len(inputs))
+    for process in set(processes.tolist()):
+        members = processes == process
+        total = n_background[members].sum()
+        shares[members] = n_background[members] / total if total > 0 else 0.0
+    return shares
+
+
 def combine_event_files(
     inputs: Sequence[Path],
     output: Path,
@@ -107,6 +122,7 @@ def combine_event_files(
         raise InputFileError(f"no events in {', '.join(map(str, inputs))}")
     totals = counts.sum(axis=0)
     k_factors = counts / np.where(totals > 0, totals, 1)
+    k_factors[:, -1] = _background_shares(inputs, counts[:, -1])
     n_buckets = max(1, -(-n_events // bucket_events))
     rng = np.random.default_rng(seed)
 

@@ -6,6 +6,8 @@
                                                  (-1: background)
     sample_summary/signal_events     int64 (B,)  events sampled at each benchmark, n_b
     sample_summary/background_events int64 ()
+    attribute goldmine_background    str         the background process of a file of one
+                                                 background's events (``observables --background``)
 
 What the weights mean is MadMiner 0.9.6's convention: the events sampled at one benchmark
 b, on their own, sum to an estimate of σ in every weight column (so do the background
@@ -33,8 +35,10 @@ from goldmine.errors import InputFileError
 from goldmine.io.hdf5 import open_for_reading, raise_write_failure
 
 __all__ = [
+    "BACKGROUND_ATTRIBUTE",
     "SampleChunk",
     "SampleWriter",
+    "background_process",
     "check_finite_weights",
     "count_samples",
     "count_sampling_benchmarks",
@@ -49,6 +53,8 @@ WEIGHTS = "samples/weights"
 SAMPLING_BENCHMARKS = "samples/sampling_benchmarks"
 SIGNAL_EVENTS = "sample_summary/signal_events"
 BACKGROUND_EVENTS = "sample_summary/background_events"
+#: File attribute naming the background process of a file's events.
+BACKGROUND_ATTRIBUTE = "goldmine_background"
 DEFAULT_CHUNK_ROWS = 8192
 COMPRESSION = {"compression": "gzip", "compression_opts": 4, "shuffle": True}
 
@@ -128,6 +134,13 @@ def write_sample_summary(file: h5py.File, signal_events: np.ndarray, background_
     """Events sampled per benchmark, shape (B,), and the background count."""
     file.create_dataset(SIGNAL_EVENTS, data=np.asarray(signal_events, dtype=np.int64))
     file.create_dataset(BACKGROUND_EVENTS, data=np.int64(background_events))
+
+
+def background_process(path: str | Path) -> str | None:
+    """The background whose events the file holds (``observables --background``), else None."""
+    with _open(path) as file:
+        value = file.attrs.get(BACKGROUND_ATTRIBUTE)
+    return None if value is None else str(value)
 
 
 def count_sampling_benchmarks(path: str | Path, n_benchmarks: int, *, chunk_size: int = 1_000_000) -> np.ndarray:

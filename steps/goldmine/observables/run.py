@@ -23,7 +23,7 @@ from goldmine.io.hdf5 import open_for_writing
 from goldmine.io.lhe_events import count_lhe_events, iter_lhe_events, read_lhe_header
 from goldmine.io.lhe_weights import iter_lhe_weights
 from goldmine.io.provenance import Provenance
-from goldmine.io.samples import SampleWriter, check_finite_weights, write_sample_summary
+from goldmine.io.samples import BACKGROUND_ATTRIBUTE, SampleWriter, check_finite_weights, write_sample_summary
 from goldmine.io.setup_file import write_setup_sections
 from goldmine.observables.objects import delphes_objects, parton_objects
 from goldmine.observables.selection import Selection
@@ -63,18 +63,23 @@ def extract_observables(
     events: Path,
     output: Path,
     *,
-    sampling_benchmark: str,
+    sampling_benchmark: str | None,
     provenance: Provenance,
+    background: str | None = None,
     lhe: Path | None = None,
     weight_names: tuple[str, ...] | None = None,
     chunk_events: int = 100_000,
 ) -> ObservablesSummary:
     """Write ``output`` (atomically) from ``events`` and, for Delphes input, the weights
-    of ``lhe`` (aligned by event order) or of ``Weight.Weight``."""
+    of ``lhe`` (aligned by event order) or of ``Weight.Weight``. The events were sampled
+    at ``sampling_benchmark``, or are those of the ``background`` (sampling benchmark −1,
+    the same weight at every benchmark)."""
     benchmarks = setup.benchmark_names
-    if sampling_benchmark not in benchmarks:
+    if (sampling_benchmark is None) == (background is None):
+        raise ValueError("give the events' sampling benchmark or their background, not both")
+    if sampling_benchmark is not None and sampling_benchmark not in benchmarks:
         raise InputFileError(f"sampling benchmark {sampling_benchmark!r} is not in the setup ({', '.join(benchmarks)})")
-    sampling_index = benchmarks.index(sampling_benchmark)
+    sampling_index = -1 if background is not None else benchmarks.index(sampling_benchmark)
     if is_lhe(events):
         n_input, event_norm = count_lhe_events(events), read_lhe_header(events).event_norm
         chunks = _lhe_chunks(events, chunk_events)
@@ -92,7 +97,8 @@ def extract_observables(
         columns: WeightColumns | None = None
         for chunk in chunks:
             if columns is None:
-                columns = WeightColumns.match(chunk.weight_names, benchmarks, sampling_benchmark, str(lhe or events))
+                columns = WeightColumns.match(chunk.weight_names, benchmarks, sampling_benchmark, str(lhe or events),
+                                              background=background)
             n_events = len(chunk.weights)
             check_finite_weights(chunk.weights, chunk.first_event, lhe or events)
             result = selection.apply(chunk.objects, n_events, first_event=chunk.first_event, source=str(events))
@@ -102,8 +108,11 @@ def extract_observables(
             n_passed += len(weights)
             sums += weights.sum(axis=0)
         signal = np.zeros(len(benchmarks), dtype=np.int64)
-        signal[sampling_index] = n_passed
-        write_sample_summary(file, signal, 0)
+        if background is None:
+            signal[sampling_index] = n_passed
+        else:
+            file.attrs[BACKGROUND_ATTRIBUTE] = background
+        write_sample_summary(file, signal, n_passed if background is not None else 0)
         file.attrs["goldmine_input_events"] = n_input
         provenance.attach(file)
     if n_passed == 0:

@@ -33,18 +33,24 @@ SAMPLING_WEIGHT_RTOL = 1e-5
 class WeightColumns:
     """``index[b]``: column of the file's weight matrix holding setup benchmark ``b``;
     ``same_weight``: (nominal column, named column) of the sampling benchmark where the
-    file carries both, which must agree event by event."""
+    file carries both, which must agree event by event; for a ``background``'s events the
+    column of the nominal weight, which every benchmark's must equal exactly."""
 
     index: np.ndarray
-    sampling_benchmark: str
+    sampling_benchmark: str | None
     source: str
     same_weight: tuple[int, int] | None = None
+    background: str | None = None
+    nominal: int | None = None
+    benchmarks: tuple[str, ...] = ()
 
     @classmethod
-    def match(cls, file_names: Sequence[str], benchmarks: Sequence[str], sampling_benchmark: str,
-              source: str) -> WeightColumns:
+    def match(cls, file_names: Sequence[str], benchmarks: Sequence[str], sampling_benchmark: str | None,
+              source: str, *, background: str | None = None) -> WeightColumns:
         """``file_names``: the file's weight names, where ``NOMINAL`` (or the sampling
         benchmark's own name) stands for the sampling benchmark."""
+        if background is not None:
+            return cls._background(list(file_names), benchmarks, background, source)
         names = [sampling_benchmark if name == NOMINAL else name for name in file_names]
         missing = [name for name in benchmarks if name not in names]
         if missing:
@@ -59,9 +65,38 @@ class WeightColumns:
         return cls(np.array([names.index(name) for name in benchmarks], dtype=np.int64), sampling_benchmark, source,
                    same_weight)
 
+    @classmethod
+    def _background(cls, file_names: list[str], benchmarks: Sequence[str], background: str,
+                    source: str) -> WeightColumns:
+        """A background's columns: its nominal weight stands for every benchmark when the
+        file names none (MadGraph without reweighting); where it names them, all of them."""
+        if NOMINAL not in file_names:
+            raise InputFileError(f"{source}: background {background}'s events carry no nominal weight "
+                                 f"(the file has {file_names})")
+        nominal = file_names.index(NOMINAL)
+        named = [name for name in benchmarks if name in file_names]
+        if named and len(named) < len(benchmarks):
+            missing = [name for name in benchmarks if name not in file_names]
+            raise InputFileError(f"{source}: background {background}'s events have weights for some benchmarks but "
+                                 f"none for {missing}; give all or none (then the nominal one stands for each)")
+        index = [file_names.index(name) for name in benchmarks] if named else [nominal] * len(benchmarks)
+        return cls(np.array(index, dtype=np.int64), None, source, background=background, nominal=nominal,
+                   benchmarks=tuple(benchmarks))
+
     def check_sampling(self, weights: np.ndarray, first_event: int) -> None:
         """Raise InputFileError at the first of the file's events [first_event, first_event
-        + n) whose nominal weight is not its sampling benchmark's own (sampled elsewhere)."""
+        + n) whose nominal weight is not its sampling benchmark's own (sampled elsewhere),
+        or, for a background, whose weights differ between benchmarks."""
+        if self.background is not None:
+            differs = (weights[:, self.index] != weights[:, [self.nominal]]).any(axis=1)
+            if differs.any():
+                row = int(np.argmax(differs))
+                column = int(np.argmax(weights[row, self.index] != weights[row, self.nominal]))
+                msg = (f"{self.source}: event {first_event + row} of background {self.background} has the weight "
+                       f"{weights[row, self.index[column]]:.8g} at {self.benchmarks[column]} but the nominal weight "
+                       f"{weights[row, self.nominal]:.8g}; a background's weight is the same at every benchmark")
+                raise InputFileError(msg)
+            return
         if self.same_weight is not None:
             nominal, named = weights[:, self.same_weight[0]], weights[:, self.same_weight[1]]
             bad = ~np.isclose(nominal, named, rtol=SAMPLING_WEIGHT_RTOL, atol=0.0)

@@ -28,7 +28,8 @@ def _check_writable(output: Path) -> None:
 @click.command()
 @click.option("--setup", "setup_path", required=True, type=_FILE, help="setup.h5 written by configure.")
 @click.option("--config", required=True, type=_FILE, help="Analysis config (generation settings, MadGraph cards).")
-@click.option("--benchmark", required=True, help="Sampling benchmark of this job.")
+@click.option("--benchmark", default=None, help="Sampling benchmark of this (signal) job.")
+@click.option("--background", default=None, help="Background of the config (backgrounds[].name) this job generates.")
 @click.option("--seed", required=True, type=click.IntRange(min=1, max=900_000_000), help="Seed of this job.")
 @click.option("--events", "n_events", required=True, type=click.IntRange(min=1), help="Number of events.")
 @click.option("--output", required=True, type=click.Path(file_okay=False, path_type=Path),
@@ -40,17 +41,41 @@ def _check_writable(output: Path) -> None:
 @click.option("--mg5-python", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Python that runs MG5_aMC, with numpy < 1.26 (else generation.madgraph.python, else "
                    "MG5_PYTHON, else python3 on PATH outside goldmine's environment).")
-def generate(setup_path: Path, config: Path, benchmark: str, seed: int, n_events: int, output: Path,
-             backend: str | None, mg5: Path | None, mg5_python: Path | None) -> None:
-    """Generate one job's events at a sampling benchmark, with weights at every benchmark."""
+def generate(setup_path: Path, config: Path, benchmark: str | None, background: str | None, seed: int, n_events: int,
+             output: Path, backend: str | None, mg5: Path | None, mg5_python: Path | None) -> None:
+    """Generate one job's events at a sampling benchmark, with weights at every benchmark,
+    or of a background (the same weight at every benchmark)."""
     from goldmine.generate.run import (
+        BackgroundJobSpec,
         GenerationJobSpec,
+        run_background_job,
         run_builtin_job,
         run_madgraph_job,
     )
 
+    if (benchmark is None) == (background is None):
+        raise click.UsageError("give --benchmark (a signal job) or --background (a background job), not both"
+                               if background else "give --benchmark (a signal job) or --background (a background job)")
     analysis = load_config(config)
     setup = read_setup(setup_path)
+    if background is not None:
+        if background not in [b.name for b in analysis.backgrounds]:
+            known = ", ".join(b.name for b in analysis.backgrounds) or "none"
+            raise ConfigError("--background", f"{background!r} is not a background of {config} (backgrounds: {known})")
+        entry = analysis.background(background)
+        _check_writable(output)
+        provenance = Provenance.capture(config_hash=analysis.digest, seeds={"seed": seed},
+                                        input_paths=[setup_path, config])
+        generation = analysis.generation
+        # showered as the signal is, so that both reach the detector alike
+        shower = generation.madgraph.shower if generation.backend == "madgraph" and generation.madgraph else \
+            generation.builtin.shower
+        spec = BackgroundJobSpec(entry.name, entry.process, seed, n_events, generation.beam_energy, shower,
+                                 entry.pt_hat_min, entry.pythia_settings)
+        summary = run_background_job(setup, spec, output, provenance=provenance)
+        log.info("wrote %s: %d events of background %s, sigma = %.5g +- %.2g pb", output, n_events, background,
+                 summary["cross_section_pb"]["value"], summary["cross_section_pb"]["error"])
+        return
     if benchmark not in setup.benchmark_names:
         raise ConfigError("--benchmark", f"{benchmark!r} is not a benchmark of {setup_path} "
                                          f"({', '.join(setup.benchmark_names)})")

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from goldmine.config.loader import load_config
-from goldmine.errors import InputFileError
+from goldmine.errors import ConfigError, InputFileError
 from goldmine.io.provenance import Provenance
 from goldmine.io.setup_file import read_setup
 from goldmine.stages.options import ManyValuesOption
@@ -25,7 +25,9 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
               help="delphes.root, or an LHE file (.lhe, .lhe.gz) for parton-level observables.")
 @click.option("--lhe", type=_FILE, default=None,
               help="LHE file whose weights belong to the events of a Delphes --input, in the same order.")
-@click.option("--sampling-benchmark", required=True, help="Benchmark the events were generated at.")
+@click.option("--sampling-benchmark", default=None, help="Benchmark the (signal) events were generated at.")
+@click.option("--background", default=None,
+              help="Background of the config (backgrounds[].name) whose events these are (sampling benchmark -1).")
 @click.option("--weight-names", cls=ManyValuesOption, multiple=True,
               help="Names of Weight.Weight's entries in order, for Delphes input without --lhe: "
                    "space- or comma-separated, or the option repeated.")
@@ -33,14 +35,20 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
               help="Event file to write (HDF5, MadMiner layout).")
 @click.option("--chunk-size", type=click.IntRange(min=1), default=100_000, show_default=True,
               help="Events read at a time.")
-def observables(setup_path: Path, config: Path, events: Path, lhe: Path | None, sampling_benchmark: str,
-                weight_names: tuple[str, ...], output: Path, chunk_size: int) -> None:
+def observables(setup_path: Path, config: Path, events: Path, lhe: Path | None, sampling_benchmark: str | None,
+                background: str | None, weight_names: tuple[str, ...], output: Path, chunk_size: int) -> None:
     """Evaluate the config's observables, cuts and efficiencies on every event and
     store the passing events with their weights at every benchmark of the setup."""
     from goldmine.observables.run import extract_observables
     from goldmine.observables.selection import Selection
 
+    if (sampling_benchmark is None) == (background is None):
+        raise click.UsageError("give --sampling-benchmark (signal events) or --background (a background's events)"
+                               + (", not both" if background else ""))
     analysis = load_config(config)
+    if background is not None and background not in [b.name for b in analysis.backgrounds]:
+        known = ", ".join(b.name for b in analysis.backgrounds) or "none"
+        raise ConfigError("--background", f"{background!r} is not a background of {config} (backgrounds: {known})")
     setup = read_setup(setup_path)
     if setup.observables != analysis.observables:
         msg = f"{setup_path} was configured with other observables than {config}; re-run configure"
@@ -50,5 +58,6 @@ def observables(setup_path: Path, config: Path, events: Path, lhe: Path | None, 
     provenance = Provenance.capture(config_hash=analysis.digest, input_paths=inputs)
     names = tuple(name.strip() for item in weight_names for name in item.split(",") if name.strip()) or None
     summary = extract_observables(setup, selection, events, output, sampling_benchmark=sampling_benchmark,
-                                  provenance=provenance, lhe=lhe, weight_names=names, chunk_events=chunk_size)
+                                  background=background, provenance=provenance, lhe=lhe, weight_names=names,
+                                  chunk_events=chunk_size)
     log.info("wrote %s: %d of %d events passed", output, summary.n_passed, summary.n_input)
