@@ -55,7 +55,8 @@ def test_configure_writes_setup_and_plan(tmp_path, examples) -> None:
 
     plan = yaml.safe_load((tmp_path / "plan.yml").read_text())
     assert plan["n_jobs"] == 4
-    assert plan["benchmarks"] == ["sm", "sm", "w_pos", "w_pos"]
+    assert plan["samples"] == ["sm", "sm", "w_pos", "w_pos"]
+    assert plan["sample_options"] == ["benchmark"] * 4
     assert plan["job_names"] == ["sm_0", "sm_1", "w_pos_0", "w_pos_1"]
     assert plan["events"] == [2000] * 4
     assert len(set(plan["seeds"])) == 4

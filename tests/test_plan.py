@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
-from goldmine.config.model import BuiltinGeneration, GenerationConfig
+from goldmine.config.model import BackgroundConfig, BuiltinGeneration, GenerationConfig
 from goldmine.workflow import plan as plan_module
-from goldmine.workflow.plan import MAX_SEED, derive_seed, generation_plan
+from goldmine.workflow.plan import MAX_SEED, background_plan, derive_seed, generation_plan
 
 GENERATION = GenerationConfig(
     backend="builtin",
@@ -56,3 +56,20 @@ def test_colliding_seeds_are_separated(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_derive_seed_distinguishes_keys() -> None:
     assert derive_seed(5, "generate", "sm", 0) != derive_seed(5, "generate", "sm", 1)
     assert derive_seed(5, "morphing") == derive_seed(5, "morphing")
+
+
+def test_background_jobs_get_their_own_seeds_apart_from_the_signals() -> None:
+    backgrounds = (BackgroundConfig("tt", "builtin", "ttbar_semileptonic_lplus", 500, 3, 20.0, ()),
+                   BackgroundConfig("wjets", "builtin", "w_jets", 800, 2, 50.0, ()))
+    signal = generation_plan(GENERATION, master_seed=1)
+    jobs = background_plan(backgrounds, 1, {job.seed for job in signal})
+    assert [job.name for job in jobs] == ["tt_0", "tt_1", "tt_2", "wjets_0", "wjets_1"]
+    assert [job.events for job in jobs] == [500, 500, 500, 800, 800]
+    seeds = [job.seed for job in jobs]
+    assert len(set(seeds)) == 5 and not set(seeds) & {job.seed for job in signal}
+    # adding a background leaves the others' seeds alone; --events overrides every job's size
+    fewer = background_plan(backgrounds[:1], 1, {job.seed for job in signal}, events_per_job=7)
+    assert [job.seed for job in fewer] == seeds[:3] and {job.events for job in fewer} == {7}
+    # a seed taken by a signal job moves the background job to the next free one
+    taken = background_plan(backgrounds[:1], 1, {seeds[0]})
+    assert taken[0].seed == seeds[0] % MAX_SEED + 1

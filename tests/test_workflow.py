@@ -213,6 +213,46 @@ def test_run_checks_the_config_first_and_never_touches_a_foreign_directory(tmp_p
     assert not (tmp_path / "in-docker").exists()
 
 
+def test_goldmine_run_carries_backgrounds_through_the_chain(tmp_path) -> None:
+    """Background jobs run through the same scatters as the signal's: their events reach the
+    combined file with sampling benchmark -1 and one weight at every benchmark, and the
+    backgrounds' cross sections add."""
+    import h5py
+
+    config = yaml.safe_load(TINY.read_text())
+    config["backgrounds"] = [{"name": "tt", "process": "ttbar_semileptonic_lplus", "events_per_job": 150, "jobs": 2},
+                             {"name": "top", "process": "single_top_t", "events_per_job": 150}]
+    path = tmp_path / "analysis.yml"
+    path.write_text(yaml.safe_dump(config))
+    run = goldmine_run(str(path), "--workdir", str(tmp_path / "run"), "--jobs", "2")
+    out, _ = run.communicate(timeout=900)
+    assert run.returncode == 0, out
+    assert "generate 7" in out and "observables 7" in out
+    plan = yaml.safe_load((tmp_path / "run" / "configure" / "plan.yml").read_text())
+    assert plan["sample_options"] == ["benchmark"] * 4 + ["background"] * 3
+    assert plan["samples"][4:] == ["tt", "tt", "top"]
+    # each job's events.h5: the files of one background are averaged (weighted by their
+    # events), the backgrounds add
+    per_process: dict[str, list[tuple[int, float]]] = {}
+    for events in (tmp_path / "run").glob("observables_*/events.h5"):
+        with h5py.File(events) as file:
+            if "goldmine_background" in file.attrs:
+                weights = file["samples/weights"][()]
+                per_process.setdefault(file.attrs["goldmine_background"], []).append((len(weights), weights[:, 0].sum()))
+    assert sorted(per_process) == ["top", "tt"] and len(per_process["tt"]) == 2
+    expected = sum(sum(n * total for n, total in files) / max(sum(n for n, _ in files), 1)
+                   for files in per_process.values())
+    with h5py.File(tmp_path / "run" / "combine" / "combined.h5") as file:
+        sampling = file["samples/sampling_benchmarks"][()]
+        weights = file["samples/weights"][()]
+        n_background = file["sample_summary/background_events"][()]
+    background = weights[sampling == -1]
+    assert n_background == len(background) > 0
+    assert (background == background[:, :1]).all()
+    assert background[:, 0].sum() == pytest.approx(expected, rel=1e-12)
+
+
+
 @pytest.mark.parametrize("events", [0, 123])
 def test_configure_plans_methods_members_and_an_events_override(tmp_path, events) -> None:
     from click.testing import CliRunner
@@ -225,7 +265,7 @@ def test_configure_plans_methods_members_and_an_events_override(tmp_path, events
     assert plan["events"] == [events or 400] * 4
     assert plan["methods"] == ["sally", "alices"] and plan["ensemble_members"] == [0, 1]
     assert len(set(plan["augment_seeds"])) == 2 and plan["combine_seed"] not in plan["augment_seeds"]
-    for key in ("benchmarks", "seeds", "events", "job_names"):
+    for key in ("sample_options", "samples", "seeds", "events", "job_names"):
         assert len(plan[key]) == plan["n_jobs"]
     assert os.path.basename(plan["setup"]) == "s.h5"
 

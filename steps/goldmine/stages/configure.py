@@ -16,7 +16,7 @@ from goldmine.io.documents import write_yaml
 from goldmine.io.provenance import Provenance
 from goldmine.io.setup_file import write_setup
 from goldmine.stages.options import seed_option
-from goldmine.workflow.plan import derive_seed, generation_plan, plan_document
+from goldmine.workflow.plan import background_plan, derive_seed, generation_plan, plan_document
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ def configure(config: Path, output: Path, plan: Path, events_per_job: int | None
     morphing_seed = derive_seed(master_seed, "morphing")
     setup = build_setup(analysis, rng=np.random.default_rng(morphing_seed))
     jobs = generation_plan(generation, master_seed)
+    background_jobs = background_plan(analysis.backgrounds, master_seed, {job.seed for job in jobs}, events_per_job)
     log.debug("config %s: digest %s, master seed %d", config, analysis.digest, master_seed)
     for job in jobs:
         log.debug("job %s: %d events at %s, seed %d", job.name, job.events, job.benchmark, job.seed)
@@ -58,8 +59,9 @@ def configure(config: Path, output: Path, plan: Path, events_per_job: int | None
     )
     with published_together(output, plan):
         write_setup(output, setup, provenance)
-        write_yaml(plan, plan_document(jobs, analysis.training, master_seed, str(output), provenance.to_dict()))
+        write_yaml(plan, plan_document(jobs, analysis.training, master_seed, str(output), provenance.to_dict(),
+                                       background_jobs))
     log.info(
-        "wrote %s (%d parameters, %d benchmarks) and %s (%d generation jobs)",
-        output, len(setup.parameters), len(setup.benchmarks), plan, len(jobs),
+        "wrote %s (%d parameters, %d benchmarks) and %s (%d generation jobs, %d background jobs)",
+        output, len(setup.parameters), len(setup.benchmarks), plan, len(jobs), len(background_jobs),
     )

@@ -25,7 +25,8 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
               help="delphes.root, or an LHE file (.lhe, .lhe.gz) for parton-level observables.")
 @click.option("--lhe", type=_FILE, default=None,
               help="LHE file whose weights belong to the events of a Delphes --input, in the same order.")
-@click.option("--sampling-benchmark", default=None, help="Benchmark the (signal) events were generated at.")
+@click.option("--sampling-benchmark", "--benchmark", "sampling_benchmark", default=None,
+              help="Benchmark the (signal) events were generated at.")
 @click.option("--background", default=None,
               help="Background of the config (backgrounds[].name) whose events these are (sampling benchmark -1).")
 @click.option("--weight-names", cls=ManyValuesOption, multiple=True,

@@ -1,6 +1,7 @@
 """The plan of a run: the generation jobs (one per sampling benchmark and job index, each
-with its own seed), the methods to augment and train (one seed each) and the ensemble
-members, written by ``configure`` for the workflow to scatter over.
+with its own seed), the background jobs (one per background and job index), the methods
+to augment and train (one seed each) and the ensemble members, written by ``configure``
+for the workflow to scatter over.
 
 Seeds derive from the master seed through :class:`numpy.random.SeedSequence`, keyed by
 the benchmark name and the job index, so a job's seed does not change when other
@@ -15,10 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from goldmine.config.model import GenerationConfig
+from goldmine.config.model import BackgroundConfig, GenerationConfig
 from goldmine.config.training import TrainingConfig
 
-__all__ = ["MAX_SEED", "GenerationJob", "derive_seed", "generation_plan", "member_seed", "plan_document"]
+__all__ = ["MAX_SEED", "BackgroundJob", "GenerationJob", "background_plan", "derive_seed", "generation_plan",
+           "member_seed", "plan_document"]
 
 #: Largest seed every generator accepts (Pythia 8's Random:seed ≤ 900000000).
 MAX_SEED = 900_000_000
@@ -30,6 +32,17 @@ class GenerationJob:
 
     name: str
     benchmark: str
+    job_index: int
+    seed: int
+    events: int
+
+
+@dataclass(frozen=True)
+class BackgroundJob:
+    """One background job: ``events`` events of ``background`` with ``seed``."""
+
+    name: str
+    background: str
     job_index: int
     seed: int
     events: int
@@ -59,6 +72,23 @@ def generation_plan(generation: GenerationConfig, master_seed: int) -> tuple[Gen
     return tuple(jobs)
 
 
+def background_plan(
+    backgrounds: tuple[BackgroundConfig, ...], master_seed: int, taken: set[int], events_per_job: int | None = None
+) -> tuple[BackgroundJob, ...]:
+    """Jobs background by background, job index by job index, with seeds apart from the
+    ``taken`` ones (the signal jobs'); ``events_per_job`` overrides every background's."""
+    jobs, used = [], set(taken)
+    for background in backgrounds:
+        for index in range(background.jobs):
+            seed = derive_seed(master_seed, "background", background.name, index)
+            while seed in used:
+                seed = seed % MAX_SEED + 1
+            used.add(seed)
+            events = events_per_job or background.events_per_job
+            jobs.append(BackgroundJob(f"{background.name}_{index}", background.name, index, seed, events))
+    return tuple(jobs)
+
+
 def member_seed(method_seed: int, member: int) -> int:
     """Seed of ensemble member ``member`` of a method whose augment seed is ``method_seed``."""
     return derive_seed(method_seed, "train", member)
@@ -70,21 +100,26 @@ def plan_document(
     master_seed: int,
     setup_path: str,
     provenance: dict[str, Any],
+    background_jobs: tuple[BackgroundJob, ...] = (),
 ) -> dict[str, Any]:
     """The plan as written to ``plan.yml``: parallel lists that a yadage ``fromyaml-pub``
-    publisher exposes and a ``zip`` scatter walks (generation jobs; methods with their
-    augment seeds; ensemble member indices), the same jobs as records, the setup file it
-    belongs to, and provenance. Member k of a method trains with
-    ``member_seed(augment seed, k)``."""
+    publisher exposes and a ``zip`` scatter walks (generation jobs, the signal's then the
+    backgrounds': per job the option that names its sample, ``benchmark`` or
+    ``background``, and the sample; methods with their augment seeds; ensemble member
+    indices), the jobs as records, the setup file it belongs to, and provenance. Member k
+    of a method trains with ``member_seed(augment seed, k)``."""
+    every_job = [*jobs, *background_jobs]
     return {
         "setup": setup_path,
-        "job_names": [job.name for job in jobs],
-        "benchmarks": [job.benchmark for job in jobs],
-        "job_indices": [job.job_index for job in jobs],
-        "seeds": [job.seed for job in jobs],
-        "events": [job.events for job in jobs],
-        "n_jobs": len(jobs),
+        "job_names": [job.name for job in every_job],
+        "sample_options": ["benchmark"] * len(jobs) + ["background"] * len(background_jobs),
+        "samples": [job.benchmark for job in jobs] + [job.background for job in background_jobs],
+        "job_indices": [job.job_index for job in every_job],
+        "seeds": [job.seed for job in every_job],
+        "events": [job.events for job in every_job],
+        "n_jobs": len(every_job),
         "jobs": [asdict(job) for job in jobs],
+        "background_jobs": [asdict(job) for job in background_jobs],
         "methods": list(training.methods),
         "augment_seeds": [derive_seed(master_seed, "augment", method) for method in training.methods],
         "ensemble_members": list(range(training.ensemble_members)),
