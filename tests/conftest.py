@@ -29,6 +29,14 @@ def wh_fixtures() -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def shared_fixtures() -> Path:
+    """../shared/fixtures (the real-tool fixtures); missing is an error, not a skip."""
+    if not SHARED_FIXTURES.is_dir():
+        pytest.fail(f"real-tool fixtures not found at {SHARED_FIXTURES}; check out shared/ beside the repository")
+    return SHARED_FIXTURES
+
+
 class MadMiner:
     """Runs Python snippets with madminer 0.9.6 in its own virtual environment."""
 

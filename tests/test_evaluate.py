@@ -205,6 +205,74 @@ def test_each_limit_mode_builds_alone(line_toy) -> None:
     assert MODES["sally"](analysis, asimov) == {} and MODES["ml"](analysis, asimov) == {}  # no models
 
 
+BACKGROUND_DENSITY = 0.8  # b(z): flat, pb per unit z
+
+
+@pytest.fixture(scope="module")
+def line_toy_with_background(line_toy, tmp_path_factory):
+    """The line toy's signal s(z|a) = (1 + a z)² plus a flat background b(z), its events
+    at the same quadrature nodes, with sampling benchmark -1 and one weight at every
+    benchmark (as `observables --background` writes them)."""
+    directory = tmp_path_factory.mktemp("line_background")
+    setup = read_setup(line_toy / "setup.h5")
+    nodes, node_weights = np.polynomial.legendre.leggauss(NODES)
+    z = np.concatenate([(h - lo) / 2 * nodes + (h + lo) / 2 for lo, h in zip(EDGES[:-1], EDGES[1:])])
+    quadrature = np.concatenate([(h - lo) / 2 * node_weights for lo, h in zip(EDGES[:-1], EDGES[1:])])
+    signal = quadrature[:, None] * (1 + np.outer(z, setup.benchmark_values[:, 0])) ** 2
+    background = np.repeat((quadrature * BACKGROUND_DENSITY)[:, None], len(setup.benchmarks), axis=1)
+    with h5py.File(directory / "events.h5", "w") as file:
+        write_setup_sections(file, setup)
+        SampleWriter(file, 1, 3).append(np.concatenate([z, z])[:, None], np.concatenate([signal, background]),
+                                        np.concatenate([np.zeros(len(z), dtype=int), np.full(len(z), -1)]))
+        write_sample_summary(file, np.array([len(z), 0, 0]), len(z))
+    return directory
+
+
+def test_background_widens_the_histogram_and_rate_limits_as_the_brute_force_likelihood_says(
+        line_toy, line_toy_with_background) -> None:
+    """Expected counts per bin ν(a) = L [∫_bin s(z|a) dz + b · width]: the histogram and rate
+    likelihoods, the histogram information and the widths of the limits are the brute-force
+    ones with the background in; the truth-level information (per event, the joint
+    information of signal and background events) is that of the signal alone,
+    L ∫ (∂_a s)² / s dz."""
+    directory = line_toy_with_background
+    config = yaml.safe_load((line_toy / "line.yml").read_text())
+    config["evaluation"]["modes"] = ["rate", "histo"]
+    (directory / "line.yml").write_text(yaml.safe_dump(config))
+    result = invoke("evaluate", "--setup", line_toy / "setup.h5", "--data", directory / "events.h5", "--config",
+                    directory / "line.yml", "--output", directory / "results.h5", "--events", "all")
+    assert result.exit_code == 0, result.output
+    luminosity, a_true = 50.0, 0.3
+    widths = np.diff(EDGES)
+    grid = np.linspace(-1, 1, 41)
+    expected = luminosity * (_bin_integrals(grid) + BACKGROUND_DENSITY * widths)
+    asimov = luminosity * (_bin_integrals(np.array([a_true]))[0] + BACKGROUND_DENSITY * widths)
+    q_histogram = -2 * ((asimov * np.log(expected) - expected).sum(axis=1)
+                        - (asimov * np.log(expected) - expected).sum(axis=1).max())
+    total, asimov_total = expected.sum(axis=1), asimov.sum()
+    q_rate = -2 * (asimov_total * np.log(total) - total - (asimov_total * np.log(total) - total).max())
+    d_nu = luminosity * np.array([(h**2 - lo**2) + 2 * a_true * (h**3 - lo**3) / 3
+                                  for lo, h in zip(EDGES[:-1], EDGES[1:])])
+    with h5py.File(directory / "results.h5") as file:
+        np.testing.assert_allclose(file["limits/expected/histo:z/q"][()], q_histogram, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(file["limits/expected/rate/q"][()], q_rate, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(file["fisher/histo:z/full"][()], [[np.sum(d_nu**2 / asimov)]], rtol=1e-9)
+        truth = file["fisher/truth/full"][()]
+        signal_only = np.sum(d_nu**2 / (luminosity * _bin_integrals(np.array([a_true]))[0]))
+    # the background dilutes the histogram information below the signal-only one
+    assert np.sum(d_nu**2 / asimov) < 0.8 * signal_only
+    # per event, L Σ (∂w)²/w: the background's weights do not depend on a (quadrature of
+    # ∫ 4 z² (1 + a z)² / (1 + a z)² dz over the bins' nodes: exact for this polynomial)
+    np.testing.assert_allclose(truth, [[luminosity * 4 * np.sum((np.array(EDGES[1:]) ** 3
+                                                                  - np.array(EDGES[:-1]) ** 3) / 3)]], rtol=1e-9)
+    signal_expected = luminosity * _bin_integrals(grid)
+    signal_asimov = luminosity * _bin_integrals(np.array([a_true]))[0]
+    signal_log_likelihood = (signal_asimov * np.log(signal_expected) - signal_expected).sum(axis=1)
+    q_signal_only = -2 * (signal_log_likelihood - signal_log_likelihood.max())
+    # and the limits widen: fewer grid points are excluded at 95 % CL with the background in
+    assert (q_histogram > 3.84).sum() < (q_signal_only > 3.84).sum()
+
+
 # --- through the command, with a trained SALLY model -------------------------------------------
 
 

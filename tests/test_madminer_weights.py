@@ -208,3 +208,79 @@ def test_goldmine_reads_a_madminer_combined_file_as_madminer_does(madminer_files
     result = CliRunner().invoke(cli, ["combine", "--output", str(directory / "ours.h5"), *map(str, runs)])
     assert result.exit_code == 0, result.output
     _assert_same(_goldmine_numbers(directory, config, setup_path, directory / "ours.h5", thetas), theirs)
+
+
+# --- with background: real MadGraph tt̄ (semi-leptonic) and W⁺ b b̄ events, no reweighting ------
+
+BACKGROUNDS = {"tt": "tt_semilep_500.lhe.gz", "wbb": "wpbb_500.lhe.gz"}
+
+
+def _config_with_backgrounds(config, path):
+    raw = yaml.safe_load(config.read_text())
+    # the names the background files are read under (their events come from MadGraph)
+    raw["backgrounds"] = [{"name": "tt", "process": "ttbar_semileptonic_lplus"}, {"name": "wbb", "process": "w_jets"}]
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="module")
+def goldmine_files_with_background(goldmine_files, shared_fixtures):
+    """The signal runs' event files plus one file per MadGraph background, combined."""
+    directory, config, setup, _ = goldmine_files
+    config = _config_with_backgrounds(config, directory / "parton_backgrounds.yml")
+    files = [directory / "sm.h5", directory / "w_pos.h5"]
+    for name, lhe in BACKGROUNDS.items():
+        files.append(directory / f"{name}.h5")
+        result = CliRunner().invoke(cli, ["observables", "--setup", str(setup), "--config", str(config), "--input",
+                                          str(shared_fixtures / "mg5-backgrounds" / lhe), "--background", name,
+                                          "--output", str(files[-1])])
+        assert result.exit_code == 0, result.output
+    combined = directory / "combined_backgrounds.h5"
+    result = CliRunner().invoke(cli, ["combine", "--output", str(combined), "--seed", "5", *map(str, files)])
+    assert result.exit_code == 0, result.output
+    return directory, config, setup, combined
+
+
+def test_madminer_reads_a_goldmine_file_with_background_as_goldmine_does(goldmine_files_with_background,
+                                                                         madminer) -> None:
+    directory, config, setup_path, combined = goldmine_files_with_background
+    thetas = read_setup(setup_path).benchmark_values.tolist()
+    ours = _goldmine_numbers(directory, config, setup_path, combined, thetas)
+    _basis_copy(combined, directory / "basis_backgrounds.h5")
+    theirs = _madminer_numbers(madminer, directory / "basis_backgrounds.h5", thetas)
+    _assert_same(ours, theirs)
+    # σ = the signal's mixture plus both backgrounds' MadGraph cross sections, at every θ
+    with h5py.File(combined) as file:
+        assert file["sample_summary/background_events"][()] == 1000
+    assert ours["xsecs"][0] == pytest.approx(0.1392 + 136.4 + 3.520, rel=0.01)
+
+
+MADMINER_FILES_WITH_BACKGROUND = MADMINER_FILES.replace(
+    'combine_and_shuffle(outputs, ARGS["directory"] + "/combined.h5")', '''
+for name, lhe in ARGS["backgrounds"].items():
+    reader = LHEReader(ARGS["setup"])
+    reader.add_sample(lhe, sampled_from_benchmark="sm", is_background=True)
+    reader.add_observable("pt_l", "l[0].pt", required=True)
+    reader.add_observable("eta_l", "l[0].eta", required=True)
+    reader.analyse_samples()
+    reader.save(ARGS["directory"] + f"/background_{name}.h5")
+    outputs.append(ARGS["directory"] + f"/background_{name}.h5")
+combine_and_shuffle(outputs, ARGS["directory"] + "/combined.h5")''')
+
+
+def test_goldmine_reads_a_madminer_file_with_background_as_madminer_does(tmp_path, madminer, wh_fixtures,
+                                                                         shared_fixtures, examples) -> None:
+    assert MADMINER_FILES_WITH_BACKGROUND != MADMINER_FILES
+    benchmarks = {"sm": [0.0, 0.0], "w_pos": [10.0, 0.0], "w_neg": [-10.0, 0.0], "pw_pos": [0.0, 10.0],
+                  "pw_neg": [0.0, -10.0], "mixed": [10.0, 10.0]}
+    samples = {name: str(wh_fixtures / f"events_{name}.lhe.gz") for name in ("sm", "w_pos")}
+    backgrounds = {name: str(shared_fixtures / "mg5-backgrounds" / lhe) for name, lhe in BACKGROUNDS.items()}
+    madminer.run(MADMINER_FILES_WITH_BACKGROUND, setup=str(tmp_path / "setup.h5"), benchmarks=benchmarks,
+                 samples=samples, backgrounds=backgrounds, directory=str(tmp_path))
+    combined = tmp_path / "combined.h5"
+    config = _config(examples, tmp_path / "parton.yml")
+    thetas = read_setup(combined).benchmark_values.tolist() + [[5.0, -3.0], [-15.0, 8.0]]
+    theirs = _madminer_numbers(madminer, combined, thetas)
+    ours = _goldmine_numbers(tmp_path, config, tmp_path / "setup.h5", combined, thetas)
+    _assert_same(ours, theirs)
+    assert ours["xsecs"][0] == pytest.approx(0.1392 + 136.4 + 3.520, rel=0.01)
