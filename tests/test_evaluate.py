@@ -271,6 +271,25 @@ def test_background_widens_the_histogram_and_rate_limits_as_the_brute_force_like
     q_signal_only = -2 * (signal_log_likelihood - signal_log_likelihood.max())
     # and the limits widen: fewer grid points are excluded at 95 % CL with the background in
     assert (q_histogram > 3.84).sum() < (q_signal_only > 3.84).sum()
+    # what the background costs, reported beside: σ_b, the signal-only information and limits
+    with h5py.File(directory / "results.h5") as file:
+        assert file.attrs["sigma_background_pb"] == pytest.approx(BACKGROUND_DENSITY * 2, rel=1e-12)
+        np.testing.assert_allclose(file["fisher/signal_only:histo:z/full"][()], [[signal_only]], rtol=1e-9)
+        np.testing.assert_allclose(file["limits/signal_only/histo:z/q"][()], q_signal_only, rtol=1e-9, atol=1e-9)
+    summary = json.loads((directory / "results.json").read_text())
+    ratios = summary["background_area_ratios_68"]
+    assert set(ratios) == {"rate", "histo:z"} and ratios["histo:z"] > 1
+
+
+def test_evaluate_refuses_a_file_without_the_backgrounds_the_config_declares(line_toy, tmp_path) -> None:
+    config = yaml.safe_load((line_toy / "line.yml").read_text())
+    config["backgrounds"] = [{"name": "flat", "process": "w_jets"}]
+    (tmp_path / "line.yml").write_text(yaml.safe_dump(config))
+    result = invoke("evaluate", "--setup", line_toy / "setup.h5", "--data", line_toy / "events.h5", "--config",
+                    tmp_path / "line.yml", "--output", tmp_path / "results.h5", "--events", "all")
+    assert result.exit_code != 0
+    assert f"{line_toy / 'events.h5'}: holds no background events" in result.output and "flat" in result.output
+    assert list(tmp_path.iterdir()) == [tmp_path / "line.yml"]
 
 
 # --- through the command, with a trained SALLY model -------------------------------------------

@@ -9,6 +9,7 @@ is f(θ)·g, the cross section σ(θ) = f(θ)·Σ g. Memory: n × (O + C) floats
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -28,13 +29,15 @@ __all__ = ["SimulatedEvents", "load_observed", "load_simulated"]
 
 @dataclass(frozen=True, eq=False)
 class SimulatedEvents:
-    """x (n, O), component weights g (n, C) in pb, morphing components (C, P)."""
+    """x (n, O), component weights g (n, C) in pb, morphing components (C, P), and which
+    events are background (n,) (sampling benchmark −1)."""
 
     path: Path
     partition: Partition
     observations: np.ndarray
     component_weights: np.ndarray
     components: np.ndarray
+    background: np.ndarray
 
     def __len__(self) -> int:
         return len(self.observations)
@@ -54,6 +57,12 @@ class SimulatedEvents:
     def sigma_gradient(self, theta: np.ndarray) -> np.ndarray:
         """∇σ (P,) in pb at one θ (P,)."""
         return self.weight_gradients(theta).sum(axis=0)
+
+    def signal_only(self) -> SimulatedEvents:
+        """The same events without the background's."""
+        keep = ~self.background
+        return dataclasses.replace(self, observations=self.observations[keep],
+                                   component_weights=self.component_weights[keep], background=self.background[keep])
 
 
 def load_simulated(
@@ -83,7 +92,8 @@ def load_simulated(
     pool = EventPool(path, partition, setup.morpher, len(setup.benchmarks))
     chunks = list(pool.chunks())
     return SimulatedEvents(path, partition, np.concatenate([c.observations for c in chunks]),
-                           np.concatenate([c.component_weights for c in chunks]), setup.morpher.components)
+                           np.concatenate([c.component_weights for c in chunks]), setup.morpher.components,
+                           np.concatenate([c.sampling_benchmarks for c in chunks]) < 0)
 
 
 def load_observed(path: Path, setup: Setup, setup_path: Path) -> np.ndarray:

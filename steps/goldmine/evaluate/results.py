@@ -2,10 +2,14 @@
 
     (setup sections)                     parameters/*, benchmarks/*, morphing/* as in setup.h5
     grid/theta (G, P), grid/axis_<i>     the θ grid; grid/theta_true (P,)
-    fisher/<name>/full (P+K, P+K)        K normalisation nuisances appended (attrs: nuisances)
+    fisher/<name>/full (P+K, P+K)        K normalisation nuisances appended (attrs: nuisances);
+                                         with background also signal_only:<truth, rate, histo:...>
                  /profiled, /projected   (P, P);  /members (M, P, P), /covariance (P², P²) for ensembles
     limits/<kind>/<mode>/log_likelihood, q, p_values (G,); best_fit, best_fit_grid (P,);
-                         profile_<i> (n_axis_i,)      kind: expected (Asimov) or observed
+                         profile_<i> (n_axis_i,)      kind: expected (Asimov), observed, or with
+                                                      background signal_only (rate, histo: Asimov
+                                                      data and model without the background)
+    attrs sigma_true_pb, sigma_background_pb (at θ_true), n_simulated_events
     information_distribution/<observable>/edges, sigma (nb,), truth, rate, kinematic_<model> (nb, P, P)
     distributions/<observable>/edges (nb+1,), cells (nb+1, C)   morphing histograms (last cell: missing)
     validation/<model>/estimated, joint, theta
@@ -63,6 +67,7 @@ def write_results(path: Path, setup: Setup, evaluation: Evaluation, information_
         for name, history in evaluation.histories.items():
             file[f"histories/{name}"] = json.dumps(history)
         file.attrs["sigma_true_pb"] = evaluation.sigma_true
+        file.attrs["sigma_background_pb"] = evaluation.sigma_background
         file.attrs["n_simulated_events"] = evaluation.n_simulated
         provenance.attach(file)
 
@@ -99,6 +104,8 @@ def summary(setup: Setup, evaluation: Evaluation, settings: dict[str, Any], prov
         "nuisances": evaluation.nuisances,
         "theta_true": evaluation.theta_true.tolist(),
         "sigma_true_pb": evaluation.sigma_true,
+        "sigma_background_pb": evaluation.sigma_background,
+        "background_area_ratios_68": evaluation.background_area_ratios,
         "n_simulated_events": evaluation.n_simulated,
         "fisher_information": fisher,
         "limits": limits,

@@ -7,6 +7,7 @@ Asimov and observed), which builds each configured mode from the :data:`MODES` r
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -56,6 +57,7 @@ class Evaluation:
     nuisances: list[str]
     sigma_true: float
     n_simulated: int
+    sigma_background: float = 0.0
     information: list[info.Information] = field(default_factory=list)
     limits: list[Limit] = field(default_factory=list)
     information_distribution: dict[str, np.ndarray] = field(default_factory=dict)
@@ -63,6 +65,9 @@ class Evaluation:
     validation: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     histories: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: per rate and histogram mode: the area of its expected 68% region with the background
+    #: over that without (1 without background)
+    background_area_ratios: dict[str, float] = field(default_factory=dict)
 
 
 def norm_log_factors(setup: Setup) -> tuple[list[str], np.ndarray, list[str]]:
@@ -274,6 +279,9 @@ def evaluate_analysis(
     evaluation.information_distribution = information_distribution(analysis)
     for data in data_sets(analysis, observed):
         evaluation.limits += limits(analysis, data, evaluation)
+    if simulated.background.any():
+        evaluation.sigma_background = float(analysis.weights_true[simulated.background].sum())
+        without_background(analysis, evaluation)
     evaluation.distributions = {
         o.name: histogram_of([simulated.observations[:, i]], analysis.weights_true, simulated.component_weights,
                              DISTRIBUTION_BINS)
@@ -282,6 +290,33 @@ def evaluate_analysis(
     evaluation.validation = _validation(setup, config, simulated, groups, analysis.mean_t)
     evaluation.histories = {f"{g.method}/{d.name}": _history(d) for g in groups for d in g.directories}
     return evaluation
+
+
+#: The modes whose likelihood is defined without the background as well (the models were
+#: trained on the events with it).
+SIGNAL_ONLY_MODES = ("rate", "histo")
+SIGNAL_ONLY = "signal_only"
+
+
+def without_background(analysis: Analysis, evaluation: Evaluation) -> None:
+    """What the background costs: the truth, rate and histogram information of the signal
+    events alone (``signal_only:<name>``), their expected limits (kind ``signal_only``),
+    and per mode the area of the 68% region with the background over that without."""
+    signal = Analysis.of(analysis.setup, analysis.config, analysis.simulated.signal_only(), [])
+    evaluation.information += [dataclasses.replace(item, name=f"{SIGNAL_ONLY}:{item.name}")
+                               for item in information_matrices(signal)]
+    (asimov,) = data_sets(signal, None)
+    signal_config = dataclasses.replace(signal.config, modes=tuple(m for m in signal.config.modes
+                                                                   if m in SIGNAL_ONLY_MODES))
+    signal = dataclasses.replace(signal, config=signal_config)
+    threshold = stats.chi2.ppf(0.68, len(evaluation.theta_true))
+    with_background = {limit.mode: limit for limit in evaluation.limits if limit.kind == "expected"}
+    for limit in limits(signal, dataclasses.replace(asimov, kind=SIGNAL_ONLY), evaluation):
+        evaluation.limits.append(limit)
+        inside_without = int((limit.q <= threshold).sum())
+        if limit.mode in with_background and inside_without > 0:
+            inside_with = int((with_background[limit.mode].q <= threshold).sum())
+            evaluation.background_area_ratios[limit.mode] = inside_with / inside_without
 
 
 def _check_asimov_fit(evaluation: Evaluation, label: str, log_likelihood: LogLikelihood, limit: Limit,

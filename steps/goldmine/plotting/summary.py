@@ -29,10 +29,14 @@ def summary_markdown(results: Results, plots: list[Path], root: Path) -> str:
         lines += [f"θ_true = {dict(zip(names, summary['theta_true']))}, σ(θ_true) = {summary['sigma_true_pb']:.5g} pb, "
                   f"L = {luminosity / 1000 if luminosity else '?'} fb⁻¹, {summary['n_simulated_events']} simulated "
                   f"events; nuisances (profiled): {', '.join(summary['nuisances']) or 'none'}", ""]
+    if summary and summary.get("sigma_background_pb"):
+        lines += _signal_and_background(summary, results, names)
     lines += ["### Fisher information (nuisances profiled)", "",
               "| estimate | " + " | ".join(f"I[{a},{b}]" for i, a in enumerate(names) for b in names[i:]) +
               " | 1/√I (diagonal) |", "|---" * (2 + len(names) * (len(names) + 1) // 2) + "|"]
     for name, entry in results.fisher.items():
+        if name.startswith("signal_only:"):  # in the signal-and-background table
+            continue
         matrix = entry["profiled"]
         values = [f"{matrix[i, j]:.4g}" for i in range(len(names)) for j in range(i, len(names))]
         widths = ", ".join(f"{1 / np.sqrt(matrix[i, i]):.3g}" if matrix[i, i] > 0 else "∞" for i in range(len(names)))
@@ -49,3 +53,26 @@ def summary_markdown(results: Results, plots: list[Path], root: Path) -> str:
     lines += ["", "### Plots", ""]
     lines += [f"- [{p.stem}]({p.relative_to(root).as_posix()})" for p in plots if p.suffix == ".png"]
     return "\n".join(lines) + "\n"
+
+
+def _signal_and_background(summary: dict, results: Results, names: list[str]) -> list[str]:
+    """S and B at θ_true, the information with and without the background, and how much
+    the background widens each expected 68% region."""
+    luminosity = summary.get("settings", {}).get("luminosity_pb") or 0.0
+    sigma_b = summary["sigma_background_pb"]
+    sigma_s = summary["sigma_true_pb"] - sigma_b
+    lines = ["### Signal and background", "",
+             f"At θ_true: S = {sigma_s * luminosity:.4g}, B = {sigma_b * luminosity:.4g} expected events "
+             f"(σ_s = {sigma_s:.4g} pb, σ_b = {sigma_b:.4g} pb).", "",
+             "| information (profiled diagonal) | with background | signal only |", "|---|---|---|"]
+    for name, entry in results.fisher.items():
+        alone = results.fisher.get(f"signal_only:{name}")
+        if alone is None:
+            continue
+        cell = lambda matrix: ", ".join(f"{matrix[i, i]:.4g}" for i in range(len(names)))
+        lines.append(f"| {name} | {cell(entry['profiled'])} | {cell(alone['profiled'])} |")
+    ratios = summary.get("background_area_ratios_68") or {}
+    if ratios:
+        lines += ["", "Area of the expected 68% region with the background over that without: " +
+                  ", ".join(f"{mode} {ratio:.3g}" for mode, ratio in ratios.items()) + "."]
+    return [*lines, ""]

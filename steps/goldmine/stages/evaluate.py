@@ -8,12 +8,15 @@ from pathlib import Path
 import click
 
 from goldmine.config.loader import load_config
+from goldmine.config.model import BackgroundConfig
+from goldmine.errors import InputFileError
 from goldmine.evaluate.events import load_observed, load_simulated
 from goldmine.evaluate.results import summary, write_results
 from goldmine.evaluate.run import evaluate_analysis
 from goldmine.io.atomic import published_together
 from goldmine.io.documents import write_json
 from goldmine.io.provenance import Provenance
+from goldmine.io.samples import count_sampling_benchmarks
 from goldmine.io.setup_file import read_event_setup, read_setup
 from goldmine.stages.options import ManyValuesOption
 
@@ -43,6 +46,7 @@ def evaluate(setup_path: Path, data_path: Path, model_directories: tuple[Path, .
     in the modes rate, histo, sally, sallino and ml."""
     analysis = load_config(config)
     setup = read_event_setup(data_path, read_setup(setup_path), setup_path)
+    _check_backgrounds(analysis.backgrounds, data_path, len(setup.benchmarks))
     augmentation = analysis.augmentation
     simulated = load_simulated(data_path, setup, setup_path, events=events_choice,  # type: ignore[arg-type]
                                validation_fraction=augmentation.validation_fraction,
@@ -70,3 +74,12 @@ def evaluate(setup_path: Path, data_path: Path, model_directories: tuple[Path, .
         write_json(output.with_suffix(".json"), summary(setup, evaluation, settings, provenance))
     log.info("wrote %s and %s (%d information matrices, %d limits)", output, output.with_suffix(".json"),
              len(evaluation.information), len(evaluation.limits))
+
+
+def _check_backgrounds(backgrounds: tuple[BackgroundConfig, ...], data_path: Path, n_benchmarks: int) -> None:
+    """A config that declares backgrounds needs their events in the file: limits from the
+    signal alone would be far too tight, and nothing else would say so."""
+    if backgrounds and count_sampling_benchmarks(data_path, n_benchmarks)[-1] == 0:
+        names = ", ".join(b.name for b in backgrounds)
+        raise InputFileError(f"{data_path}: holds no background events (sampling benchmark -1), but the config "
+                             f"declares the backgrounds {names}; combine their jobs' events.h5 with the signal's")
