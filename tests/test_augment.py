@@ -294,3 +294,69 @@ def test_mismatched_theta_counts(toy, tmp_path) -> None:
     result = run_augment(toy, "alices2", tmp_path / "out", config=config)
     assert result.exit_code == 1 and "theta0 has 3 points and theta1 4" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_background_events_carry_flat_joint_terms_into_every_draw(toy, tmp_path) -> None:
+    """Background events (sampling benchmark -1, σ_b = 2 pb at every benchmark, marked by
+    z1 = 5) beside the toy's signal. p(x,z|θ) = dσ_b / σ(θ) with σ = σ_s + σ_b: their joint
+    score is −∇σ/σ and their joint ratio r(x,z|θ0,θ1) = σ(θ1)/σ(θ0), the mixture's
+    normalisation alone; and they make up σ_b / σ(θ) of the rows drawn at θ (they belong
+    to every draw)."""
+    import h5py
+
+    from goldmine.io.samples import SampleWriter, write_sample_summary
+    from goldmine.io.setup_file import write_setup_sections
+
+    setup = read_setup(toy / "setup.h5")
+    rng = np.random.default_rng(6)
+    sigma_background = 2.0
+    # per partition (train, validation, test: 0.7, 0.1, 0.2 of 60k) a moment-exact signal
+    # block and half as many background events, shuffled within the partition: each
+    # partition's σ(θ) and ∇σ(θ) are the exact ones
+    rows, weights, ids = [], [], []
+    for n_signal in (28_000, 4_000, 8_000):
+        n_background = n_signal // 2
+        z, v = toys._block(n_signal, rng)
+        background_z = np.column_stack([np.full(n_background, 5.0), rng.uniform(-1, 1, n_background)])
+        order = rng.permutation(n_signal + n_background)
+        rows.append(np.concatenate([z, background_z])[order])
+        weights.append(np.concatenate([v[:, None] * (1.0 + z @ setup.benchmark_values.T) ** 2 * 4.0 / 40_000,
+                                       np.full((n_background, len(setup.benchmarks)), sigma_background / 20_000)])[order])
+        ids.append(np.concatenate([np.zeros(n_signal, dtype=int), np.full(n_background, -1)])[order])
+    observations = np.concatenate(rows)
+    observations = np.column_stack([observations, np.arange(len(observations))])
+    with h5py.File(tmp_path / "events.h5", "w") as file:
+        write_setup_sections(file, setup)
+        SampleWriter(file, 3, len(setup.benchmarks)).append(observations, np.concatenate(weights), np.concatenate(ids))
+        write_sample_summary(file, np.eye(len(setup.benchmarks), dtype=int)[0] * 40_000, 20_000)
+    config = toy / "toy.yml"
+    for method in ("sally", "alices"):
+        result = CliRunner().invoke(cli, ["augment", "--input", str(tmp_path / "events.h5"), "--setup",
+                                          str(toy / "setup.h5"), "--config", str(config), "--method", method,
+                                          "--output", str(tmp_path / method), "--seed", "3"])
+        assert result.exit_code == 0, result.output
+
+    def sigma(theta):  # the toy's σ_s = 4 (1 + |θ|²/3) plus the background's
+        return toys.sigma(theta) + sigma_background
+
+    x = np.load(tmp_path / "sally" / "x_train.npy")
+    is_background = x[:, 0] == 5.0
+    theta = np.array(AUGMENTATION["local"]["theta"]["point"])
+    np.testing.assert_allclose(np.load(tmp_path / "sally" / "t_xz_train.npy")[is_background],
+                               np.broadcast_to(-8 * theta / 3 / sigma(theta), (is_background.sum(), 2)), rtol=1e-9)
+    share = sigma_background / sigma(theta)
+    assert abs(is_background.mean() - share) < 4 * np.sqrt(share * (1 - share) / len(x))
+
+    x = np.load(tmp_path / "alices" / "x_train.npy")
+    is_background = x[:, 0] == 5.0
+    theta0, y = np.load(tmp_path / "alices" / "theta0_train.npy"), np.load(tmp_path / "alices" / "y_train.npy")
+    theta1 = np.load(tmp_path / "alices" / "theta1_train.npy")
+    np.testing.assert_allclose(np.load(tmp_path / "alices" / "r_xz_train.npy")[is_background],
+                               sigma(theta1[is_background]) / sigma(theta0[is_background]), rtol=1e-9)
+    np.testing.assert_allclose(np.load(tmp_path / "alices" / "t_xz0_train.npy")[is_background],
+                               -8 * theta0[is_background] / 3 / sigma(theta0[is_background])[:, None], rtol=1e-9,
+                               atol=1e-12)
+    drawn_at_theta0 = y == 0
+    expected = sigma_background / sigma(theta0[drawn_at_theta0])
+    observed = is_background[drawn_at_theta0]
+    assert abs(observed.mean() - expected.mean()) < 4 * np.sqrt(np.mean(expected * (1 - expected)) / observed.size)
