@@ -280,6 +280,17 @@ def test_background_widens_the_histogram_and_rate_limits_as_the_brute_force_like
     ratios = summary["background_area_ratios_68"]
     assert set(ratios) == {"rate", "histo:z"} and ratios["histo:z"] > 1
 
+    # the plots stack signal and background, and summary.md states S and B
+    result = invoke("plot", "--results", directory / "results.h5", "--output", directory / "plots")
+    assert result.exit_code == 0, result.output
+    assert (directory / "plots" / "signal_and_background.png").stat().st_size > 0
+    text = (directory / "plots" / "summary.md").read_text()
+    signal_events = luminosity * _bin_integrals(np.array([a_true]))[0].sum()
+    assert f"S = {signal_events:.4g}, B = {luminosity * BACKGROUND_DENSITY * 2:.4g} expected events" in text
+    assert f"rate {ratios['rate']:.3g}, histo:z {ratios['histo:z']:.3g}" in text
+    with h5py.File(directory / "results.h5") as file:
+        np.testing.assert_allclose(file["distributions/z/background"][()].sum(), BACKGROUND_DENSITY * 2, rtol=1e-12)
+
 
 def test_evaluate_refuses_a_file_without_the_backgrounds_the_config_declares(line_toy, tmp_path) -> None:
     config = yaml.safe_load((line_toy / "line.yml").read_text())

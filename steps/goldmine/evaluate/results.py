@@ -10,8 +10,10 @@
                                                       background signal_only (rate, histo: Asimov
                                                       data and model without the background)
     attrs sigma_true_pb, sigma_background_pb (at θ_true), n_simulated_events
-    information_distribution/<observable>/edges, sigma (nb,), truth, rate, kinematic_<model> (nb, P, P)
-    distributions/<observable>/edges (nb+1,), cells (nb+1, C)   morphing histograms (last cell: missing)
+    information_distribution/<observable>/edges, sigma (nb,), truth, rate, kinematic_<model> (nb, P, P);
+                                          sigma_background (nb,) with background
+    distributions/<observable>/edges (nb+1,), cells (nb+1, C)   morphing histograms (last cell: missing);
+                              background (nb+1,)        with background: its σ per bin (pb)
     validation/<model>/estimated, joint, theta
     histories/<method>/<member>          JSON text of the training history
 """
@@ -61,6 +63,8 @@ def write_results(path: Path, setup: Setup, evaluation: Evaluation, information_
         for name, histogram in evaluation.distributions.items():
             file[f"distributions/{name}/edges"] = histogram.edges[0]
             file[f"distributions/{name}/cells"] = histogram.cells
+            if name in evaluation.background_distributions:
+                file[f"distributions/{name}/background"] = evaluation.background_distributions[name]
         for name, columns in evaluation.validation.items():
             for key, values in columns.items():
                 file[f"validation/{name}/{key}"] = values

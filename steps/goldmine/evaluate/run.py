@@ -64,6 +64,8 @@ class Evaluation:
     distributions: dict[str, Histogram] = field(default_factory=dict)
     validation: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     histories: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: per observable, σ (nb + 1,) in pb of the background events in each bin of ``distributions``
+    background_distributions: dict[str, np.ndarray] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     #: per rate and histogram mode: the area of its expected 68% region with the background
     #: over that without (1 without background)
@@ -162,8 +164,12 @@ def information_distribution(analysis: Analysis) -> dict[str, np.ndarray]:
     bins = config.information_bins
     edges = adaptive_edges(column, analysis.weights_true, bins) if isinstance(bins, int) else np.asarray(bins[0])
     indices, n_cells = cell_indices([column], [edges])
-    return {"edges": edges, **info.information_distribution(indices, n_cells, analysis.simulated, analysis.theta_true,
-                                                             analysis.luminosity, analysis.mean_t)}
+    distribution = info.information_distribution(indices, n_cells, analysis.simulated, analysis.theta_true,
+                                                 analysis.luminosity, analysis.mean_t)
+    if analysis.simulated.background.any():
+        background = np.where(analysis.simulated.background, analysis.weights_true, 0.0)
+        distribution["sigma_background"] = np.bincount(indices, weights=background, minlength=n_cells)
+    return {"edges": edges, **distribution}
 
 
 ModeBuilder = Callable[[Analysis, DataSet], dict[str, LogLikelihood]]
@@ -287,6 +293,13 @@ def evaluate_analysis(
                              DISTRIBUTION_BINS)
         for i, o in enumerate(setup.observables)
     }
+    if simulated.background.any():
+        background = np.where(simulated.background, analysis.weights_true, 0.0)[:, np.newaxis]
+        evaluation.background_distributions = {
+            name: histogram_of([simulated.observations[:, _index(setup, name)]], background, background,
+                               [histogram.edges[0]]).cells[:, 0]
+            for name, histogram in evaluation.distributions.items()
+        }
     evaluation.validation = _validation(setup, config, simulated, groups, analysis.mean_t)
     evaluation.histories = {f"{g.method}/{d.name}": _history(d) for g in groups for d in g.directories}
     return evaluation

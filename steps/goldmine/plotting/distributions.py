@@ -11,7 +11,7 @@ from goldmine.physics.morphing import component_values
 from goldmine.plotting.results import Results
 from goldmine.plotting.style import COLORS, new_figure, save
 
-__all__ = ["plot_distributions", "plot_morphing_weights"]
+__all__ = ["plot_distributions", "plot_morphing_weights", "plot_signal_and_background"]
 
 
 def _points(results: Results) -> tuple[np.ndarray, list[str]]:
@@ -50,6 +50,33 @@ def plot_distributions(results: Results, directory: Path) -> list[Path]:
         axis.set_visible(False)
     axes.flat[0].legend(fontsize=10)
     return save(figure, directory, "distributions")
+
+
+def plot_signal_and_background(results: Results, directory: Path) -> list[Path]:
+    """dσ/dx at θ_true of every observable, the background and the signal stacked (bins of
+    equal σ, as stored)."""
+    names = [name for name, entry in results.distributions.items() if "background" in entry]
+    if results.setup.morpher is None or not names:
+        return []
+    values = component_values(results.theta_true[np.newaxis, :], results.setup.morpher.components)[0]  # (C,)
+    figure, axes = new_figure(min(3, len(names)), (len(names) + 2) // 3, size=5.0)
+    for index, name in enumerate(names):
+        axis = axes.flat[index]
+        entry = results.distributions[name]
+        edges = entry["edges"]
+        n_bins = len(edges) - 1
+        widths = np.diff(edges)
+        per_unit = lambda sigma: np.divide(sigma, widths, out=np.zeros_like(sigma, dtype=float), where=widths > 0)
+        total, background = per_unit(entry["cells"][:n_bins] @ values), per_unit(entry["background"][:n_bins])
+        axis.stairs(background, edges, fill=True, color=COLORS[1], alpha=0.6, label="background")
+        axis.stairs(total, edges, baseline=background, fill=True, color=COLORS[0], alpha=0.6, label="signal")
+        axis.set_xlabel(name)
+        axis.set_ylabel(f"dσ/d{name} at θ_true [pb per unit]")
+        axis.set_yscale("log")
+    for axis in axes.flat[len(names):]:
+        axis.set_visible(False)
+    axes.flat[0].legend(fontsize=10)
+    return save(figure, directory, "signal_and_background")
 
 
 def plot_morphing_weights(results: Results, directory: Path) -> list[Path]:

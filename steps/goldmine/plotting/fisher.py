@@ -75,6 +75,13 @@ def plot_information_distribution(results: Results, directory: Path) -> list[Pat
         # equal-weight edges coincide where one value holds several bins' weight (a count, a
         # clipped value): such a bin has no width to spread its σ over and is drawn empty
         density = np.divide(sigma, widths, out=np.zeros_like(sigma, dtype=float), where=widths > 0)
+        if "sigma_background" in entry:  # σ_s and σ_b shaded, stacked (as in arXiv:1907.10621 Fig. 6)
+            background = np.divide(entry["sigma_background"][:n_bins], widths, out=np.zeros_like(density),
+                                   where=widths > 0)
+            axes[0, 0].stairs(background, edges, fill=True, color=COLORS[1], alpha=0.5, label="σ_b")
+            axes[0, 0].stairs(density, edges, baseline=background, fill=True, color=COLORS[0], alpha=0.5,
+                              label="σ_s")
+            axes[0, 0].legend(fontsize=12)
         axes[0, 0].stairs(density, edges, color=COLORS[0], linewidth=2)
         axes[0, 0].set_xlabel(observable)
         axes[0, 0].set_ylabel(f"dσ/d{observable} [pb per unit]")

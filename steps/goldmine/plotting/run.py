@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from goldmine.plotting.distributions import plot_distributions, plot_morphing_weights
+from goldmine.plotting.distributions import plot_distributions, plot_morphing_weights, plot_signal_and_background
 from goldmine.plotting.fisher import plot_fisher_contours, plot_information_distribution
 from goldmine.plotting.limits import plot_limits
 from goldmine.plotting.results import Results
@@ -21,6 +21,7 @@ def plot_results(results: Results, directory: Path) -> list[Path]:
     paths += plot_information_distribution(results, directory)
     paths += plot_limits(results, directory)
     paths += plot_distributions(results, directory)
+    paths += plot_signal_and_background(results, directory)
     paths += plot_validation(results, directory)
     paths += plot_training(results, directory)
     paths += plot_morphing_weights(results, directory)
