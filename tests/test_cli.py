@@ -54,14 +54,18 @@ def test_configure_writes_setup_and_plan(tmp_path, examples) -> None:
     assert len(provenance.config_hash) == 64
 
     plan = yaml.safe_load((tmp_path / "plan.yml").read_text())
-    assert plan["n_jobs"] == 4
-    assert plan["samples"] == ["sm", "sm", "w_pos", "w_pos"]
-    assert plan["sample_options"] == ["benchmark"] * 4
-    assert plan["job_names"] == ["sm_0", "sm_1", "w_pos_0", "w_pos_1"]
-    assert plan["events"] == [2000] * 4
-    assert len(set(plan["seeds"])) == 4
-    assert plan["jobs"][2] == {
-        "name": "w_pos_0", "benchmark": "w_pos", "job_index": 0, "seed": plan["seeds"][2], "events": 2000,
+    # three signal jobs at each sampling benchmark, then one job per background
+    assert plan["n_jobs"] == 10
+    assert plan["samples"] == ["sm"] * 3 + ["w_pos"] * 3 + ["ttbar_lplus", "ttbar_lminus", "w_jets", "single_top"]
+    assert plan["sample_options"] == ["benchmark"] * 6 + ["background"] * 4
+    assert plan["job_names"][:4] == ["sm_0", "sm_1", "sm_2", "w_pos_0"] and plan["job_names"][-1] == "single_top_0"
+    assert plan["events"] == [3000] * 6 + [4000, 4000, 3000, 2000]
+    assert len(set(plan["seeds"])) == 10
+    assert plan["jobs"][3] == {
+        "name": "w_pos_0", "benchmark": "w_pos", "job_index": 0, "seed": plan["seeds"][3], "events": 3000,
+    }
+    assert plan["background_jobs"][2] == {
+        "name": "w_jets_0", "background": "w_jets", "job_index": 0, "seed": plan["seeds"][8], "events": 3000,
     }
     assert plan["provenance"]["config_hash"] == provenance.config_hash
 

@@ -287,7 +287,14 @@ def test_background_widens_the_histogram_and_rate_limits_as_the_brute_force_like
     text = (directory / "plots" / "summary.md").read_text()
     signal_events = luminosity * _bin_integrals(np.array([a_true]))[0].sum()
     assert f"S = {signal_events:.4g}, B = {luminosity * BACKGROUND_DENSITY * 2:.4g} expected events" in text
-    assert f"rate {ratios['rate']:.3g}, histo:z {ratios['histo:z']:.3g}" in text
+    assert f"rate {ratios['rate']:.3g}, histo:z {ratios['histo:z']:.3g}." in text
+    # one parameter: the ratio of the 68% interval widths
+    with h5py.File(directory / "results.h5") as file:
+        widths = {kind: file[f"limits/{kind}/histo:z/profile_0"][()] for kind in ("expected", "signal_only")}
+    assert ratios["histo:z"] == pytest.approx(
+        np.diff(summary["limits"]["expected"]["histo:z"]["intervals"]["68"]["a"])[0]
+        / np.diff(summary["limits"]["signal_only"]["histo:z"]["intervals"]["68"]["a"])[0], rel=1e-9)
+    assert all(len(profile) == 41 for profile in widths.values())
     with h5py.File(directory / "results.h5") as file:
         np.testing.assert_allclose(file["distributions/z/background"][()].sum(), BACKGROUND_DENSITY * 2, rtol=1e-12)
 
@@ -443,7 +450,7 @@ def test_rate_information_is_rank_one_and_kinematics_make_it_full_rank(wh_fixtur
     rate information is rank one along CWL2; the event kinematics (the weights themselves,
     truth level) add the CPWL2 direction."""
     config = yaml.safe_load((examples / "wh-builtin.yml").read_text())
-    config.update(observables=PARTON_OBSERVABLES, cuts=[], systematics=[],
+    config.update(observables=PARTON_OBSERVABLES, cuts=[], systematics=[], backgrounds=[],
                   evaluation={"modes": ["rate"], "histograms": [{"observables": ["m_wh"], "bins": 10}]})
     (tmp_path / "wh.yml").write_text(yaml.safe_dump(config, sort_keys=False))
     assert invoke("configure", tmp_path / "wh.yml", "--output", tmp_path / "setup.h5", "--plan",

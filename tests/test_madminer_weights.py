@@ -81,6 +81,7 @@ def _config(examples, path):
                              {"name": "eta_l", "expression": "l[0].eta", "required": True}]
     config["cuts"] = ["len(l) >= 1"]
     config["systematics"] = []
+    config["backgrounds"] = []
     config["evaluation"] = {
         "luminosity_fb": LUMINOSITY_FB, "theta_true": "sm", "modes": ["rate", "histo"],
         "grid": {"CWL2": [-1, 1, 3], "CPWL2": [-1, 1, 3]},

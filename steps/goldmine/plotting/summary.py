@@ -73,6 +73,7 @@ def _signal_and_background(summary: dict, results: Results, names: list[str]) ->
         lines.append(f"| {name} | {cell(entry['profiled'])} | {cell(alone['profiled'])} |")
     ratios = summary.get("background_area_ratios_68") or {}
     if ratios:
-        lines += ["", "Area of the expected 68% region with the background over that without: " +
+        lines += ["", "Size of the expected 68% region (product of the profiled interval widths) with the "
+                  "background over that without: " +
                   ", ".join(f"{mode} {ratio:.3g}" for mode, ratio in ratios.items()) + "."]
     return [*lines, ""]
