@@ -10,6 +10,7 @@ from typing import Any, Literal
 from goldmine.config.augmentation import AugmentationConfig
 from goldmine.config.evaluation import EvaluationConfig
 from goldmine.config.training import TrainingConfig
+from goldmine.errors import ConfigError
 from goldmine.setup import Benchmark, Observable, Parameter, Systematic
 
 __all__ = [
@@ -129,8 +130,14 @@ class AnalysisConfig:
     def benchmark(self, name: str) -> Benchmark:
         return self.benchmarks[self.benchmark_names.index(name)]
 
-    def background(self, name: str) -> BackgroundConfig:
-        return next(b for b in self.backgrounds if b.name == name)
+    def background(self, name: str, key: str = "--background") -> BackgroundConfig:
+        """The background called ``name``; ConfigError naming ``key`` when there is none."""
+        for background in self.backgrounds:
+            if background.name == name:
+                return background
+        known = ", ".join(b.name for b in self.backgrounds) or "none"
+        where = self.source or "the config"
+        raise ConfigError(key, f"{name!r} is not a background of {where} (backgrounds: {known})")
 
     @property
     def input_files(self) -> tuple[Path, ...]:

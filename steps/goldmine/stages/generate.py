@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 
 from goldmine.config.loader import load_config
+from goldmine.config.model import AnalysisConfig, BackgroundConfig
 from goldmine.errors import ConfigError, GoldmineError
 from goldmine.io.provenance import Provenance
 from goldmine.io.setup_file import read_setup
+from goldmine.setup import Setup
 
 log = logging.getLogger(__name__)
 
@@ -45,59 +48,59 @@ def generate(setup_path: Path, config: Path, benchmark: str | None, background: 
              output: Path, backend: str | None, mg5: Path | None, mg5_python: Path | None) -> None:
     """Generate one job's events at a sampling benchmark, with weights at every benchmark,
     or of a background (the same weight at every benchmark)."""
-    from goldmine.generate.run import (
-        BackgroundJobSpec,
-        GenerationJobSpec,
-        run_background_job,
-        run_builtin_job,
-        run_madgraph_job,
-    )
-
     if (benchmark is None) == (background is None):
-        raise click.UsageError("give --benchmark (a signal job) or --background (a background job), not both"
-                               if background else "give --benchmark (a signal job) or --background (a background job)")
+        raise click.UsageError("give --benchmark (a signal job) or --background (a background job)"
+                               + (", not both" if background else ""))
     analysis = load_config(config)
     setup = read_setup(setup_path)
     if background is not None:
-        if background not in [b.name for b in analysis.backgrounds]:
-            known = ", ".join(b.name for b in analysis.backgrounds) or "none"
-            raise ConfigError("--background", f"{background!r} is not a background of {config} (backgrounds: {known})")
         entry = analysis.background(background)
-        _check_writable(output)
-        provenance = Provenance.capture(config_hash=analysis.digest, seeds={"seed": seed},
-                                        input_paths=[setup_path, config])
-        generation = analysis.generation
-        # showered as the signal is, so that both reach the detector alike
-        shower = generation.madgraph.shower if generation.backend == "madgraph" and generation.madgraph else \
-            generation.builtin.shower
-        spec = BackgroundJobSpec(entry.name, entry.process, seed, n_events, generation.beam_energy, shower,
-                                 entry.pt_hat_min, entry.pythia_settings)
-        summary = run_background_job(setup, spec, output, provenance=provenance)
-        log.info("wrote %s: %d events of background %s, sigma = %.5g +- %.2g pb", output, n_events, background,
-                 summary["cross_section_pb"]["value"], summary["cross_section_pb"]["error"])
-        return
-    if benchmark not in setup.benchmark_names:
+    elif benchmark not in setup.benchmark_names:
         raise ConfigError("--benchmark", f"{benchmark!r} is not a benchmark of {setup_path} "
                                          f"({', '.join(setup.benchmark_names)})")
     _check_writable(output)
-    generation = analysis.generation
-    backend = backend or generation.backend
     provenance = Provenance.capture(config_hash=analysis.digest, seeds={"seed": seed}, input_paths=[setup_path, config])
+    if background is not None:
+        summary = _background_job(analysis, setup, entry, seed, n_events, output, provenance)
+    else:
+        summary = _signal_job(analysis, setup, benchmark, seed, n_events, output, backend or analysis.generation.backend,
+                              mg5, mg5_python, provenance)
+    cross_section = summary["cross_section_pb"]
+    log.info("wrote %s: %d events of %s, sigma = %.5g +- %.2g pb (%s)", output, n_events, background or benchmark,
+             cross_section["value"], cross_section["error"], summary["backend"])
+
+
+def _signal_job(analysis: AnalysisConfig, setup: Setup, benchmark: str, seed: int, n_events: int, output: Path,
+                backend: str, mg5: Path | None, mg5_python: Path | None, provenance: Provenance) -> dict[str, Any]:
+    """Events sampled at ``benchmark`` by the built-in generator or MadGraph."""
+    from goldmine.generate.run import GenerationJobSpec, run_builtin_job, run_madgraph_job
+
+    generation = analysis.generation
     if backend == "builtin":
         spec = GenerationJobSpec(benchmark, seed, n_events, generation.beam_energy, generation.builtin.shower)
-        summary = run_builtin_job(setup, spec, output, w_charge=generation.builtin.w_charge,
-                                  shat_bias=generation.builtin.shat_bias, provenance=provenance)
-    else:
-        from goldmine.generate.madgraph import MadgraphCards, Mg5, find_mg5, find_mg5_python
+        return run_builtin_job(setup, spec, output, w_charge=generation.builtin.w_charge,
+                               shat_bias=generation.builtin.shat_bias, provenance=provenance)
+    from goldmine.generate.madgraph import MadgraphCards, Mg5, find_mg5, find_mg5_python
 
-        settings = generation.madgraph
-        if settings is None:
-            raise ConfigError("generation.madgraph", "the madgraph backend needs process_card, run_card and param_card")
-        executable = Mg5(find_mg5(mg5 or settings.mg_dir), find_mg5_python(mg5_python or settings.python))
-        log.info("MadGraph5_aMC %s runs on %s", executable.executable, executable.python)
-        spec = GenerationJobSpec(benchmark, seed, n_events, generation.beam_energy, settings.shower)
-        templates = MadgraphCards(settings.process_card, settings.run_card, settings.param_card)
-        summary = run_madgraph_job(setup, spec, output, mg5=executable, templates=templates, provenance=provenance)
-    cross_section = summary["cross_section_pb"]
-    log.info("wrote %s: %d events at %s, sigma = %.5g +- %.2g pb (%s)", output, n_events, benchmark,
-             cross_section["value"], cross_section["error"], backend)
+    settings = generation.madgraph
+    if settings is None:
+        raise ConfigError("generation.madgraph", "the madgraph backend needs process_card, run_card and param_card")
+    executable = Mg5(find_mg5(mg5 or settings.mg_dir), find_mg5_python(mg5_python or settings.python))
+    log.info("MadGraph5_aMC %s runs on %s", executable.executable, executable.python)
+    spec = GenerationJobSpec(benchmark, seed, n_events, generation.beam_energy, settings.shower)
+    templates = MadgraphCards(settings.process_card, settings.run_card, settings.param_card)
+    return run_madgraph_job(setup, spec, output, mg5=executable, templates=templates, provenance=provenance)
+
+
+def _background_job(analysis: AnalysisConfig, setup: Setup, background: BackgroundConfig, seed: int, n_events: int,
+                    output: Path, provenance: Provenance) -> dict[str, Any]:
+    """Events of a background process, showered as the signal's are (so that both reach
+    the detector alike)."""
+    from goldmine.generate.run import BackgroundJobSpec, run_background_job
+
+    generation = analysis.generation
+    madgraph = generation.madgraph if generation.backend == "madgraph" else None
+    shower = madgraph.shower if madgraph is not None else generation.builtin.shower
+    spec = BackgroundJobSpec(background.name, background.process, seed, n_events, generation.beam_energy, shower,
+                             background.pt_hat_min, background.pythia_settings)
+    return run_background_job(setup, spec, output, provenance=provenance)

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from goldmine.config.loader import load_config
-from goldmine.errors import ConfigError, InputFileError
+from goldmine.errors import InputFileError
 from goldmine.io.provenance import Provenance
 from goldmine.io.setup_file import read_setup
 from goldmine.stages.options import ManyValuesOption
@@ -47,9 +47,8 @@ def observables(setup_path: Path, config: Path, events: Path, lhe: Path | None, 
         raise click.UsageError("give --sampling-benchmark (signal events) or --background (a background's events)"
                                + (", not both" if background else ""))
     analysis = load_config(config)
-    if background is not None and background not in [b.name for b in analysis.backgrounds]:
-        known = ", ".join(b.name for b in analysis.backgrounds) or "none"
-        raise ConfigError("--background", f"{background!r} is not a background of {config} (backgrounds: {known})")
+    if background is not None:
+        analysis.background(background)  # one of the config's, else a ConfigError naming --background
     setup = read_setup(setup_path)
     if setup.observables != analysis.observables:
         msg = f"{setup_path} was configured with other observables than {config}; re-run configure"
