@@ -53,8 +53,8 @@ def plot_distributions(results: Results, directory: Path) -> list[Path]:
 
 
 def plot_signal_and_background(results: Results, directory: Path) -> list[Path]:
-    """dσ/dx at θ_true of every observable, the background and the signal stacked (bins of
-    equal σ, as stored)."""
+    """dσ/dx at θ_true of every observable, the background and the signal stacked and the
+    signal alone (bins of equal σ, as stored)."""
     names = [name for name, entry in results.distributions.items() if "background" in entry]
     if results.setup.morpher is None or not names:
         return []
@@ -70,8 +70,10 @@ def plot_signal_and_background(results: Results, directory: Path) -> list[Path]:
         total, background = per_unit(entry["cells"][:n_bins] @ values), per_unit(entry["background"][:n_bins])
         axis.stairs(background, edges, fill=True, color=COLORS[1], alpha=0.6, label="background")
         axis.stairs(total, edges, baseline=background, fill=True, color=COLORS[0], alpha=0.6, label="signal")
+        # the signal alone as a line too: stacked on a far larger background it is invisible
+        axis.stairs(total - background, edges, color=COLORS[0], linewidth=1.5, label="signal alone")
         axis.set_xlabel(name)
-        axis.set_ylabel(f"dσ/d{name} at θ_true [pb per unit]")
+        axis.set_ylabel("dσ/dx [pb per unit]")
         axis.set_yscale("log")
     for axis in axes.flat[len(names):]:
         axis.set_visible(False)
