@@ -313,11 +313,15 @@ SIGNAL_ONLY = "signal_only"
 
 def without_background(analysis: Analysis, evaluation: Evaluation) -> None:
     """What the background costs: the truth, rate and histogram information of the signal
-    events alone (``signal_only:<name>``), their expected limits (kind ``signal_only``),
-    and per mode the size of the 68% region with the background over that without (the
+    events alone (``signal_only:<name>``; histograms with the bins they have with the
+    background), their expected limits (kind ``signal_only``), and per mode the size of the 68% region with the background over that without (the
     product of the profiled 68% interval widths, each clipped to the grid: regions
     narrower than the grid spacing still compare)."""
     signal = Analysis.of(analysis.setup, analysis.config, analysis.simulated.signal_only(), [])
+    for label, (spec, histogram) in analysis.histograms.items():  # the same bins as with the background
+        columns = signal.columns(signal.simulated.observations, spec.observables)
+        signal.histograms[label] = (spec, histogram_of(columns, signal.weights_true,
+                                                       signal.simulated.component_weights, histogram.edges))
     evaluation.information += [dataclasses.replace(item, name=f"{SIGNAL_ONLY}:{item.name}")
                                for item in information_matrices(signal)]
     (asimov,) = data_sets(signal, None)
