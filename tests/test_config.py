@@ -46,7 +46,12 @@ def test_madgraph_cards_resolve_against_the_config_folder(examples) -> None:
     config = load_config(examples / "wh-madgraph.yml")
     assert config.generation.backend == "madgraph"
     assert config.generation.madgraph.process_card == examples / "cards" / "wh-ewdim6" / "proc_card.dat"
-    assert config.input_files == config.generation.madgraph.cards
+    ttbar = config.background("ttbar")
+    assert ttbar.backend == "madgraph" and ttbar.process is None
+    assert ttbar.madgraph.run_card == examples / "cards" / "tt-semileptonic" / "run_card.dat"
+    assert ttbar.madgraph.param_card is None  # the model's own
+    background_cards = [card for b in config.backgrounds for card in b.madgraph.cards]
+    assert config.input_files == (*config.generation.madgraph.cards, *background_cards)
 
 
 def test_defaults_are_filled(base) -> None:

@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import os
 import re
 import sys
 import zlib
 from pathlib import Path
 
+import awkward as ak
+import numpy as np
 import pytest
 import yaml
 from click.testing import CliRunner
+from example_configs import madgraph_example
 from goldmine.cli import cli
-from goldmine.errors import ConfigError, GoldmineError
+from goldmine.config.loader import parse_config
+from goldmine.errors import ConfigError, GoldmineError, InputFileError
 from goldmine.generate.card_values import LHAValue
 from goldmine.generate.madgraph import find_mg5, lhe_cross_section
 from goldmine.generate.madgraph_cards import (
@@ -26,6 +31,8 @@ from goldmine.generate.madgraph_cards import (
     run_card,
 )
 from goldmine.io.hepmc import iter_hepmc
+from goldmine.io.lhe_events import iter_lhe_events
+from goldmine.io.lhe_writer import write_flat_weights
 
 pytestmark = pytest.mark.fixtures
 
@@ -85,8 +92,13 @@ def test_missing_param_card_entry_is_named(examples) -> None:
         run_card("  6500.0 = ebeam1\n", n_events=1, seed=1, beam_energy=6500.0)
 
 
-def test_cross_section_from_the_lhe_init_block(wh_fixtures) -> None:
+def test_cross_section_from_the_lhe_init_block(wh_fixtures, shared_fixtures) -> None:
     assert lhe_cross_section(wh_fixtures / "events_sm.lhe.gz") == (0.1392, 0.00043267)
+    # two processes (`generate` + `add process`), one <init> line each: σ is their sum, as
+    # MadGraph's own "Integrated weight (pb) : 136.4476" in the same header
+    value, error = lhe_cross_section(shared_fixtures / "mg5-backgrounds" / "tt_semilep_500.lhe.gz")
+    assert value == pytest.approx(68.2999 + 68.1477, rel=1e-14) and value == pytest.approx(136.4476, rel=1e-12)
+    assert error == pytest.approx(math.hypot(0.7402176, 0.5672813), rel=1e-12)
 
 
 def _stand_in_mg5(folder: Path, body: str) -> Path:
@@ -144,12 +156,12 @@ esac
 
 
 def _madgraph_job(tmp_path: Path, examples: Path, mg5_body: str, *, seed: str = "11", events: str = "20",
-                  python: list[str] | None = None, config_python: str | None = None) -> object:
-    """Configure the madgraph example and run one job with a stand-in mg5_aMC running ``mg5_body``,
-    on ``--mg5-python`` this test's Python unless ``python`` gives other arguments."""
-    raw = yaml.safe_load((examples / "wh-madgraph.yml").read_text())
-    for key in ("process_card", "run_card", "param_card"):
-        raw["generation"]["madgraph"][key] = str((examples / raw["generation"]["madgraph"][key]).resolve())
+                  python: list[str] | None = None, config_python: str | None = None,
+                  sample: tuple[str, str] = ("--benchmark", "sm")) -> object:
+    """Configure the madgraph example and run one job (of ``sample``) with a stand-in mg5_aMC
+    running ``mg5_body``, on ``--mg5-python`` this test's Python unless ``python`` gives
+    other arguments."""
+    raw = madgraph_example()
     if config_python:
         raw["generation"]["madgraph"]["python"] = config_python
     config = tmp_path / "analysis.yml"
@@ -158,7 +170,7 @@ def _madgraph_job(tmp_path: Path, examples: Path, mg5_body: str, *, seed: str = 
     assert CliRunner().invoke(cli, ["configure", str(config), "--output", str(setup),
                                     "--plan", str(tmp_path / "plan.yml")]).exit_code == 0
     mg5 = _stand_in_mg5(tmp_path / "mg5", mg5_body)
-    return CliRunner().invoke(cli, ["generate", "--setup", str(setup), "--config", str(config), "--benchmark", "sm",
+    return CliRunner().invoke(cli, ["generate", "--setup", str(setup), "--config", str(config), *sample,
                                     "--seed", seed, "--events", events, "--output", str(tmp_path / "job"),
                                     "--mg5", str(mg5), *(["--mg5-python", sys.executable] if python is None else python)])
 
@@ -243,3 +255,101 @@ def test_a_missing_madgraph_python_is_named(tmp_path, examples, wh_fixtures) -> 
     assert result.exit_code == 1
     assert f"MadGraph's Python {tmp_path / 'nope'} (from --mg5-python or generation.madgraph.python)" in result.output
     assert not (tmp_path / "mg5" / "ran_on").exists() and not (tmp_path / "job").exists()
+
+
+BACKGROUND_LHE = {"ttbar": "tt_semilep_500.lhe.gz", "wbb": "wpbb_500.lhe.gz"}
+
+_BACKGROUND_LAUNCH_WRITES = """\
+case "$1" in
+  *launch.mg5)
+    cp "$1" "{seen}/launch.mg5"; ls "$(dirname "$1")" > "{seen}/cards"
+    process=$(head -n 1 "$1" | cut -d' ' -f2)
+    mkdir -p "$process/Events/run_01"
+    cp "{lhe}" "$process/Events/run_01/unweighted_events.lhe.gz";;
+  *) echo "reading $1";;
+esac
+"""
+
+
+@pytest.mark.parametrize("background", list(BACKGROUND_LHE))
+def test_madgraph_background_job_has_the_nominal_weight_at_every_benchmark(tmp_path, examples, shared_fixtures,
+                                                                        background) -> None:
+    """A stand-in mg5_aMC that 'generates' the real background fixture run: MadGraph is
+    launched without reweighting and without a param card (the model's own); the job's LHE
+    is MadGraph's with every benchmark's weight the nominal one, bit for bit, its HepMC
+    carries them, σ is MadGraph's over all its processes."""
+    source = shared_fixtures / "mg5-backgrounds" / BACKGROUND_LHE[background]
+    seen = tmp_path / "seen"
+    seen.mkdir()
+    result = _madgraph_job(tmp_path, examples, _BACKGROUND_LAUNCH_WRITES.format(seen=seen, lhe=source),
+                           events="25", sample=("--background", background))
+    assert result.exit_code == 0, result.output
+    launch = (seen / "launch.mg5").read_text().splitlines()
+    assert "reweight=OFF" in launch and "reweight=ON" not in launch
+    assert (seen / "cards").read_text().split() == ["launch.mg5", "proc_card.dat", "run_card.dat"]
+
+    summary = json.loads((tmp_path / "job" / "generate.json").read_text())
+    assert (summary["backend"], summary["background"], summary["benchmark"]) == ("madgraph", background, None)
+    assert summary["cross_section_pb"] == dict(zip(("value", "error"), lhe_cross_section(source), strict=True))
+    assert summary["weight_names"] == ["Weight", *THETA]
+
+    (header, written), = iter_lhe_events(tmp_path / "job" / "events.lhe.gz")
+    (_, original), = iter_lhe_events(source)
+    assert header.weight_names == tuple(THETA) and header.event_norm == "average"
+    assert np.array_equal(written.nominal, original.nominal)
+    assert np.array_equal(written.weights, np.repeat(original.nominal[:, None], len(THETA), axis=1))
+    assert ak.all(written.particles.px == original.particles.px) and ak.all(written.particles.pid == original.particles.pid)
+
+    hepmc = list(iter_hepmc(tmp_path / "job" / "events.hepmc.gz"))
+    assert hepmc[0].weight_names == ("Weight", *THETA)
+    weights = np.concatenate([chunk.weights for chunk in hepmc])
+    assert len(weights) == 25 and np.array_equal(weights, np.repeat(weights[:, :1], 1 + len(THETA), axis=1))
+    assert not (tmp_path / ".job.mg5").exists()
+
+
+def test_flat_weights_refuse_a_file_with_weights_of_its_own(tmp_path, wh_fixtures) -> None:
+    with pytest.raises(InputFileError, match=r"events_sm.lhe.gz: has weights of its own \(w_pos, w_neg"):
+        write_flat_weights(wh_fixtures / "events_sm.lhe.gz", tmp_path / "out.lhe.gz", ("sm",))
+
+
+def test_madgraph_background_config_errors_name_the_key(tmp_path, shared_fixtures) -> None:
+    raw = madgraph_example()
+    ttbar = raw["backgrounds"][0]
+
+    def error(**changes: object) -> str:
+        entry = {**ttbar, **changes}
+        with pytest.raises(ConfigError) as caught:
+            parse_config(yaml.safe_dump({**raw, "backgrounds": [{k: v for k, v in entry.items() if v is not None}]}))
+        return str(caught.value)
+
+    assert "backgrounds[0].process" in error(process="w_jets") and "builtin backend only" in error(process="w_jets")
+    assert "backgrounds[0].pt_hat_min" in error(pt_hat_min=50)
+    assert "backgrounds[0].madgraph" in error(backend="builtin", process="w_jets")
+    assert "backgrounds[0]" in error(madgraph=None) and "madgraph" in error(madgraph=None)
+    assert "backgrounds[0].madgraph.run_card" in error(madgraph={**ttbar["madgraph"], "run_card": "nope.dat"})
+    syst = tmp_path / "run_card.dat"
+    syst.write_text(Path(ttbar["madgraph"]["run_card"]).read_text().replace("False\t= use_syst", "True\t= use_syst"))
+    message = error(madgraph={**ttbar["madgraph"], "run_card": str(syst)})
+    assert "backgrounds[0].madgraph.run_card" in message and "use_syst = True" in message
+
+
+def test_a_background_job_takes_no_backend_option(tmp_path, examples) -> None:
+    result = _madgraph_job(tmp_path, examples, "exit 0\n", sample=("--background", "ttbar"),
+                           python=["--backend", "builtin"])
+    assert result.exit_code == 2 and "backgrounds[].backend" in result.output
+    assert not (tmp_path / "job").exists()
+
+
+def test_example_background_cards_are_the_fixture_runs(examples, shared_fixtures, tmp_path) -> None:
+    """The example's process cards generate what the fixture runs generated (MadGraph's own
+    copies of their cards, with its `set` defaults and a wrapped line), with the same run cards."""
+    def commands(text: str) -> list[str]:
+        joined = text.replace("\\\n", "")
+        return [line for line in joined.splitlines()
+                if line.strip() and not line.startswith(("#", "set ", "output ", "define"))]
+
+    fixture = shared_fixtures / "mg5-backgrounds" / "cards"
+    for name, folder in (("tt_semilep", "tt-semileptonic"), ("wpbb", "wpbb")):
+        written = process_card((examples / "cards" / folder / "proc_card.dat").read_text(), tmp_path / name)
+        assert commands(written) == commands((fixture / f"{name}_proc_card.dat").read_text())
+        assert (examples / "cards" / folder / "run_card.dat").read_text() == (fixture / f"{name}_run_card.dat").read_text()

@@ -15,6 +15,7 @@ import pytest
 import uproot
 import yaml
 from click.testing import CliRunner
+from example_configs import madgraph_example
 
 from goldmine.cli import cli
 from goldmine.io.lhe_weights import read_lhe_weights
@@ -36,10 +37,8 @@ BENCHMARKS = ["sm", "w_pos", "w_neg", "pw_pos", "pw_neg", "mixed", "val_1", "val
 
 
 def _config(tmp_path: Path, examples: Path, **changes: object) -> Path:
-    raw = yaml.safe_load((examples / "wh-madgraph.yml").read_text())
+    raw = madgraph_example()
     raw.update({"observables": OBSERVABLES, "cuts": ["len(l) >= 1", "len(j) >= 1"], **changes})
-    for key in ("process_card", "run_card", "param_card"):
-        raw["generation"]["madgraph"][key] = str((examples / raw["generation"]["madgraph"][key]).resolve())
     path = tmp_path / f"analysis{len(list(tmp_path.glob('analysis*.yml')))}.yml"
     path.write_text(yaml.safe_dump(raw))
     return path

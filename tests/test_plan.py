@@ -59,8 +59,8 @@ def test_derive_seed_distinguishes_keys() -> None:
 
 
 def test_background_jobs_get_their_own_seeds_apart_from_the_signals() -> None:
-    backgrounds = (BackgroundConfig("tt", "builtin", "ttbar_semileptonic_lplus", 500, 3, 20.0, ()),
-                   BackgroundConfig("wjets", "builtin", "w_jets", 800, 2, 50.0, ()))
+    backgrounds = (BackgroundConfig("tt", "builtin", "ttbar_semileptonic_lplus", None, 500, 3, 20.0, ()),
+                   BackgroundConfig("wjets", "builtin", "w_jets", None, 800, 2, 50.0, ()))
     signal = generation_plan(GENERATION, master_seed=1)
     jobs = background_plan(backgrounds, 1, {job.seed for job in signal})
     assert [job.name for job in jobs] == ["tt_0", "tt_1", "tt_2", "wjets_0", "wjets_1"]

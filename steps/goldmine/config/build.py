@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import math
 import os
+import re
 import types
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -19,6 +20,7 @@ from goldmine.config.augmentation import build_augmentation
 from goldmine.config.evaluation import build_evaluation
 from goldmine.config.model import (
     AnalysisConfig,
+    BackgroundCards,
     BackgroundConfig,
     BuiltinGeneration,
     DetectorConfig,
@@ -149,6 +151,7 @@ def _morphing(raw: Mapping[str, Any] | None, benchmark_names: list[str]) -> Morp
     return MorphingConfig(raw["max_overall_power"], tuple(raw["basis"]), raw["optimize"], raw["trials"])
 
 
+_SYSTEMATICS_ON = re.compile(r"^\s*true\s*=\s*use_syst\b", re.IGNORECASE | re.MULTILINE)  # MG5 run-card syntax
 _SYSTEMATIC_KEYS = {"norm": {"factor"}, "scale": {"scale", "factors"}, "pdf": {"pdf"}}
 
 
@@ -215,19 +218,43 @@ def _generation(raw: Mapping[str, Any], benchmark_names: list[str], base: Path) 
     )
 
 
-def _backgrounds(raw: list[dict[str, Any]], benchmark_names: list[str]) -> tuple[BackgroundConfig, ...]:
-    from goldmine.generate.backgrounds import PROCESSES  # the built-in processes (no generator is imported)
-
+def _backgrounds(raw: list[dict[str, Any]], benchmark_names: list[str], base: Path) -> tuple[BackgroundConfig, ...]:
     _check_unique((b["name"] for b in raw), "backgrounds")
     for index, entry in enumerate(raw):
         if entry["name"] in benchmark_names:
             raise ConfigError(f"backgrounds[{index}].name", f"{entry['name']!r} is also a benchmark's name; the jobs "
                                                             "and their folders are named after both: rename one")
+    return tuple(_background(entry, base, f"backgrounds[{index}]") for index, entry in enumerate(raw))
+
+
+def _background(entry: dict[str, Any], base: Path, key: str) -> BackgroundConfig:
+    from goldmine.generate.backgrounds import PROCESSES  # the built-in processes (no generator is imported)
+
+    cards = None
+    if entry["backend"] == "builtin":
+        if "madgraph" in entry:
+            raise ConfigError(f"{key}.madgraph", "a builtin background takes a process, not MadGraph cards "
+                                                 "(set backend: madgraph to run them)")
         if entry["process"] not in PROCESSES:
-            raise ConfigError(f"backgrounds[{index}].process",
-                              f"unknown process {entry['process']!r}{_suggest(entry['process'], PROCESSES)}")
-    return tuple(BackgroundConfig(**{**b, "pt_hat_min": float(b["pt_hat_min"]),
-                                     "pythia_settings": tuple(b["pythia_settings"])}) for b in raw)
+            raise ConfigError(f"{key}.process", f"unknown process {entry['process']!r}"
+                                                f"{_suggest(entry['process'], PROCESSES)}")
+    else:
+        for builtin_key, unset in (("process", None), ("pt_hat_min", 0.0), ("pythia_settings", [])):
+            if entry.get(builtin_key, unset) != unset:
+                raise ConfigError(f"{key}.{builtin_key}", "applies to the builtin backend only: a madgraph "
+                                                          "background's process and cuts are in its cards")
+        mg = entry["madgraph"]
+        cards = BackgroundCards(
+            process_card=_existing_file(mg["process_card"], base, f"{key}.madgraph.process_card"),
+            run_card=_existing_file(mg["run_card"], base, f"{key}.madgraph.run_card"),
+            param_card=_existing_file(mg["param_card"], base, f"{key}.madgraph.param_card"),
+        )
+        if _SYSTEMATICS_ON.search(cards.run_card.read_text()):
+            raise ConfigError(f"{key}.madgraph.run_card", f"{cards.run_card}: use_syst = True would add MadGraph's "
+                                                          "systematics weights to a background's events; set it False")
+    return BackgroundConfig(name=entry["name"], backend=entry["backend"], process=entry.get("process"), madgraph=cards,
+                            events_per_job=entry["events_per_job"], jobs=entry["jobs"],
+                            pt_hat_min=float(entry["pt_hat_min"]), pythia_settings=tuple(entry["pythia_settings"]))
 
 
 def _observables(raw: list[dict[str, Any]]) -> tuple[Observable, ...]:
@@ -257,7 +284,7 @@ def build_config(normalized: dict[str, Any], *, base: Path, source: Path | None)
         morphing=_morphing(normalized.get("morphing"), benchmark_names),
         systematics=_systematics(normalized["systematics"]),
         generation=_generation(normalized["generation"], benchmark_names, base),
-        backgrounds=_backgrounds(normalized["backgrounds"], benchmark_names),
+        backgrounds=_backgrounds(normalized["backgrounds"], benchmark_names, base),
         detector=DetectorConfig(detector["backend"], _existing_file(detector["card"], base, "detector.card")),
         observables=observables,
         cuts=tuple(normalized["cuts"]),

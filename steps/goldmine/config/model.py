@@ -15,6 +15,7 @@ from goldmine.setup import Benchmark, Observable, Parameter, Systematic
 
 __all__ = [
     "AnalysisConfig",
+    "BackgroundCards",
     "BackgroundConfig",
     "BuiltinGeneration",
     "DetectorConfig",
@@ -75,14 +76,29 @@ class GenerationConfig:
 
 
 @dataclass(frozen=True)
+class BackgroundCards:
+    """MG5_aMC cards of a background (absolute paths); no ``param_card``: the model's own."""
+
+    process_card: Path
+    run_card: Path
+    param_card: Path | None
+
+    @property
+    def cards(self) -> tuple[Path, ...]:
+        return tuple(p for p in (self.process_card, self.run_card, self.param_card) if p)
+
+
+@dataclass(frozen=True)
 class BackgroundConfig:
     """A θ-independent process generated beside the signal: ``jobs`` jobs of
-    ``events_per_job`` events of the built-in ``process``, with Pythia's
-    ``PhaseSpace:pTHatMin`` = ``pt_hat_min`` GeV and more Pythia settings."""
+    ``events_per_job`` events, either of the built-in ``process`` (with Pythia's
+    ``PhaseSpace:pTHatMin`` = ``pt_hat_min`` GeV and more Pythia settings) or of
+    MadGraph's ``madgraph`` cards (generation cuts in its run card)."""
 
     name: str
-    backend: Literal["builtin"]
-    process: str
+    backend: Literal["builtin", "madgraph"]
+    process: str | None
+    madgraph: BackgroundCards | None
     events_per_job: int
     jobs: int
     pt_hat_min: float
@@ -143,6 +159,7 @@ class AnalysisConfig:
     def input_files(self) -> tuple[Path, ...]:
         """Files the config refers to (cards), for provenance checksums."""
         files = list(self.generation.madgraph.cards) if self.generation.madgraph else []
+        files += [card for background in self.backgrounds if background.madgraph for card in background.madgraph.cards]
         if self.detector.card is not None:
             files.append(self.detector.card)
         return tuple(files)

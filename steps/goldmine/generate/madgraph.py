@@ -12,6 +12,7 @@ kept when MadGraph fails, so that its logs can be read; the error shows the log'
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -34,16 +35,16 @@ from goldmine.io.lhe_events import count_lhe_events, read_lhe_header
 __all__ = ["MadgraphCards", "MadgraphRun", "Mg5", "find_mg5", "find_mg5_python", "lhe_cross_section", "run_madgraph"]
 
 _LOG_TAIL_LINES = 40
-_INIT = re.compile(r"<init>\s*\n[^\n]*\n\s*(\S+)\s+(\S+)")
+_INIT = re.compile(r"<init>\s*\n([^\n]*)\n")
 
 
 @dataclass(frozen=True)
 class MadgraphCards:
-    """The analysis's card templates (paths)."""
+    """The analysis's card templates (paths); no ``param``: the model's own param card."""
 
     process: Path
     run: Path
-    param: Path
+    param: Path | None
 
 
 @dataclass(frozen=True)
@@ -119,11 +120,21 @@ def mg5_version(executable: Path) -> str:
 
 
 def lhe_cross_section(path: Path) -> tuple[float, float]:
-    """σ and its error (pb) from the ``<init>`` block of an LHE file (one process)."""
-    match = _INIT.search(read_lhe_header(path).text)
-    if not match:
-        raise InputFileError(f"{path}: no <init> block with a cross section")
-    return float(match.group(1)), float(match.group(2))
+    """σ and its error (pb) from the ``<init>`` block of an LHE file: the sum over its
+    NPRUP processes (one line each: MadGraph writes one per ``add process``), errors added
+    in quadrature."""
+    header = read_lhe_header(path).text
+    match = _INIT.search(header)
+    try:
+        n_processes = int(match.group(1).split()[9]) if match else 0
+        rows = header[match.end():].splitlines()[:n_processes] if match else []
+        values = [(float(row.split()[0]), float(row.split()[1])) for row in rows]
+    except (IndexError, ValueError):
+        values = []
+    if not values or len(values) != n_processes:
+        raise InputFileError(f"{path}: no <init> block with a cross section per process")
+    cross_sections, errors = zip(*values, strict=True)
+    return math.fsum(cross_sections), math.sqrt(math.fsum(e * e for e in errors))
 
 
 def _log_tail(log: Path) -> str:
@@ -151,10 +162,12 @@ def _check_reweighting(lhe: Path, expected: list[str], mg5: Mg5, log: Path, run_
                             f"ends with:\n{_log_tail(log)}")
 
 
-def run_madgraph(mg5: Mg5, templates: MadgraphCards, run_dir: Path, *, sampling: str,
-                 sampling_values: tuple[LHAValue, ...], other_benchmarks: list[tuple[str, tuple[LHAValue, ...]]],
-                 n_events: int, seed: int, beam_energy: float) -> MadgraphRun:
-    """Write the cards into ``run_dir``, generate the process, launch with reweighting."""
+def run_madgraph(mg5: Mg5, templates: MadgraphCards, run_dir: Path, *, n_events: int, seed: int, beam_energy: float,
+                 parameter_values: tuple[LHAValue, ...] = (), sampling: str | None = None,
+                 other_benchmarks: list[tuple[str, tuple[LHAValue, ...]]] | None = None) -> MadgraphRun:
+    """Write the cards into ``run_dir``, generate the process, launch: with reweighting to
+    ``other_benchmarks`` (signal sampled at ``sampling``, whose ``parameter_values`` go
+    into the param card), or without (a background: no reweighting, no ``<rwgt>`` weights)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     cards_dir, process_dir = run_dir / "cards", run_dir / "process"
     cards_dir.mkdir(exist_ok=True)
@@ -162,20 +175,22 @@ def run_madgraph(mg5: Mg5, templates: MadgraphCards, run_dir: Path, *, sampling:
         "proc_card.dat": process_card(templates.process.read_text(), process_dir),
         "run_card.dat": run_card(templates.run.read_text(), n_events=n_events, seed=seed, beam_energy=beam_energy,
                                  source=str(templates.run)),
-        "param_card.dat": param_card(templates.param.read_text(), sampling_values, source=str(templates.param)),
-        "reweight_card.dat": reweight_card(run_dir / "rwgt", other_benchmarks, sampling=sampling),
     }
+    if templates.param is not None:
+        cards["param_card.dat"] = param_card(templates.param.read_text(), parameter_values, source=str(templates.param))
+    if other_benchmarks:
+        cards["reweight_card.dat"] = reweight_card(run_dir / "rwgt", other_benchmarks, sampling=sampling)
     for name, text in cards.items():
         (cards_dir / name).write_text(text)
     launch = cards_dir / "launch.mg5"
-    launch.write_text(launch_script(process_dir, [cards_dir / n for n in ("param_card.dat", "run_card.dat",
-                                                                           "reweight_card.dat")]))
+    handed_over = [cards_dir / name for name in ("param_card.dat", "run_card.dat", "reweight_card.dat") if name in cards]
+    launch.write_text(launch_script(process_dir, handed_over, reweight=bool(other_benchmarks)))
     log = run_dir / "mg5.log"
     _run(mg5.command(str(cards_dir / "proc_card.dat")), log, run_dir)
     _run(mg5.command(str(launch)), log, run_dir)
     produced = sorted((process_dir / "Events").glob("run_*/unweighted_events.lhe.gz"))
     if not produced:
         raise GoldmineError(f"MadGraph5_aMC wrote no unweighted_events.lhe.gz under {process_dir / 'Events'}; see {log}")
-    _check_reweighting(produced[-1], [name for name, _ in other_benchmarks], mg5, log, run_dir)
+    _check_reweighting(produced[-1], [name for name, _ in other_benchmarks or []], mg5, log, run_dir)
     cross_section, error = lhe_cross_section(produced[-1])
     return MadgraphRun(produced[-1], cross_section, error, mg5_version(mg5.executable))

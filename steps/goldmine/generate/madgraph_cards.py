@@ -77,8 +77,8 @@ def reweight_card(rwgt_dir: Path, benchmarks: Sequence[tuple[str, Sequence[LHAVa
     return "\n".join(lines)
 
 
-def launch_script(process_dir: Path, cards: Sequence[Path]) -> str:
+def launch_script(process_dir: Path, cards: Sequence[Path], *, reweight: bool = True) -> str:
     """MG5_aMC commands: launch with the shower, detector, analysis and MadSpin off and
-    reweighting on, handing over the job's cards."""
-    switches = ["shower=OFF", "detector=OFF", "analysis=OFF", "madspin=OFF", "reweight=ON"]
+    reweighting on (or off: a background), handing over the job's cards."""
+    switches = ["shower=OFF", "detector=OFF", "analysis=OFF", "madspin=OFF", f"reweight={'ON' if reweight else 'OFF'}"]
     return "\n".join([f"launch {process_dir}", *switches, "done", *map(str, cards), "done"]) + "\n"

@@ -24,7 +24,8 @@ from goldmine.io.documents import write_json
 from goldmine.io.provenance import Provenance
 from goldmine.setup import Setup
 
-__all__ = ["BackgroundJobSpec", "GenerationJobSpec", "run_background_job", "run_builtin_job", "run_madgraph_job"]
+__all__ = ["BackgroundJobSpec", "GenerationJobSpec", "run_background_job", "run_builtin_job",
+           "run_madgraph_background_job", "run_madgraph_job"]
 
 log = logging.getLogger(__name__)
 
@@ -44,18 +45,14 @@ class GenerationJobSpec:
 
 @dataclass(frozen=True)
 class BackgroundJobSpec:
-    """One background job: ``n_events`` events of the background ``name`` (a process of
-    :data:`goldmine.generate.backgrounds.PROCESSES`) with ``seed``; GeV per beam and
-    Pythia's ``PhaseSpace:pTHatMin``."""
+    """One background job: ``n_events`` events of the background ``name`` with ``seed``;
+    GeV per beam."""
 
     name: str
-    process: str
     seed: int
     n_events: int
     beam_energy: float
     shower: bool
-    pt_hat_min: float
-    pythia_settings: tuple[str, ...] = ()
 
 
 def _versions(*packages: str) -> dict[str, str]:
@@ -72,7 +69,7 @@ def _summary(spec: GenerationJobSpec, backend: str, cross_section: float, error:
     }
 
 
-def _shower(spec: GenerationJobSpec, folder: Path) -> tuple[int | None, dict[str, str]]:
+def _shower(spec: GenerationJobSpec | BackgroundJobSpec, folder: Path) -> tuple[int | None, dict[str, str]]:
     if not spec.shower:
         return None, {}
     from goldmine.generate.shower import shower_lhe
@@ -81,7 +78,7 @@ def _shower(spec: GenerationJobSpec, folder: Path) -> tuple[int | None, dict[str
     return result.events, {"pythia8mc": version("pythia8mc")}
 
 
-def _hepmc_writer(spec: GenerationJobSpec, path: Path, weight_names: tuple[str, ...]) -> Any:
+def _hepmc_writer(spec: GenerationJobSpec | BackgroundJobSpec, path: Path, weight_names: tuple[str, ...]) -> Any:
     """A HepMC writer process for a showered job, else a context that yields None."""
     if not spec.shower:
         return contextlib.nullcontext()
@@ -149,9 +146,9 @@ def run_madgraph_job(setup: Setup, spec: GenerationJobSpec, output: Path, *, mg5
     others = [(name, benchmark_card_values(setup, name)) for name in setup.benchmark_names if name != spec.benchmark]
     run_dir = output.parent / f".{output.name}.mg5"
     with atomic_directory(output) as folder:
-        run = run_madgraph(mg5, templates, run_dir, sampling=spec.benchmark, sampling_values=sampling_values,
-                           other_benchmarks=others, n_events=spec.n_events, seed=spec.seed,
-                           beam_energy=spec.beam_energy)
+        run = run_madgraph(mg5, templates, run_dir, n_events=spec.n_events, seed=spec.seed,
+                           beam_energy=spec.beam_energy, parameter_values=sampling_values, sampling=spec.benchmark,
+                           other_benchmarks=others)
         shutil.copyfile(run.lhe, folder / LHE_NAME)
         showered, shower_versions = _shower(spec, folder)
         document = _summary(spec, "madgraph", run.cross_section, run.cross_section_error,
@@ -162,26 +159,38 @@ def run_madgraph_job(setup: Setup, spec: GenerationJobSpec, output: Path, *, mg5
     return document
 
 
-def run_background_job(setup: Setup, spec: BackgroundJobSpec, output: Path, *,
-                       provenance: Provenance) -> dict[str, Any]:
-    """Pythia 8 events of a background process (hard process, with the shower optional):
-    every benchmark's weight is the nominal one, σ is Pythia's; LHE and HepMC."""
+def _background_summary(spec: BackgroundJobSpec, backend: str, cross_section: float, error: float,
+                        weight_names: tuple[str, ...], showered: int | None, versions: dict[str, str],
+                        provenance: Provenance, **extra: Any) -> dict[str, Any]:
+    return {
+        "backend": backend, "background": spec.name, **extra, "benchmark": None, "seed": spec.seed,
+        "events": spec.n_events, "showered_events": showered,
+        "beam_energy_gev": spec.beam_energy, "cross_section_pb": {"value": cross_section, "error": error},
+        "weight_names": list(weight_names), "versions": versions, "provenance": provenance.to_dict(),
+    }
+
+
+def run_background_job(setup: Setup, spec: BackgroundJobSpec, output: Path, *, process: str, pt_hat_min: float,
+                       pythia_settings: tuple[str, ...], provenance: Provenance) -> dict[str, Any]:
+    """Pythia 8 events of the built-in background ``process`` (a key of
+    :data:`goldmine.generate.backgrounds.PROCESSES`; hard process, with the shower
+    optional) with Pythia's ``PhaseSpace:pTHatMin`` = ``pt_hat_min`` GeV: every benchmark's
+    weight is the nominal one, σ is Pythia's; LHE and HepMC."""
     from goldmine.generate.backgrounds import PROCESSES, background_settings
     from goldmine.generate.builtin import MB_TO_PB, lhe_events, lhe_init, run_pythia
     from goldmine.generate.shower import NOMINAL_WEIGHT
     from goldmine.io.lhe_writer import write_lhe
 
-    process = PROCESSES[spec.process]
+    description = PROCESSES[process].description
     weight_names = (NOMINAL_WEIGHT, *setup.benchmark_names)
-    settings = background_settings(spec.process, spec.beam_energy, spec.pt_hat_min, spec.pythia_settings,
-                                   shower=spec.shower)
+    settings = background_settings(process, spec.beam_energy, pt_hat_min, pythia_settings, shower=spec.shower)
     with atomic_directory(output) as folder:
         with _hepmc_writer(spec, folder / HEPMC_NAME, weight_names) as hepmc:
             records, info, pythia = run_pythia(settings, spec.n_events, seed=spec.seed, shat_bias=0.0, hepmc=hepmc,
-                                               undecayed=(), process_name=process.description)
+                                               undecayed=(), process_name=description)
             run_info = pythia.infoPython()
             cross_section, error = run_info.sigmaGen() * MB_TO_PB, run_info.sigmaErr() * MB_TO_PB
-            events = lhe_events(records, info, cross_section, process.particles)
+            events = lhe_events(records, info, cross_section, PROCESSES[process].particles)
             # θ-independent: every benchmark's weight is the nominal one, bit for bit
             events = dataclasses.replace(events, weights=np.repeat(events.nominal[:, None], len(setup.benchmarks), 1))
             if hepmc is not None:
@@ -189,17 +198,42 @@ def run_background_job(setup: Setup, spec: BackgroundJobSpec, output: Path, *,
             write_lhe(folder / LHE_NAME, lhe_init(spec.beam_energy, cross_section, error), events,
                       tuple(setup.benchmark_names),
                       weight_labels={name: "background" for name in setup.benchmark_names},
-                      comment=f"goldmine builtin generator: background {spec.name} ({spec.process}: "
-                              f"{process.description}), pTHatMin {spec.pt_hat_min:g} GeV, seed {spec.seed}")
-        document = {
-            "backend": "builtin", "background": spec.name, "process": spec.process, "benchmark": None,
-            "seed": spec.seed, "events": spec.n_events, "showered_events": spec.n_events if spec.shower else None,
-            "beam_energy_gev": spec.beam_energy, "pt_hat_min_gev": spec.pt_hat_min,
-            "pythia_settings": list(spec.pythia_settings),
-            "cross_section_pb": {"value": cross_section, "error": error}, "weight_names": list(weight_names),
-            "versions": _versions("pythia8mc"), "provenance": provenance.to_dict(),
-        }
+                      comment=f"goldmine builtin generator: background {spec.name} ({process}: {description}), "
+                              f"pTHatMin {pt_hat_min:g} GeV, seed {spec.seed}")
+        document = _background_summary(spec, "builtin", cross_section, error, weight_names,
+                                       spec.n_events if spec.shower else None, _versions("pythia8mc"), provenance, process=process, pt_hat_min_gev=pt_hat_min,
+                                       pythia_settings=list(pythia_settings))
         write_json(folder / SUMMARY_NAME, document)
-    log.info("background %s: %d events of %s, sigma = %.5g +- %.2g pb", spec.name, spec.n_events, spec.process,
+    log.info("background %s: %d events of %s, sigma = %.5g +- %.2g pb", spec.name, spec.n_events, process,
              cross_section, error)
+    return document
+
+
+def run_madgraph_background_job(setup: Setup, spec: BackgroundJobSpec, output: Path, *, mg5: Any, templates: Any,
+                                provenance: Provenance) -> dict[str, Any]:
+    """Real MG5_aMC without reweighting, its LHE rewritten with the nominal weight at every
+    benchmark (:func:`goldmine.io.lhe_writer.write_flat_weights`), then the Pythia 8 shower;
+    σ is MadGraph's, summed over its processes. MadGraph's run directory as for a signal job."""
+    from goldmine.generate.madgraph import run_madgraph
+    from goldmine.generate.shower import NOMINAL_WEIGHT
+    from goldmine.io.lhe_writer import write_flat_weights
+
+    output = output.resolve()  # MG5_aMC needs absolute paths
+    run_dir = output.parent / f".{output.name}.mg5"
+    with atomic_directory(output) as folder:
+        run = run_madgraph(mg5, templates, run_dir, n_events=spec.n_events, seed=spec.seed,
+                           beam_energy=spec.beam_energy)
+        write_flat_weights(run.lhe, folder / LHE_NAME, tuple(setup.benchmark_names),
+                           comment=f"goldmine: background {spec.name} from MG5_aMC {run.version} ({templates.process.name}"
+                                   f"), seed {spec.seed}; every benchmark's weight is the nominal XWGTUP")
+        showered, shower_versions = _shower(spec, folder)
+        document = _background_summary(spec, "madgraph", run.cross_section, run.cross_section_error,
+                                       (NOMINAL_WEIGHT, *setup.benchmark_names), showered,
+                                       {**_versions(), "mg5_amc": run.version, **shower_versions}, provenance,
+                                       cards=[str(card) for card in (templates.process, templates.run, templates.param)
+                                              if card is not None])
+        write_json(folder / SUMMARY_NAME, document)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    log.info("background %s: %d events from MG5_aMC, sigma = %.5g +- %.2g pb", spec.name, spec.n_events,
+             run.cross_section, run.cross_section_error)
     return document

@@ -5,12 +5,13 @@ names) in the order of every event's ``<rwgt>`` block, XWGTUP is the nominal wei
 with MadGraph's ``event_norm = average`` meaning (the mean of XWGTUP is the cross
 section), and the header says so in a line :mod:`goldmine.io.lhe_events` understands.
 Events have a fixed number of particles, written from arrays, never particle objects.
+:func:`write_flat_weights` adds the same weight declarations to another generator's file.
 """
 
 from __future__ import annotations
 
-import functools
 import gzip
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,10 @@ from typing import IO
 
 import numpy as np
 
-__all__ = ["LHEEvents", "LHEInit", "write_lhe"]
+from goldmine.errors import InputFileError
+from goldmine.io.lhe_events import iter_lhe_chunks, read_lhe_header
+
+__all__ = ["LHEEvents", "LHEInit", "write_flat_weights", "write_lhe"]
 
 _EVENT_NORM_LINE = ("  average = event_norm ! XWGTUP is normalised as MadGraph's event_norm = average: its mean is "
                     "the cross section in pb")
@@ -60,11 +64,15 @@ class LHEEvents:
     weights: np.ndarray
 
 
+def _weight_declarations(weight_names: tuple[str, ...], weight_labels: Mapping[str, str]) -> list[str]:
+    lines = ["<initrwgt>", "<weightgroup name='goldmine_benchmarks'>"]
+    lines += [f"<weight id='{name}'> {weight_labels.get(name, '')} </weight>" for name in weight_names]
+    return [*lines, "</weightgroup>", "</initrwgt>"]
+
+
 def _header(weight_names: tuple[str, ...], weight_labels: Mapping[str, str], comment: str) -> str:
     lines = ["<LesHouchesEvents version=\"3.0\">", "<header>", "<goldmine>", comment.strip(),
-             _EVENT_NORM_LINE, "</goldmine>", "<initrwgt>", "<weightgroup name='goldmine_benchmarks'>"]
-    lines += [f"<weight id='{name}'> {weight_labels.get(name, '')} </weight>" for name in weight_names]
-    lines += ["</weightgroup>", "</initrwgt>", "</header>"]
+             _EVENT_NORM_LINE, "</goldmine>", *_weight_declarations(weight_names, weight_labels), "</header>"]
     return "\n".join(lines) + "\n"
 
 
@@ -89,15 +97,18 @@ def _event_text(events: LHEEvents, index: int, process_id: int, weight_names: tu
     return f"{head}{body}<rwgt>\n{weights}</rwgt>\n</event>\n"
 
 
+def _open_for_writing(path: str | Path) -> IO[str]:
+    # gzip level 1: a ninth of level 9's time (1000 W h events: 14 vs 124 ms) for a file a third larger
+    return gzip.open(path, "wt", compresslevel=1) if str(path).endswith(".gz") else open(path, "w")
+
+
 def write_lhe(path: str | Path | IO[str], init: LHEInit, events: LHEEvents, weight_names: tuple[str, ...], *,
               weight_labels: Mapping[str, str] | None = None, comment: str = "") -> None:
     """Write ``events`` to ``path`` (gzip-compressed when it ends in ``.gz``)."""
     if events.weights.shape != (len(events.nominal), len(weight_names)):
         raise ValueError(f"weights have shape {events.weights.shape}, expected ({len(events.nominal)}, {len(weight_names)})")
     if isinstance(path, (str, Path)):
-        # gzip level 1: a ninth of level 9's time (1000 W h events: 14 vs 124 ms) for a file a third larger
-        opener = functools.partial(gzip.open, compresslevel=1) if str(path).endswith(".gz") else open
-        with opener(path, "wt") as stream:
+        with _open_for_writing(path) as stream:
             write_lhe(stream, init, events, weight_names, weight_labels=weight_labels, comment=comment)
         return
     path.write(_header(weight_names, weight_labels or {}, comment))
@@ -105,3 +116,44 @@ def write_lhe(path: str | Path | IO[str], init: LHEInit, events: LHEEvents, weig
     for index in range(len(events.nominal)):
         path.write(_event_text(events, index, init.process_id, weight_names))
     path.write("</LesHouchesEvents>\n")
+
+
+_XWGTUP = re.compile(r"<event[^>]*>\s*\n\s*\S+\s+\S+\s+(\S+)")
+_END_OF_EVENT = "</event>"
+
+
+def write_flat_weights(source: str | Path, destination: str | Path, weight_names: tuple[str, ...], *,
+                       comment: str = "") -> int:
+    """Copy the LHE file ``source`` (another generator's, without weights of its own) to
+    ``destination`` with a ``<rwgt>`` block in every event whose weights all repeat its
+    XWGTUP text character for character: the weight of a θ-independent sample at every
+    benchmark. Everything else is kept as it is. Returns the number of events."""
+    source = Path(source)
+    header = read_lhe_header(source)
+    if header.weight_names or "<initrwgt>" in header.text:
+        raise InputFileError(f"{source}: has weights of its own ({', '.join(header.weight_names) or '<initrwgt>'}); "
+                             "a background's events are written with the nominal weight at every benchmark")
+    declarations = ["<goldmine>", comment.strip(), "</goldmine>",
+                    *_weight_declarations(weight_names, dict.fromkeys(weight_names, "background"))]
+    added = "\n".join(declarations) + "\n"
+    if "</header>" in header.text:
+        head = header.text.replace("</header>", added + "</header>", 1)
+    else:
+        opening = header.text.index(">", header.text.index("<LesHouchesEvents")) + 1
+        head = f"{header.text[:opening]}\n<header>\n{added}</header>{header.text[opening:]}"
+    n_events = 0
+    with _open_for_writing(destination) as stream:
+        stream.write(head)
+        for _, text, first_event in iter_lhe_chunks(source):
+            bodies = text.split(_END_OF_EVENT)
+            nominal = _XWGTUP.findall(text)
+            if len(nominal) != len(bodies) - 1:
+                raise InputFileError(f"{source}: an event among {first_event} … {first_event + len(bodies) - 2} has "
+                                     "no XWGTUP on its first line")
+            stream.write("".join(f"{body}<rwgt>\n" + "".join(f"<wgt id='{name}'> {weight} </wgt>\n"
+                                                             for name in weight_names) + "</rwgt>\n" + _END_OF_EVENT
+                                 for body, weight in zip(bodies, nominal, strict=False)))
+            stream.write(bodies[-1])
+            n_events += len(nominal)
+        stream.write("</LesHouchesEvents>\n")
+    return n_events

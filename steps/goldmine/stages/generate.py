@@ -38,7 +38,7 @@ def _check_writable(output: Path) -> None:
 @click.option("--output", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Job folder to create (must not exist or be empty).")
 @click.option("--backend", type=click.Choice(["builtin", "madgraph"]), default=None,
-              help="Override the config's generation.backend.")
+              help="Override the config's generation.backend (signal jobs).")
 @click.option("--mg5", type=click.Path(exists=True, path_type=Path), default=None,
               help="mg5_aMC executable or MG5_aMC folder (else MG5_HOME, else PATH).")
 @click.option("--mg5-python", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -51,6 +51,9 @@ def generate(setup_path: Path, config: Path, benchmark: str | None, background: 
     if (benchmark is None) == (background is None):
         raise click.UsageError("give --benchmark (a signal job) or --background (a background job)"
                                + (", not both" if background else ""))
+    if background is not None and backend is not None:
+        raise click.UsageError("--backend chooses the signal's generator; a background's is its config entry's "
+                               "backgrounds[].backend")
     analysis = load_config(config)
     setup = read_setup(setup_path)
     if background is not None:
@@ -61,7 +64,7 @@ def generate(setup_path: Path, config: Path, benchmark: str | None, background: 
     _check_writable(output)
     provenance = Provenance.capture(config_hash=analysis.digest, seeds={"seed": seed}, input_paths=[setup_path, config])
     if background is not None:
-        summary = _background_job(analysis, setup, entry, seed, n_events, output, provenance)
+        summary = _background_job(analysis, setup, entry, seed, n_events, output, mg5, mg5_python, provenance)
     else:
         summary = _signal_job(analysis, setup, benchmark, seed, n_events, output, backend or analysis.generation.backend,
                               mg5, mg5_python, provenance)
@@ -73,6 +76,7 @@ def generate(setup_path: Path, config: Path, benchmark: str | None, background: 
 def _signal_job(analysis: AnalysisConfig, setup: Setup, benchmark: str, seed: int, n_events: int, output: Path,
                 backend: str, mg5: Path | None, mg5_python: Path | None, provenance: Provenance) -> dict[str, Any]:
     """Events sampled at ``benchmark`` by the built-in generator or MadGraph."""
+    from goldmine.generate.madgraph import MadgraphCards
     from goldmine.generate.run import GenerationJobSpec, run_builtin_job, run_madgraph_job
 
     generation = analysis.generation
@@ -80,27 +84,42 @@ def _signal_job(analysis: AnalysisConfig, setup: Setup, benchmark: str, seed: in
         spec = GenerationJobSpec(benchmark, seed, n_events, generation.beam_energy, generation.builtin.shower)
         return run_builtin_job(setup, spec, output, w_charge=generation.builtin.w_charge,
                                shat_bias=generation.builtin.shat_bias, provenance=provenance)
-    from goldmine.generate.madgraph import MadgraphCards, Mg5, find_mg5, find_mg5_python
-
     settings = generation.madgraph
     if settings is None:
         raise ConfigError("generation.madgraph", "the madgraph backend needs process_card, run_card and param_card")
-    executable = Mg5(find_mg5(mg5 or settings.mg_dir), find_mg5_python(mg5_python or settings.python))
-    log.info("MadGraph5_aMC %s runs on %s", executable.executable, executable.python)
     spec = GenerationJobSpec(benchmark, seed, n_events, generation.beam_energy, settings.shower)
     templates = MadgraphCards(settings.process_card, settings.run_card, settings.param_card)
-    return run_madgraph_job(setup, spec, output, mg5=executable, templates=templates, provenance=provenance)
+    return run_madgraph_job(setup, spec, output, mg5=_mg5(analysis, mg5, mg5_python), templates=templates,
+                            provenance=provenance)
 
 
 def _background_job(analysis: AnalysisConfig, setup: Setup, background: BackgroundConfig, seed: int, n_events: int,
-                    output: Path, provenance: Provenance) -> dict[str, Any]:
+                    output: Path, mg5: Path | None, mg5_python: Path | None, provenance: Provenance) -> dict[str, Any]:
     """Events of a background process, showered as the signal's are (so that both reach
     the detector alike)."""
-    from goldmine.generate.run import BackgroundJobSpec, run_background_job
+    from goldmine.generate.madgraph import MadgraphCards
+    from goldmine.generate.run import BackgroundJobSpec, run_background_job, run_madgraph_background_job
 
     generation = analysis.generation
     madgraph = generation.madgraph if generation.backend == "madgraph" else None
     shower = madgraph.shower if madgraph is not None else generation.builtin.shower
-    spec = BackgroundJobSpec(background.name, background.process, seed, n_events, generation.beam_energy, shower,
-                             background.pt_hat_min, background.pythia_settings)
-    return run_background_job(setup, spec, output, provenance=provenance)
+    spec = BackgroundJobSpec(background.name, seed, n_events, generation.beam_energy, shower)
+    if background.backend == "builtin":
+        return run_background_job(setup, spec, output, process=background.process, pt_hat_min=background.pt_hat_min,
+                                  pythia_settings=background.pythia_settings, provenance=provenance)
+    cards = background.madgraph
+    templates = MadgraphCards(cards.process_card, cards.run_card, cards.param_card)
+    return run_madgraph_background_job(setup, spec, output, mg5=_mg5(analysis, mg5, mg5_python), templates=templates,
+                                       provenance=provenance)
+
+
+def _mg5(analysis: AnalysisConfig, mg5: Path | None, mg5_python: Path | None) -> Any:
+    """MG5_aMC and its Python: the command line's, else the config's generation.madgraph
+    (for signal and backgrounds alike), else the environment's."""
+    from goldmine.generate.madgraph import Mg5, find_mg5, find_mg5_python
+
+    settings = analysis.generation.madgraph
+    executable = Mg5(find_mg5(mg5 or (settings.mg_dir if settings else None)),
+                     find_mg5_python(mg5_python or (settings.python if settings else None)))
+    log.info("MadGraph5_aMC %s runs on %s", executable.executable, executable.python)
+    return executable
