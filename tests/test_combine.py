@@ -10,10 +10,12 @@ from click.testing import CliRunner
 
 import toys
 from goldmine.cli import cli
+from goldmine.errors import InputFileError
 from goldmine.io.provenance import Provenance, file_sha256
 from goldmine.io.samples import (
     BACKGROUND_ATTRIBUTE,
     SampleWriter,
+    background_processes,
     iter_samples,
     mixture_factors,
     sampling_shares,
@@ -136,7 +138,49 @@ def test_files_of_one_background_are_averaged_and_backgrounds_add(job_files, tmp
     assert (sampling == -1).all()
     np.testing.assert_allclose(weights.sum(axis=0), (100 * 2.0 + 300 * 4.0) / 400 + 5.0, rtol=1e-12)
     with h5py.File(tmp_path / "c.h5") as file:
-        np.testing.assert_allclose(file["goldmine/k_factors"][:, -1], [0.25, 0.75, 1.0])
+        # (F, B + P): per background process (tt, wjets) each file's share of its events
+        np.testing.assert_allclose(file["goldmine/k_factors"][:, -2:], [[0.25, 0.0], [0.75, 0.0], [0.0, 1.0]])
+
+
+def test_background_events_keep_their_process(job_files, tmp_path) -> None:
+    """Combined, every background event still names its process (tt, wjets, or the one
+    background of a file that names none, as madminer's): per process the weights sum to
+    that process's σ, signal events name none, and a combined file combines again."""
+    directory, signal_files = job_files
+    setup = read_setup(directory / "setup.h5")
+    inputs = []
+    for name, process, n_events, sigma in (("tt", "tt", 100, 2.0), ("w", "wjets", 50, 5.0), ("other", None, 30, 7.0)):
+        path = tmp_path / f"{name}.h5"
+        with h5py.File(path, "w") as file:
+            write_setup_sections(file, setup)
+            weights = np.full((n_events, len(setup.benchmarks)), sigma / n_events)
+            SampleWriter(file, 3, len(setup.benchmarks)).append(np.zeros((n_events, 3)), weights,
+                                                               np.full(n_events, -1))
+            write_sample_summary(file, np.zeros(len(setup.benchmarks), dtype=int), n_events)
+            if process:
+                file.attrs[BACKGROUND_ATTRIBUTE] = process
+        inputs.append(path)
+    assert background_processes(inputs[0]) == ("tt",) and background_processes(inputs[2]) == ("background",)
+    first = tmp_path / "first.h5"
+    assert CliRunner().invoke(cli, ["combine", "--output", str(first), str(signal_files[0]), *map(str, inputs[:2])]
+                              ).exit_code == 0
+    again = tmp_path / "again.h5"
+    result = CliRunner().invoke(cli, ["combine", "--output", str(again), str(inputs[2]), str(first), str(signal_files[2])])
+    assert result.exit_code == 0, result.output
+    assert background_processes(again) == ("background", "tt", "wjets")
+    chunks = list(iter_samples(again))
+    weights = np.concatenate([c.weights for c in chunks])
+    sampling = np.concatenate([c.sampling_benchmarks for c in chunks])
+    processes = np.concatenate([c.background_processes for c in chunks])
+    assert ((processes >= 0) == (sampling < 0)).all()
+    assert np.bincount(processes[processes >= 0]).tolist() == [30, 100, 50]
+    np.testing.assert_allclose([weights[processes == k, 0].sum() for k in range(3)], [7.0, 2.0, 5.0], rtol=1e-12)
+
+    with h5py.File(again, "r+") as file:  # a background event said to be signal
+        labels = file["samples/background_processes"]
+        labels[int(np.argmax(labels[()] >= 0))] = -1
+    with pytest.raises(InputFileError, match="background process index -1"):
+        list(iter_samples(again))
 
 
 def test_same_seed_same_file_other_seed_other_order(job_files, tmp_path) -> None:

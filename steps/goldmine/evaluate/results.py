@@ -9,11 +9,12 @@
                          profile_<i> (n_axis_i,)      kind: expected (Asimov), observed, or with
                                                       background signal_only (rate, histo: Asimov
                                                       data and model without the background)
-    attrs sigma_true_pb, sigma_background_pb (at θ_true), n_simulated_events
+    attrs sigma_true_pb, sigma_background_pb (at θ_true), n_simulated_events, background_processes
+                                         (JSON list: the background processes, in the order below)
     information_distribution/<observable>/edges, sigma (nb,), truth, rate, kinematic_<model> (nb, P, P);
                                           sigma_background (nb,) with background
     distributions/<observable>/edges (nb+1,), cells (nb+1, C)   morphing histograms (last cell: missing);
-                              background (nb+1,)        with background: its σ per bin (pb)
+                              backgrounds (P, nb+1)     with background: each process's σ per bin (pb)
     validation/<model>/estimated, joint, theta
     histories/<method>/<member>          JSON text of the training history
 """
@@ -64,7 +65,7 @@ def write_results(path: Path, setup: Setup, evaluation: Evaluation, information_
             file[f"distributions/{name}/edges"] = histogram.edges[0]
             file[f"distributions/{name}/cells"] = histogram.cells
             if name in evaluation.background_distributions:
-                file[f"distributions/{name}/background"] = evaluation.background_distributions[name]
+                file[f"distributions/{name}/backgrounds"] = evaluation.background_distributions[name]
         for name, columns in evaluation.validation.items():
             for key, values in columns.items():
                 file[f"validation/{name}/{key}"] = values
@@ -72,6 +73,7 @@ def write_results(path: Path, setup: Setup, evaluation: Evaluation, information_
             file[f"histories/{name}"] = json.dumps(history)
         file.attrs["sigma_true_pb"] = evaluation.sigma_true
         file.attrs["sigma_background_pb"] = evaluation.sigma_background
+        file.attrs["background_processes"] = json.dumps(list(evaluation.sigma_backgrounds))
         file.attrs["n_simulated_events"] = evaluation.n_simulated
         provenance.attach(file)
 
@@ -109,6 +111,7 @@ def summary(setup: Setup, evaluation: Evaluation, settings: dict[str, Any], prov
         "theta_true": evaluation.theta_true.tolist(),
         "sigma_true_pb": evaluation.sigma_true,
         "sigma_background_pb": evaluation.sigma_background,
+        "sigma_backgrounds_pb": evaluation.sigma_backgrounds,
         "background_area_ratios_68": evaluation.background_area_ratios,
         "n_simulated_events": evaluation.n_simulated,
         "fisher_information": fisher,

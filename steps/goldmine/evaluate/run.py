@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -57,19 +58,26 @@ class Evaluation:
     nuisances: list[str]
     sigma_true: float
     n_simulated: int
-    sigma_background: float = 0.0
+    #: σ in pb at θ_true of each background process (goldmine.io.samples.background_processes)
+    sigma_backgrounds: dict[str, float] = field(default_factory=dict)
     information: list[info.Information] = field(default_factory=list)
     limits: list[Limit] = field(default_factory=list)
     information_distribution: dict[str, np.ndarray] = field(default_factory=dict)
     distributions: dict[str, Histogram] = field(default_factory=dict)
     validation: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     histories: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    #: per observable, σ (nb + 1,) in pb of the background events in each bin of ``distributions``
+    #: per observable, σ (P, nb + 1) in pb of each background process's events in each bin of
+    #: ``distributions``, in the order of ``sigma_backgrounds``
     background_distributions: dict[str, np.ndarray] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     #: per rate and histogram mode: the area of its expected 68% region with the background
     #: over that without (1 without background)
     background_area_ratios: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def sigma_background(self) -> float:
+        """σ_b in pb at θ_true, all background processes."""
+        return math.fsum(self.sigma_backgrounds.values())
 
 
 def norm_log_factors(setup: Setup) -> tuple[list[str], np.ndarray, list[str]]:
@@ -285,8 +293,12 @@ def evaluate_analysis(
     evaluation.information_distribution = information_distribution(analysis)
     for data in data_sets(analysis, observed):
         evaluation.limits += limits(analysis, data, evaluation)
+    processes = range(len(simulated.process_names))
     if simulated.background.any():
-        evaluation.sigma_background = float(analysis.weights_true[simulated.background].sum())
+        evaluation.sigma_backgrounds = {
+            simulated.process_names[k]: float(analysis.weights_true[simulated.background_processes == k].sum())
+            for k in processes
+        }
         without_background(analysis, evaluation)
     evaluation.distributions = {
         o.name: histogram_of([simulated.observations[:, i]], analysis.weights_true, simulated.component_weights,
@@ -294,10 +306,11 @@ def evaluate_analysis(
         for i, o in enumerate(setup.observables)
     }
     if simulated.background.any():
-        background = np.where(simulated.background, analysis.weights_true, 0.0)[:, np.newaxis]
+        per_process = np.column_stack([np.where(simulated.background_processes == k, analysis.weights_true, 0.0)
+                                       for k in processes])  # (n, P)
         evaluation.background_distributions = {
-            name: histogram_of([simulated.observations[:, _index(setup, name)]], background, background,
-                               [histogram.edges[0]]).cells[:, 0]
+            name: histogram_of([simulated.observations[:, _index(setup, name)]], per_process, per_process,
+                               [histogram.edges[0]]).cells.T
             for name, histogram in evaluation.distributions.items()
         }
     evaluation.validation = _validation(setup, config, simulated, groups, analysis.mean_t)

@@ -29,13 +29,15 @@ __all__ = ["EventChunk", "EventPool", "PoolStatistics"]
 class EventChunk:
     """Events [start, start + n) of the file: observations (n, O), component weights
     g (n, C) in pb (partition-scaled, mixture factors applied), sampling benchmark
-    indices (n,), -1 for background, and the mixture factors (n,) applied."""
+    indices (n,), -1 for background, the mixture factors (n,) applied, and each event's
+    background process (n,), -1 for signal (goldmine.io.samples.background_processes)."""
 
     start: int
     observations: np.ndarray
     component_weights: np.ndarray
     sampling_benchmarks: np.ndarray
     mixture_factors: np.ndarray
+    background_processes: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,7 +80,8 @@ class EventPool:
             factors = self._mixture_factors(chunk.start, chunk.sampling_benchmarks)
             component_weights = chunk.weights[:, :n_basis] @ to_components
             component_weights *= factors[:, np.newaxis]
-            yield EventChunk(chunk.start, chunk.observations, component_weights, chunk.sampling_benchmarks, factors)
+            yield EventChunk(chunk.start, chunk.observations, component_weights, chunk.sampling_benchmarks, factors,
+                             chunk.background_processes)
 
     def _mixture_factors(self, start: int, ids: np.ndarray) -> np.ndarray:
         shares = self.sampling_shares

@@ -5,11 +5,13 @@ sampled at one benchmark b sum to one estimate of σ, and so must they in the ou
 events of input f sampled at b are therefore scaled by k_fb = n_fb / n_b, their share of
 all events sampled at b; the background events likewise by their share of all background
 events of their process: the files of one background (``observables --background NAME``
-marks them) are samples of it and are averaged, different backgrounds add; background
-events of files without that mark (another tool's, or a combined file) count as samples of
-one more, shared background. Sampling
+marks them) are samples of it and are averaged, different backgrounds add; a combined
+file's events keep their processes; background events of files that name none (another
+tool's) count as samples of one more, shared process. Sampling
 benchmarks are kept, and ``sample_summary`` counts the output's events, so that madminer
 and goldmine both read σ as Σ_b (n_b / N_signal) Σ_{e sampled at b} w_e + Σ_background w_e.
+Each background event keeps its process's name (``samples/background_processes``), so
+that distributions can be split by process.
 
 Shuffle: every event goes to one of M buckets drawn uniformly at random, the buckets
 are written to a temporary file chunk by chunk, and each bucket is then shuffled in
@@ -35,8 +37,9 @@ from goldmine.io.hdf5 import open_for_writing
 from goldmine.io.provenance import Provenance
 from goldmine.io.samples import (
     SampleWriter,
-    background_process,
+    background_processes,
     check_finite_weights,
+    count_background_processes,
     count_sampling_benchmarks,
     iter_samples,
     write_sample_summary,
@@ -54,8 +57,8 @@ DEFAULT_BUCKET_EVENTS = 500_000
 
 @dataclass(frozen=True)
 class CombineResult:
-    """Events in the output and per input; ``k_factors`` (F, B + 1): the scale of input f's
-    events per sampling benchmark, background last."""
+    """Events in the output and per input; ``k_factors`` (F, B + P): the scale of input f's
+    events per sampling benchmark, then per background process of the output."""
 
     n_events: int
     events_per_file: tuple[int, ...]
@@ -92,15 +95,16 @@ def _check_distinct(inputs: Sequence[Path], output: Path, provenance: Provenance
         first_with[checksum] = path
 
 
-def _background_shares(inputs: Sequence[Path], n_background: np.ndarray) -> np.ndarray:
-    """Each input's share (F,) of the background events of its process."""
-    processes = np.array([background_process(path) or "" for path in inputs])
-    shares = np.zeros(len(inputs))
-    for process in set(processes.tolist()):
-        members = processes == process
-        total = n_background[members].sum()
-        shares[members] = n_background[members] / total if total > 0 else 0.0
-    return shares
+def _process_names(inputs: Sequence[Path], n_background: np.ndarray) -> tuple[list[str], list[np.ndarray]]:
+    """The output's background processes (in order of first appearance among the inputs
+    with background events) and, per input, the output index of each of its processes."""
+    names: list[str] = []
+    to_output = []
+    for path, count in zip(inputs, n_background, strict=True):
+        own = background_processes(path) if count > 0 else ()
+        names += [name for name in own if name not in names]
+        to_output.append(np.array([names.index(name) for name in own] or [-1], dtype=np.int64))
+    return names, to_output
 
 
 def combine_event_files(
@@ -120,9 +124,14 @@ def combine_event_files(
     n_events = int(counts.sum())
     if n_events == 0:
         raise InputFileError(f"no events in {', '.join(map(str, inputs))}")
-    totals = counts.sum(axis=0)
-    k_factors = counts / np.where(totals > 0, totals, 1)
-    k_factors[:, -1] = _background_shares(inputs, counts[:, -1])
+    process_names, to_output = _process_names(inputs, counts[:, -1])
+    per_process = np.zeros((len(inputs), len(process_names)), dtype=np.int64)  # (F, P) background events
+    for row, path, own, n_background in zip(per_process, inputs, to_output, counts[:, -1], strict=True):
+        if n_background:
+            np.add.at(row, own, count_background_processes(path, len(own)))
+    scaled = np.column_stack([counts[:, :-1], per_process])  # (F, B + P)
+    totals = scaled.sum(axis=0)
+    k_factors = scaled / np.where(totals > 0, totals, 1)
     n_buckets = max(1, -(-n_events // bucket_events))
     rng = np.random.default_rng(seed)
 
@@ -132,28 +141,30 @@ def combine_event_files(
         janitor.removed_if_killed(Path(scratch)),
     ):
         with open_for_writing(Path(scratch) / "buckets.h5") as buckets:
-            writers = [SampleWriter(buckets.create_group(str(b)), n_observables, n_benchmarks, chunk_rows=4096)
-                       for b in range(n_buckets)]
-            for path, k_factor in zip(inputs, k_factors):
+            writers = [SampleWriter(buckets.create_group(str(b)), n_observables, n_benchmarks, chunk_rows=4096,
+                                    process_names=process_names) for b in range(n_buckets)]
+            for path, k_factor, process_index in zip(inputs, k_factors, to_output, strict=True):
                 for chunk in iter_samples(path, chunk_size=bucket_events):
                     check_finite_weights(chunk.weights, chunk.start, path)
-                    scale = k_factor[np.where(chunk.sampling_benchmarks >= 0, chunk.sampling_benchmarks, n_benchmarks)]
+                    processes = np.where(chunk.background_processes >= 0,
+                                         process_index[np.maximum(chunk.background_processes, 0)], -1)
+                    scale = k_factor[np.where(processes >= 0, n_benchmarks + processes, chunk.sampling_benchmarks)]
                     target = rng.integers(n_buckets, size=len(chunk))
                     order = np.argsort(target, kind="stable")
                     bounds = np.searchsorted(target[order], np.arange(n_buckets + 1))
                     for bucket, writer in enumerate(writers):
                         rows = order[bounds[bucket] : bounds[bucket + 1]]
                         writer.append(chunk.observations[rows], chunk.weights[rows] * scale[rows, np.newaxis],
-                                      chunk.sampling_benchmarks[rows])
+                                      chunk.sampling_benchmarks[rows], processes[rows])
             with open_for_writing(temporary_output) as file:
                 write_setup_sections(file, setup)
-                writer = SampleWriter(file, n_observables, n_benchmarks)
+                writer = SampleWriter(file, n_observables, n_benchmarks, process_names=process_names)
                 for bucket in range(n_buckets):
                     group = buckets[str(bucket)]
                     shuffle = rng.permutation(group["samples/weights"].shape[0])
-                    writer.append(group["samples/observations"][()][shuffle], group["samples/weights"][()][shuffle],
-                                  group["samples/sampling_benchmarks"][()][shuffle])
-                write_sample_summary(file, totals[:-1], totals[-1])
+                    writer.append(*(group[f"samples/{name}"][()][shuffle] for name in (
+                        "observations", "weights", "sampling_benchmarks", "background_processes")))
+                write_sample_summary(file, counts[:, :-1].sum(axis=0), counts[:, -1].sum())
                 file.create_dataset("goldmine/k_factors", data=k_factors)
                 file.create_dataset("goldmine/input_events", data=counts)
                 provenance.attach(file)

@@ -4,10 +4,17 @@
     samples/weights              float64 (N, B)  pb per event, one column per benchmark
     samples/sampling_benchmarks  int64   (N,)    benchmark index the event was sampled at
                                                  (-1: background)
+    samples/background_processes int16   (N,)    combined files: each event's background
+                                                 process, an index into the attribute below
+                                                 (-1: signal)
     sample_summary/signal_events     int64 (B,)  events sampled at each benchmark, n_b
     sample_summary/background_events int64 ()
     attribute goldmine_background    str         the background process of a file of one
                                                  background's events (``observables --background``)
+    attribute goldmine_background_processes  JSON list of the processes' names (combined files)
+
+A file without ``samples/background_processes`` holds one background process: the one its
+``goldmine_background`` attribute names, else (another tool's file) ``background``.
 
 What the weights mean is MadMiner 0.9.6's convention: the events sampled at one benchmark
 b, on their own, sum to an estimate of σ in every weight column (so do the background
@@ -24,7 +31,8 @@ appends chunk after chunk and a reader never needs the whole sample in memory.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,8 +46,9 @@ __all__ = [
     "BACKGROUND_ATTRIBUTE",
     "SampleChunk",
     "SampleWriter",
-    "background_process",
+    "background_processes",
     "check_finite_weights",
+    "count_background_processes",
     "count_samples",
     "count_sampling_benchmarks",
     "iter_samples",
@@ -51,10 +60,15 @@ __all__ = [
 OBSERVATIONS = "samples/observations"
 WEIGHTS = "samples/weights"
 SAMPLING_BENCHMARKS = "samples/sampling_benchmarks"
+BACKGROUND_PROCESSES = "samples/background_processes"
 SIGNAL_EVENTS = "sample_summary/signal_events"
 BACKGROUND_EVENTS = "sample_summary/background_events"
 #: File attribute naming the background process of a file's events.
 BACKGROUND_ATTRIBUTE = "goldmine_background"
+#: File attribute listing the background processes that ``samples/background_processes`` indexes.
+PROCESS_NAMES_ATTRIBUTE = "goldmine_background_processes"
+#: The background process of events that no file names (another tool's files).
+UNNAMED_BACKGROUND = "background"
 DEFAULT_CHUNK_ROWS = 8192
 COMPRESSION = {"compression": "gzip", "compression_opts": 4, "shuffle": True}
 
@@ -62,25 +76,34 @@ COMPRESSION = {"compression": "gzip", "compression_opts": 4, "shuffle": True}
 @dataclass(frozen=True, eq=False)
 class SampleChunk:
     """Rows [start, start + n) of a sample: observations (n, O), weights (n, B) in pb,
-    sampling_benchmarks (n,)."""
+    sampling_benchmarks (n,), and background_processes (n,): each background event's
+    process as an index into the file's :func:`background_processes`, -1 for signal."""
 
     start: int
     observations: np.ndarray
     weights: np.ndarray
     sampling_benchmarks: np.ndarray
+    background_processes: np.ndarray
 
     def __len__(self) -> int:
         return len(self.weights)
 
 
 class SampleWriter:
-    """Appends rows to the sample datasets of an open HDF5 file."""
+    """Appends rows to the sample datasets of an open HDF5 file; with ``process_names``,
+    each event's background process too (``samples/background_processes``)."""
 
     def __init__(
-        self, file: h5py.File, n_observables: int, n_benchmarks: int, *, chunk_rows: int = DEFAULT_CHUNK_ROWS
+        self, file: h5py.File, n_observables: int, n_benchmarks: int, *, chunk_rows: int = DEFAULT_CHUNK_ROWS,
+        process_names: Sequence[str] | None = None,
     ) -> None:
         self.n_observables = n_observables
         self.n_benchmarks = n_benchmarks
+        self.processes = None
+        if process_names is not None:
+            file.attrs[PROCESS_NAMES_ATTRIBUTE] = json.dumps(list(process_names))
+            self.processes = file.create_dataset(BACKGROUND_PROCESSES, shape=(0,), maxshape=(None,), dtype=np.int16,
+                                                 chunks=(chunk_rows,), **COMPRESSION)
         self.observations = file.create_dataset(
             OBSERVATIONS,
             shape=(0, n_observables),
@@ -104,27 +127,27 @@ class SampleWriter:
     def __len__(self) -> int:
         return self.weights.shape[0]
 
-    def append(self, observations: np.ndarray, weights: np.ndarray, sampling_benchmarks: np.ndarray) -> None:
-        """Append n rows: observations (n, O), weights (n, B) in pb, sampling_benchmarks (n,)."""
+    def append(self, observations: np.ndarray, weights: np.ndarray, sampling_benchmarks: np.ndarray,
+               background_processes: np.ndarray | None = None) -> None:
+        """Append n rows: observations (n, O), weights (n, B) in pb, sampling_benchmarks (n,),
+        and (a writer with process names) background_processes (n,)."""
         observations = np.asarray(observations, dtype=np.float64)
         weights = np.asarray(weights, dtype=np.float64)
         sampling_benchmarks = np.asarray(sampling_benchmarks, dtype=np.int64)
         n_rows = len(weights)
-        expected = {
-            "observations": ((n_rows, self.n_observables), observations.shape),
-            "weights": ((n_rows, self.n_benchmarks), weights.shape),
-            "sampling_benchmarks": ((n_rows,), sampling_benchmarks.shape),
-        }
-        for name, (want, got) in expected.items():
-            if want != got:
-                msg = f"{name} must have shape {want}, got {got}"
+        columns = [(self.observations, observations, (n_rows, self.n_observables)),
+                   (self.weights, weights, (n_rows, self.n_benchmarks)),
+                   (self.sampling_benchmarks, sampling_benchmarks, (n_rows,))]
+        if (self.processes is None) != (background_processes is None):
+            raise ValueError("background_processes must be given exactly when the writer has process names")
+        if self.processes is not None:
+            columns.append((self.processes, np.asarray(background_processes, dtype=np.int16), (n_rows,)))
+        for dataset, rows, want in columns:
+            if rows.shape != want:
+                msg = f"{dataset.name} must have shape {want}, got {rows.shape}"
                 raise ValueError(msg)
         start = len(self)
-        for dataset, rows in (
-            (self.observations, observations),
-            (self.weights, weights),
-            (self.sampling_benchmarks, sampling_benchmarks),
-        ):
+        for dataset, rows, _ in columns:
             dataset.resize(start + n_rows, axis=0)
             dataset[start:] = rows
         raise_write_failure(self.weights)
@@ -136,11 +159,23 @@ def write_sample_summary(file: h5py.File, signal_events: np.ndarray, background_
     file.create_dataset(BACKGROUND_EVENTS, data=np.int64(background_events))
 
 
-def background_process(path: str | Path) -> str | None:
-    """The background whose events the file holds (``observables --background``), else None."""
+def background_processes(path: str | Path) -> tuple[str, ...]:
+    """The names of the file's background processes, in the order its events' indices use
+    (see the module docstring)."""
     with _open(path) as file:
-        value = file.attrs.get(BACKGROUND_ATTRIBUTE)
-    return None if value is None else str(value)
+        if BACKGROUND_PROCESSES in file:
+            return tuple(json.loads(file.attrs[PROCESS_NAMES_ATTRIBUTE]))
+        name = file.attrs.get(BACKGROUND_ATTRIBUTE)
+    return (UNNAMED_BACKGROUND if name is None else str(name),)
+
+
+def count_background_processes(path: str | Path, n_processes: int) -> np.ndarray:
+    """Background events of the file per process (P,), in :func:`background_processes`' order."""
+    counts = np.zeros(n_processes, dtype=np.int64)
+    for chunk in iter_samples(path, chunk_size=1_000_000, read_observations=False):
+        labels = chunk.background_processes
+        counts += np.bincount(labels[labels >= 0], minlength=n_processes)
+    return counts
 
 
 def count_sampling_benchmarks(path: str | Path, n_benchmarks: int, *, chunk_size: int = 1_000_000) -> np.ndarray:
@@ -211,13 +246,29 @@ def iter_samples(
     with _open(path) as file:
         observations, weights = file[OBSERVATIONS], file[WEIGHTS]
         sampling = file[SAMPLING_BENCHMARKS] if SAMPLING_BENCHMARKS in file else None
+        processes = file[BACKGROUND_PROCESSES] if BACKGROUND_PROCESSES in file else None
         n_rows = weights.shape[0]
         stop = n_rows if stop is None else min(stop, n_rows)
         for begin in range(start, stop, chunk_size):
             end = min(begin + chunk_size, stop)
             ids = sampling[begin:end] if sampling is not None and sampling.shape[0] else np.full(end - begin, -1)
+            ids = np.asarray(ids, dtype=np.int64)
+            labels = np.where(ids < 0, 0, -1)
+            if processes is not None:
+                labels = np.asarray(processes[begin:end], dtype=np.int64)
+                _check_processes(labels, ids, begin, path)
             rows = observations[begin:end] if read_observations else np.empty((end - begin, 0))
-            yield SampleChunk(begin, rows, weights[begin:end], np.asarray(ids, dtype=np.int64))
+            yield SampleChunk(begin, rows, weights[begin:end], ids, labels)
+
+
+def _check_processes(labels: np.ndarray, ids: np.ndarray, start: int, path: str | Path) -> None:
+    """A background event (sampling benchmark -1) has a process, a signal event none."""
+    bad = (labels >= 0) != (ids < 0)
+    if bad.any():
+        row = int(np.argmax(bad))
+        msg = (f"{path}: event {start + row} has sampling benchmark {ids[row]} but background process index "
+               f"{labels[row]} ({BACKGROUND_PROCESSES}: -1 exactly for signal events)")
+        raise InputFileError(msg)
 
 
 def check_finite_weights(weights: np.ndarray, start: int, path: str | Path) -> None:

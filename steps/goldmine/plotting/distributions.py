@@ -53,9 +53,9 @@ def plot_distributions(results: Results, directory: Path) -> list[Path]:
 
 
 def plot_signal_and_background(results: Results, directory: Path) -> list[Path]:
-    """dσ/dx at θ_true of every observable, the background and the signal stacked and the
-    signal alone (bins of equal σ, as stored)."""
-    names = [name for name, entry in results.distributions.items() if "background" in entry]
+    """dσ/dx at θ_true of every observable, the background processes and the signal stacked
+    and the signal alone (bins of equal σ, as stored)."""
+    names = [name for name, entry in results.distributions.items() if "backgrounds" in entry]
     if results.setup.morpher is None or not names:
         return []
     values = component_values(results.theta_true[np.newaxis, :], results.setup.morpher.components)[0]  # (C,)
@@ -67,8 +67,12 @@ def plot_signal_and_background(results: Results, directory: Path) -> list[Path]:
         n_bins = len(edges) - 1
         widths = np.diff(edges)
         per_unit = lambda sigma: np.divide(sigma, widths, out=np.zeros_like(sigma, dtype=float), where=widths > 0)
-        total, background = per_unit(entry["cells"][:n_bins] @ values), per_unit(entry["background"][:n_bins])
-        axis.stairs(background, edges, fill=True, color=COLORS[1], alpha=0.6, label="background")
+        total = per_unit(entry["cells"][:n_bins] @ values)
+        stacked = np.cumsum(per_unit(entry["backgrounds"][:, :n_bins]), axis=0)  # (P, nb): process after process
+        background = stacked[-1]
+        for k, (process, top) in enumerate(zip(results.background_processes, stacked, strict=True)):
+            axis.stairs(top, edges, baseline=stacked[k - 1] if k else 0, fill=True,
+                        color=COLORS[(k + 1) % len(COLORS)], alpha=0.6, label=process)
         axis.stairs(total, edges, baseline=background, fill=True, color=COLORS[0], alpha=0.6, label="signal")
         # the signal alone as a line too: stacked on a far larger background it is invisible
         axis.stairs(total - background, edges, color=COLORS[0], linewidth=1.5, label="signal alone")

@@ -31,6 +31,8 @@ class Results:
     distributions: dict[str, dict[str, np.ndarray]]
     validation: dict[str, dict[str, np.ndarray]]
     histories: dict[str, list[dict[str, Any]]]
+    #: the background processes, in the order of ``distributions/<observable>/backgrounds``
+    background_processes: tuple[str, ...] = ()
     summary: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -75,6 +77,7 @@ def read_results(path: str | Path) -> Results:
             distributions=_nested(file, "distributions", 1),
             validation=_nested(file, "validation", 1),
             histories=histories,
+            background_processes=tuple(json.loads(file.attrs.get("background_processes", "[]"))),
         )
     summary = path.with_suffix(".json")
     if summary.exists():

@@ -63,8 +63,13 @@ def _signal_and_background(summary: dict, results: Results, names: list[str]) ->
     sigma_s = summary["sigma_true_pb"] - sigma_b
     lines = ["### Signal and background", "",
              f"At θ_true: S = {sigma_s * luminosity:.4g}, B = {sigma_b * luminosity:.4g} expected events "
-             f"(σ_s = {sigma_s:.4g} pb, σ_b = {sigma_b:.4g} pb).", "",
-             "| information (profiled diagonal) | with background | signal only |", "|---|---|---|"]
+             f"(σ_s = {sigma_s:.4g} pb, σ_b = {sigma_b:.4g} pb).", ""]
+    per_process = summary.get("sigma_backgrounds_pb") or {}
+    if per_process:
+        lines += ["| background | σ [pb] | expected events |", "|---|---|---|"]
+        lines += [f"| {process} | {sigma:.4g} | {sigma * luminosity:.4g} |" for process, sigma in per_process.items()]
+        lines.append("")
+    lines += ["| information (profiled diagonal) | with background | signal only |", "|---|---|---|"]
     for name, entry in results.fisher.items():
         alone = results.fisher.get(f"signal_only:{name}")
         if alone is None:
