@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import yaml
 from click.testing import CliRunner
-from scipy import special, stats
+from scipy import integrate, special, stats
 
 import toys
 from goldmine.cli import cli
@@ -206,13 +206,16 @@ def test_each_limit_mode_builds_alone(line_toy) -> None:
 
 
 BACKGROUND_DENSITY = 0.8  # b(z): flat, pb per unit z
+#: the background's processes and their shares of it (the same nodes, as a combined file holds them)
+BACKGROUND_SHARES = {"flat_a": 0.25, "flat_b": 0.75}
 
 
 @pytest.fixture(scope="module")
 def line_toy_with_background(line_toy, tmp_path_factory):
-    """The line toy's signal s(z|a) = (1 + a z)² plus a flat background b(z), its events
-    at the same quadrature nodes, with sampling benchmark -1 and one weight at every
-    benchmark (as `observables --background` writes them)."""
+    """The line toy's signal s(z|a) = (1 + a z)² plus a flat background b(z) of two
+    processes (BACKGROUND_SHARES), its events at the same quadrature nodes, with sampling
+    benchmark -1 and one weight at every benchmark, each naming its process (as `combine`
+    writes them)."""
     directory = tmp_path_factory.mktemp("line_background")
     setup = read_setup(line_toy / "setup.h5")
     nodes, node_weights = np.polynomial.legendre.leggauss(NODES)
@@ -220,11 +223,14 @@ def line_toy_with_background(line_toy, tmp_path_factory):
     quadrature = np.concatenate([(h - lo) / 2 * node_weights for lo, h in zip(EDGES[:-1], EDGES[1:])])
     signal = quadrature[:, None] * (1 + np.outer(z, setup.benchmark_values[:, 0])) ** 2
     background = np.repeat((quadrature * BACKGROUND_DENSITY)[:, None], len(setup.benchmarks), axis=1)
+    shares = list(BACKGROUND_SHARES.values())
+    n = len(z)
     with h5py.File(directory / "events.h5", "w") as file:
         write_setup_sections(file, setup)
-        SampleWriter(file, 1, 3).append(np.concatenate([z, z])[:, None], np.concatenate([signal, background]),
-                                        np.concatenate([np.zeros(len(z), dtype=int), np.full(len(z), -1)]))
-        write_sample_summary(file, np.array([len(z), 0, 0]), len(z))
+        SampleWriter(file, 1, 3, process_names=list(BACKGROUND_SHARES)).append(
+            np.concatenate([z, z, z])[:, None], np.concatenate([signal, shares[0] * background, shares[1] * background]),
+            np.concatenate([np.zeros(n, dtype=int), np.full(2 * n, -1)]), np.repeat([-1, 0, 1], n))
+        write_sample_summary(file, np.array([n, 0, 0]), 2 * n)
     return directory
 
 
@@ -232,9 +238,9 @@ def test_background_widens_the_histogram_and_rate_limits_as_the_brute_force_like
         line_toy, line_toy_with_background) -> None:
     """Expected counts per bin ν(a) = L [∫_bin s(z|a) dz + b · width]: the histogram and rate
     likelihoods, the histogram information and the widths of the limits are the brute-force
-    ones with the background in; the truth-level information (per event, the joint
-    information of signal and background events) is that of the signal alone,
-    L ∫ (∂_a s)² / s dz."""
+    ones with the background in, and so is the truth-level information (signal and background
+    events at the same node are one observation).
+    """
     directory = line_toy_with_background
     config = yaml.safe_load((line_toy / "line.yml").read_text())
     config["evaluation"]["modes"] = ["rate", "histo"]
@@ -261,10 +267,14 @@ def test_background_widens_the_histogram_and_rate_limits_as_the_brute_force_like
         signal_only = np.sum(d_nu**2 / (luminosity * _bin_integrals(np.array([a_true]))[0]))
     # the background dilutes the histogram information below the signal-only one
     assert np.sum(d_nu**2 / asimov) < 0.8 * signal_only
-    # per event, L Σ (∂w)²/w: the background's weights do not depend on a (quadrature of
-    # ∫ 4 z² (1 + a z)² / (1 + a z)² dz over the bins' nodes: exact for this polynomial)
-    np.testing.assert_allclose(truth, [[luminosity * 4 * np.sum((np.array(EDGES[1:]) ** 3
-                                                                  - np.array(EDGES[:-1]) ** 3) / 3)]], rtol=1e-9)
+    # per observation, L Σ (∂w)²/w: the signal and both background processes at each node are
+    # one observation, so the background dilutes the truth too
+    nodes, node_weights = np.polynomial.legendre.leggauss(NODES)
+    z = np.concatenate([(h - lo) / 2 * nodes + (h + lo) / 2 for lo, h in zip(EDGES[:-1], EDGES[1:])])
+    quadrature = np.concatenate([(h - lo) / 2 * node_weights for lo, h in zip(EDGES[:-1], EDGES[1:])])
+    by_observation = np.sum((quadrature * 2 * z * (1 + a_true * z)) ** 2
+                            / (quadrature * ((1 + a_true * z) ** 2 + BACKGROUND_DENSITY)))
+    np.testing.assert_allclose(truth, [[luminosity * by_observation]], rtol=1e-12)
     signal_expected = luminosity * _bin_integrals(grid)
     signal_asimov = luminosity * _bin_integrals(np.array([a_true]))[0]
     signal_log_likelihood = (signal_asimov * np.log(signal_expected) - signal_expected).sum(axis=1)
@@ -295,8 +305,55 @@ def test_background_widens_the_histogram_and_rate_limits_as_the_brute_force_like
         np.diff(summary["limits"]["expected"]["histo:z"]["intervals"]["68"]["a"])[0]
         / np.diff(summary["limits"]["signal_only"]["histo:z"]["intervals"]["68"]["a"])[0], rel=1e-9)
     assert all(len(profile) == 41 for profile in widths.values())
+    # per process: σ, the distributions (stacked in the plot) and the table in summary.md
+    assert summary["sigma_backgrounds_pb"] == pytest.approx(
+        {name: share * BACKGROUND_DENSITY * 2 for name, share in BACKGROUND_SHARES.items()}, rel=1e-12)
     with h5py.File(directory / "results.h5") as file:
-        np.testing.assert_allclose(file["distributions/z/background"][()].sum(), BACKGROUND_DENSITY * 2, rtol=1e-12)
+        assert json.loads(file.attrs["background_processes"]) == list(BACKGROUND_SHARES)
+        per_process = file["distributions/z/backgrounds"][()]
+        edges = file["distributions/z/edges"][()]
+    np.testing.assert_allclose(per_process.sum(axis=1), [s * BACKGROUND_DENSITY * 2 for s in BACKGROUND_SHARES.values()],
+                               rtol=1e-12)
+    by_hand = np.histogram(z, edges, weights=quadrature * BACKGROUND_DENSITY)[0]
+    np.testing.assert_allclose(per_process[:, :-1], np.outer(list(BACKGROUND_SHARES.values()), by_hand), rtol=1e-12,
+                               atol=1e-15)
+    assert f"| flat_b | {0.75 * BACKGROUND_DENSITY * 2:.4g} | {luminosity * 0.75 * BACKGROUND_DENSITY * 2:.4g} |" in text
+
+
+def test_truth_information_with_background_is_that_of_the_mixture(line_toy, tmp_path) -> None:
+    """Signal s(z|a) = (1 + a z)² and the flat background at the same Gauss-Legendre nodes
+    (40 panels of 8 on [-1, 1]): events with the same observation are one observation, so
+    the truth-level information from the chain's weights is the mixture's analytic
+    L ∫ (∂_a s)² / (s + b) dz (relative 1e-6), and that of the signal alone L ∫ (∂_a s)² / s."""
+    setup = read_setup(line_toy / "setup.h5")
+    panels = np.linspace(-1.0, 1.0, 41)
+    nodes, node_weights = np.polynomial.legendre.leggauss(8)
+    z = np.concatenate([(h - lo) / 2 * nodes + (h + lo) / 2 for lo, h in zip(panels[:-1], panels[1:])])
+    quadrature = np.concatenate([(h - lo) / 2 * node_weights for lo, h in zip(panels[:-1], panels[1:])])
+    signal = quadrature[:, None] * (1 + np.outer(z, setup.benchmark_values[:, 0])) ** 2
+    background = np.repeat((quadrature * BACKGROUND_DENSITY)[:, None], len(setup.benchmarks), axis=1)
+    with h5py.File(tmp_path / "events.h5", "w") as file:
+        write_setup_sections(file, setup)
+        SampleWriter(file, 1, 3).append(np.concatenate([z, z])[:, None], np.concatenate([signal, background]),
+                                        np.concatenate([np.zeros(len(z), dtype=int), np.full(len(z), -1)]))
+        write_sample_summary(file, np.array([len(z), 0, 0]), len(z))
+    config = yaml.safe_load((line_toy / "line.yml").read_text())
+    config["evaluation"]["modes"] = ["rate"]
+    (tmp_path / "line.yml").write_text(yaml.safe_dump(config))
+    result = invoke("evaluate", "--setup", line_toy / "setup.h5", "--data", tmp_path / "events.h5", "--config",
+                    tmp_path / "line.yml", "--output", tmp_path / "results.h5", "--events", "all")
+    assert result.exit_code == 0, result.output
+    luminosity, a = 50.0, 0.3
+    mixture = luminosity * integrate.quad(
+        lambda x: (2 * x * (1 + a * x)) ** 2 / ((1 + a * x) ** 2 + BACKGROUND_DENSITY), -1, 1, epsabs=0, epsrel=1e-13)[0]
+    signal_alone = luminosity * 4 * 2 / 3  # ∫ 4 z² dz
+    with h5py.File(tmp_path / "results.h5") as file:
+        truth, truth_signal_only = file["fisher/truth/full"][()], file["fisher/signal_only:truth/full"][()]
+        distribution = file["information_distribution/z/truth"][()]
+    np.testing.assert_allclose(truth, [[mixture]], rtol=1e-6)
+    np.testing.assert_allclose(truth_signal_only, [[signal_alone]], rtol=1e-9)
+    assert mixture < 0.8 * signal_alone
+    np.testing.assert_allclose(distribution.sum(axis=0), truth, rtol=1e-12)  # per bin, the same observations
 
 
 def test_evaluate_refuses_a_file_without_the_backgrounds_the_config_declares(line_toy, tmp_path) -> None:

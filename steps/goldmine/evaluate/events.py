@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -19,7 +20,7 @@ import numpy as np
 from goldmine.errors import GoldmineError, InputFileError
 from goldmine.events.partitions import Partition, split_events
 from goldmine.events.pool import EventPool
-from goldmine.io.samples import count_samples, iter_samples
+from goldmine.io.samples import background_processes, count_samples, iter_samples
 from goldmine.io.setup_file import read_event_setup
 from goldmine.physics.morphing import component_gradients, component_values
 from goldmine.setup import Setup
@@ -29,18 +30,31 @@ __all__ = ["SimulatedEvents", "load_observed", "load_simulated"]
 
 @dataclass(frozen=True, eq=False)
 class SimulatedEvents:
-    """x (n, O), component weights g (n, C) in pb, morphing components (C, P), and which
-    events are background (n,) (sampling benchmark −1)."""
+    """x (n, O), component weights g (n, C) in pb, morphing components (C, P), and each
+    event's background process (n,): an index into ``process_names``, −1 for signal."""
 
     path: Path
     partition: Partition
     observations: np.ndarray
     component_weights: np.ndarray
     components: np.ndarray
-    background: np.ndarray
+    background_processes: np.ndarray
+    process_names: tuple[str, ...]
 
     def __len__(self) -> int:
         return len(self.observations)
+
+    @cached_property
+    def observation_groups(self) -> tuple[np.ndarray, int]:
+        """Each event's group of identical observations (n,) and the number of groups: events
+        that the observables cannot tell apart are one observation."""
+        _, groups = np.unique(self.observations, axis=0, return_inverse=True)
+        return groups.reshape(-1), int(groups.max(initial=-1)) + 1
+
+    @property
+    def background(self) -> np.ndarray:
+        """Which events are background (n,) (sampling benchmark −1)."""
+        return self.background_processes >= 0
 
     def weights(self, theta: np.ndarray) -> np.ndarray:
         """w_e(θ) (n,) in pb at one θ (P,)."""
@@ -62,7 +76,8 @@ class SimulatedEvents:
         """The same events without the background's."""
         keep = ~self.background
         return dataclasses.replace(self, observations=self.observations[keep],
-                                   component_weights=self.component_weights[keep], background=self.background[keep])
+                                   component_weights=self.component_weights[keep],
+                                   background_processes=self.background_processes[keep])
 
 
 def load_simulated(
@@ -93,7 +108,7 @@ def load_simulated(
     chunks = list(pool.chunks())
     return SimulatedEvents(path, partition, np.concatenate([c.observations for c in chunks]),
                            np.concatenate([c.component_weights for c in chunks]), setup.morpher.components,
-                           np.concatenate([c.sampling_benchmarks for c in chunks]) < 0)
+                           np.concatenate([c.background_processes for c in chunks]), background_processes(path))
 
 
 def load_observed(path: Path, setup: Setup, setup_path: Path) -> np.ndarray:

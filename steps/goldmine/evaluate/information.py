@@ -54,7 +54,20 @@ def rate_matrix(simulated: SimulatedEvents, theta: np.ndarray, luminosity: float
 
 
 def truth_matrix(simulated: SimulatedEvents, theta: np.ndarray, luminosity: float) -> np.ndarray:
-    return fisher.truth_information(simulated.weights(theta), simulated.weight_gradients(theta), luminosity)
+    """L Σ_x ∇w_x ∇w_xᵀ / w_x over the distinct observations x, each weighing what its events
+    weigh together: with continuous observables every event is its own x (MadMiner's full
+    truth; at parton level the process's whole information), and an event of the background
+    where a signal event is dilutes it, as L ∫ (∂s)² / (s + b) dx."""
+    weights, gradients = _observation_sums(simulated, theta)
+    return fisher.truth_information(weights, gradients, luminosity)
+
+
+def _observation_sums(simulated: SimulatedEvents, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weights (X,) in pb and their gradients (X, P) at θ, summed over the events of each
+    distinct observation."""
+    groups, n_groups = simulated.observation_groups
+    weights = np.bincount(groups, weights=simulated.weights(theta), minlength=n_groups)
+    return weights, fill_cells(groups, simulated.weight_gradients(theta), n_groups)
 
 
 def histogram_matrix(histogram: Histogram, simulated: SimulatedEvents, theta: np.ndarray, luminosity: float) -> np.ndarray:
@@ -73,24 +86,28 @@ def information_distribution(
     scores: dict[str, np.ndarray],
 ) -> dict[str, np.ndarray]:
     """Per bin of an observable: σ (nb,) in pb, the truth-level information of the bin's
-    events (nb, P, P), the rate information of the bin alone, and for each score model the
-    kinematic information L Σ_bin w t̂ t̂ᵀ."""
+    events (nb, P, P; as :func:`truth_matrix`), the rate information of the bin alone, and
+    for each score model the kinematic information L Σ_bin w t̂ t̂ᵀ."""
     weights, gradients = simulated.weights(theta), simulated.weight_gradients(theta)
-    positive = weights > 0
-    safe = np.where(positive, weights, 1.0)
-    per_event_truth = np.where(positive[:, None, None],
-                               luminosity * np.einsum("ni,nj->nij", gradients, gradients) / safe[:, None, None], 0.0)
     n_parameters = gradients.shape[1]
 
-    def per_bin(values: np.ndarray) -> np.ndarray:
-        sums = fill_cells(bin_indices, values.reshape(len(values), -1), n_bins)
+    def per_bin(values: np.ndarray, indices: np.ndarray = bin_indices) -> np.ndarray:
+        sums = fill_cells(indices, values.reshape(len(values), -1), n_bins)
         return sums.reshape((n_bins, *values.shape[1:]))
+
+    group_weights, group_gradients = _observation_sums(simulated, theta)
+    groups, n_groups = simulated.observation_groups
+    group_bins = np.zeros(n_groups, dtype=bin_indices.dtype)
+    group_bins[groups] = bin_indices  # identical observations share a bin
+    positive = group_weights > 0
+    per_group_truth = np.where(positive[:, None, None], luminosity * np.einsum(
+        "ni,nj->nij", group_gradients, group_gradients) / np.where(positive, group_weights, 1.0)[:, None, None], 0.0)
 
     sigma, grad_sigma = per_bin(weights), per_bin(gradients)
     safe_sigma = np.where(sigma > 0, sigma, np.inf)
     out = {
         "sigma": sigma,
-        "truth": per_bin(per_event_truth),
+        "truth": per_bin(per_group_truth, group_bins),
         "rate": luminosity * np.einsum("bi,bj->bij", grad_sigma, grad_sigma) / safe_sigma[:, None, None],
     }
     for name, score in scores.items():
