@@ -115,23 +115,28 @@ def test_background_events_share_one_background_sum(job_files, tmp_path) -> None
         assert file["sample_summary/signal_events"][0] == 40 and file["sample_summary/background_events"][()] == 40
 
 
+def _background_file(path, setup, process: str | None, n_events: int, sigma: float):
+    """A file of ``n_events`` background events (sampling benchmark -1) whose weights sum to
+    ``sigma`` in every column, marked as ``process`` as `observables --background` marks
+    them (None: unmarked, as another tool's)."""
+    with h5py.File(path, "w") as file:
+        write_setup_sections(file, setup)
+        weights = np.full((n_events, len(setup.benchmarks)), sigma / n_events)
+        SampleWriter(file, 3, len(setup.benchmarks)).append(np.zeros((n_events, 3)), weights, np.full(n_events, -1))
+        write_sample_summary(file, np.zeros(len(setup.benchmarks), dtype=int), n_events)
+        if process:
+            file.attrs[BACKGROUND_ATTRIBUTE] = process
+    return path
+
+
 def test_files_of_one_background_are_averaged_and_backgrounds_add(job_files, tmp_path) -> None:
     """Two files of background tt (σ estimates 2 and 4 pb over 100 and 300 events) and one
     of wjets (5 pb): the combined background sums to (100·2 + 300·4)/400 + 5 pb, in every
     benchmark column."""
     directory, _ = job_files
     setup = read_setup(directory / "setup.h5")
-    inputs = []
-    for name, process, n_events, sigma in (("tt1", "tt", 100, 2.0), ("tt2", "tt", 300, 4.0), ("w", "wjets", 50, 5.0)):
-        path = tmp_path / f"{name}.h5"
-        with h5py.File(path, "w") as file:
-            write_setup_sections(file, setup)
-            weights = np.full((n_events, len(setup.benchmarks)), sigma / n_events)
-            SampleWriter(file, 3, len(setup.benchmarks)).append(np.zeros((n_events, 3)), weights,
-                                                               np.full(n_events, -1))
-            write_sample_summary(file, np.zeros(len(setup.benchmarks), dtype=int), n_events)
-            file.attrs[BACKGROUND_ATTRIBUTE] = process
-        inputs.append(path)
+    inputs = [_background_file(tmp_path / f"{name}.h5", setup, *sample)
+              for name, *sample in (("tt1", "tt", 100, 2.0), ("tt2", "tt", 300, 4.0), ("w", "wjets", 50, 5.0))]
     result = CliRunner().invoke(cli, ["combine", "--output", str(tmp_path / "c.h5"), *map(str, inputs)])
     assert result.exit_code == 0, result.output
     _, weights, sampling = _read(tmp_path / "c.h5")
@@ -148,18 +153,8 @@ def test_background_events_keep_their_process(job_files, tmp_path) -> None:
     that process's σ, signal events name none, and a combined file combines again."""
     directory, signal_files = job_files
     setup = read_setup(directory / "setup.h5")
-    inputs = []
-    for name, process, n_events, sigma in (("tt", "tt", 100, 2.0), ("w", "wjets", 50, 5.0), ("other", None, 30, 7.0)):
-        path = tmp_path / f"{name}.h5"
-        with h5py.File(path, "w") as file:
-            write_setup_sections(file, setup)
-            weights = np.full((n_events, len(setup.benchmarks)), sigma / n_events)
-            SampleWriter(file, 3, len(setup.benchmarks)).append(np.zeros((n_events, 3)), weights,
-                                                               np.full(n_events, -1))
-            write_sample_summary(file, np.zeros(len(setup.benchmarks), dtype=int), n_events)
-            if process:
-                file.attrs[BACKGROUND_ATTRIBUTE] = process
-        inputs.append(path)
+    inputs = [_background_file(tmp_path / f"{name}.h5", setup, *sample)
+              for name, *sample in (("tt", "tt", 100, 2.0), ("w", "wjets", 50, 5.0), ("other", None, 30, 7.0))]
     assert background_processes(inputs[0]) == ("tt",) and background_processes(inputs[2]) == ("background",)
     first = tmp_path / "first.h5"
     assert CliRunner().invoke(cli, ["combine", "--output", str(first), str(signal_files[0]), *map(str, inputs[:2])]

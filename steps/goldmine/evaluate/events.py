@@ -56,6 +56,11 @@ class SimulatedEvents:
         """Which events are background (n,) (sampling benchmark −1)."""
         return self.background_processes >= 0
 
+    def per_process(self, weights: np.ndarray) -> np.ndarray:
+        """``weights`` (n,) of the background events in their process's column (n, P), 0 elsewhere."""
+        columns = np.arange(len(self.process_names))
+        return np.where(self.background_processes[:, np.newaxis] == columns, weights[:, np.newaxis], 0.0)
+
     def weights(self, theta: np.ndarray) -> np.ndarray:
         """w_e(θ) (n,) in pb at one θ (P,)."""
         return self.component_weights @ component_values(np.atleast_2d(theta), self.components)[0]

@@ -293,26 +293,20 @@ def evaluate_analysis(
     evaluation.information_distribution = information_distribution(analysis)
     for data in data_sets(analysis, observed):
         evaluation.limits += limits(analysis, data, evaluation)
-    processes = range(len(simulated.process_names))
-    if simulated.background.any():
-        evaluation.sigma_backgrounds = {
-            simulated.process_names[k]: float(analysis.weights_true[simulated.background_processes == k].sum())
-            for k in processes
-        }
-        without_background(analysis, evaluation)
     evaluation.distributions = {
         o.name: histogram_of([simulated.observations[:, i]], analysis.weights_true, simulated.component_weights,
                              DISTRIBUTION_BINS)
         for i, o in enumerate(setup.observables)
     }
     if simulated.background.any():
-        per_process = np.column_stack([np.where(simulated.background_processes == k, analysis.weights_true, 0.0)
-                                       for k in processes])  # (n, P)
+        per_process = simulated.per_process(analysis.weights_true)  # (n, P)
+        evaluation.sigma_backgrounds = dict(zip(simulated.process_names, per_process.sum(axis=0).tolist(), strict=True))
         evaluation.background_distributions = {
             name: histogram_of([simulated.observations[:, _index(setup, name)]], per_process, per_process,
                                [histogram.edges[0]]).cells.T
             for name, histogram in evaluation.distributions.items()
         }
+        without_background(analysis, evaluation)
     evaluation.validation = _validation(setup, config, simulated, groups, analysis.mean_t)
     evaluation.histories = {f"{g.method}/{d.name}": _history(d) for g in groups for d in g.directories}
     return evaluation
@@ -327,9 +321,10 @@ SIGNAL_ONLY = "signal_only"
 def without_background(analysis: Analysis, evaluation: Evaluation) -> None:
     """What the background costs: the truth, rate and histogram information of the signal
     events alone (``signal_only:<name>``; histograms with the bins they have with the
-    background), their expected limits (kind ``signal_only``), and per mode the size of the 68% region with the background over that without (the
-    product of the profiled 68% interval widths, each clipped to the grid: regions
-    narrower than the grid spacing still compare)."""
+    background), their expected limits (kind ``signal_only``), and per mode the size of the
+    68% region with the background over that without (the product of the profiled 68%
+    interval widths, each clipped to the grid: regions narrower than the grid spacing still
+    compare)."""
     signal = Analysis.of(analysis.setup, analysis.config, analysis.simulated.signal_only(), [])
     for label, (spec, histogram) in analysis.histograms.items():  # the same bins as with the background
         columns = signal.columns(signal.simulated.observations, spec.observables)

@@ -201,7 +201,8 @@ def run_background_job(setup: Setup, spec: BackgroundJobSpec, output: Path, *, p
                       comment=f"goldmine builtin generator: background {spec.name} ({process}: {description}), "
                               f"pTHatMin {pt_hat_min:g} GeV, seed {spec.seed}")
         document = _background_summary(spec, "builtin", cross_section, error, weight_names,
-                                       spec.n_events if spec.shower else None, _versions("pythia8mc"), provenance, process=process, pt_hat_min_gev=pt_hat_min,
+                                       spec.n_events if spec.shower else None, _versions("pythia8mc"), provenance,
+                                       process=process, pt_hat_min_gev=pt_hat_min,
                                        pythia_settings=list(pythia_settings))
         write_json(folder / SUMMARY_NAME, document)
     log.info("background %s: %d events of %s, sigma = %.5g +- %.2g pb", spec.name, spec.n_events, process,
@@ -224,8 +225,9 @@ def run_madgraph_background_job(setup: Setup, spec: BackgroundJobSpec, output: P
         run = run_madgraph(mg5, templates, run_dir, n_events=spec.n_events, seed=spec.seed,
                            beam_energy=spec.beam_energy)
         write_flat_weights(run.lhe, folder / LHE_NAME, tuple(setup.benchmark_names),
-                           comment=f"goldmine: background {spec.name} from MG5_aMC {run.version} ({templates.process.name}"
-                                   f"), seed {spec.seed}; every benchmark's weight is the nominal XWGTUP")
+                           comment=f"goldmine: background {spec.name} from MG5_aMC {run.version} "
+                                   f"({templates.process.name}), seed {spec.seed}; every benchmark's weight is the "
+                                   "nominal XWGTUP")
         showered, shower_versions = _shower(spec, folder)
         document = _background_summary(spec, "madgraph", run.cross_section, run.cross_section_error,
                                        (NOMINAL_WEIGHT, *setup.benchmark_names), showered,

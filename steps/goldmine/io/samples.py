@@ -169,12 +169,17 @@ def background_processes(path: str | Path) -> tuple[str, ...]:
     return (UNNAMED_BACKGROUND if name is None else str(name),)
 
 
-def count_background_processes(path: str | Path, n_processes: int) -> np.ndarray:
-    """Background events of the file per process (P,), in :func:`background_processes`' order."""
-    counts = np.zeros(n_processes, dtype=np.int64)
-    for chunk in iter_samples(path, chunk_size=1_000_000, read_observations=False):
-        labels = chunk.background_processes
-        counts += np.bincount(labels[labels >= 0], minlength=n_processes)
+def count_background_processes(path: str | Path, n_processes: int, *, chunk_size: int = 1_000_000) -> np.ndarray:
+    """Background events of the file per process (P,), in :func:`background_processes`' order;
+    only the labels are read (a file without them holds one process)."""
+    with _open(path) as file:
+        if BACKGROUND_PROCESSES not in file:
+            return count_sampling_benchmarks(path, file[WEIGHTS].shape[1])[-1:]
+        labels = file[BACKGROUND_PROCESSES]
+        counts = np.zeros(n_processes, dtype=np.int64)
+        for begin in range(0, labels.shape[0], chunk_size):
+            chunk = np.asarray(labels[begin : begin + chunk_size], dtype=np.int64)
+            counts += np.bincount(chunk[chunk >= 0], minlength=n_processes)
     return counts
 
 
