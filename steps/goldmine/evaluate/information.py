@@ -91,23 +91,22 @@ def information_distribution(
     weights, gradients = simulated.weights(theta), simulated.weight_gradients(theta)
     n_parameters = gradients.shape[1]
 
-    def per_bin(values: np.ndarray, indices: np.ndarray = bin_indices) -> np.ndarray:
-        sums = fill_cells(indices, values.reshape(len(values), -1), n_bins)
+    def per_bin(values: np.ndarray) -> np.ndarray:
+        sums = fill_cells(bin_indices, values.reshape(len(values), -1), n_bins)
         return sums.reshape((n_bins, *values.shape[1:]))
 
     group_weights, group_gradients = _observation_sums(simulated, theta)
     groups, n_groups = simulated.observation_groups
     group_bins = np.zeros(n_groups, dtype=bin_indices.dtype)
     group_bins[groups] = bin_indices  # identical observations share a bin
-    positive = group_weights > 0
-    per_group_truth = np.where(positive[:, None, None], luminosity * np.einsum(
-        "ni,nj->nij", group_gradients, group_gradients) / np.where(positive, group_weights, 1.0)[:, None, None], 0.0)
+    truth = np.array([fisher.truth_information(group_weights[group_bins == b], group_gradients[group_bins == b],
+                                               luminosity) for b in range(n_bins)])
 
     sigma, grad_sigma = per_bin(weights), per_bin(gradients)
     safe_sigma = np.where(sigma > 0, sigma, np.inf)
     out = {
         "sigma": sigma,
-        "truth": per_bin(per_group_truth, group_bins),
+        "truth": truth.reshape(n_bins, n_parameters, n_parameters),
         "rate": luminosity * np.einsum("bi,bj->bij", grad_sigma, grad_sigma) / safe_sigma[:, None, None],
     }
     for name, score in scores.items():
