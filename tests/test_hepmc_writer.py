@@ -127,7 +127,14 @@ from pathlib import Path
 import numpy as np
 sys.path.insert(0, sys.argv[2])
 from test_hepmc_writer import _batch
+import goldmine.generate.hepmc_process
 from goldmine.generate.hepmc_process import HepMCWriterProcess
+if sys.argv[3:] == ["slow-spool"]:
+    class SlowSpool(goldmine.generate.hepmc_process.SpooledHepMC):
+        def __init__(self, *args):
+            super().__init__(*args)
+            time.sleep(2)
+    goldmine.generate.hepmc_process.SpooledHepMC = SlowSpool
 with HepMCWriterProcess(Path(sys.argv[1]), ("Weight",)) as writer:
     writer.put(_batch(np.random.default_rng(5))[0])
     print(writer._process.pid, flush=True)
@@ -135,9 +142,12 @@ with HepMCWriterProcess(Path(sys.argv[1]), ("Weight",)) as writer:
 """
 
 
-def test_the_writer_process_ends_with_its_killed_parent_and_removes_its_spool(tmp_path) -> None:
+@pytest.mark.parametrize("spool", ["fast-spool", "slow-spool"])
+def test_the_writer_process_ends_with_its_killed_parent_and_removes_its_spool(tmp_path, spool) -> None:
     """A SIGKILLed goldmine generate cannot tell its child anything: the kernel does
-    (PR_SET_PDEATHSIG), and the child removes its spool and exits."""
+    (PR_SET_PDEATHSIG), and the child removes its spool and exits. With a slow spool the
+    parent dies while the child is still making it: the spool exists on disk before the
+    code that removes it is entered, and must go all the same."""
     import os
     import signal
     import subprocess
@@ -146,7 +156,7 @@ def test_the_writer_process_ends_with_its_killed_parent_and_removes_its_spool(tm
     from pathlib import Path
 
     parent = subprocess.Popen([sys.executable, "-c", _PARENT, str(tmp_path / "events.hepmc.gz"),
-                               str(Path(__file__).parent)], stdout=subprocess.PIPE, text=True)
+                               str(Path(__file__).parent), spool], stdout=subprocess.PIPE, text=True)
     child = int(parent.stdout.readline())
     deadline = time.monotonic() + 30
     while not list(tmp_path.glob(".events.hepmc.gz.spool")) and time.monotonic() < deadline:

@@ -119,10 +119,14 @@ def _end_with_parent(parent: int) -> None:
 def _write(queue: Any, path: Path, weight_names: tuple[str, ...], errors: Any, parent: int) -> None:
     """Child process: spool batches until the weights (write the file) or None (discard)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it tells us
+    # A SIGTERM between the spool's creation and the try below would leave the spool behind:
+    # it waits, blocked, until the try is entered.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     _end_with_parent(parent)
     hepmc = SpooledHepMC(path, weight_names)
     item: Any = None
     try:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
         while isinstance(item := queue.get(), HepMCBatch):
             hepmc.add(item)
         if item is None:
