@@ -76,7 +76,7 @@ def test_nuisances_profiled_and_projected() -> None:
     luminosity, sigma, grad, log_f = 1000.0, 2.0, np.array([0.4]), np.log([1.1])
     kinematic = np.array([[3.0]])
     full = fisher.rate_information(sigma, grad, luminosity) + kinematic
-    extended = fisher.with_norm_nuisances(full, sigma, grad, log_f, luminosity)
+    extended = fisher.with_constraints(fisher.with_norm_nuisances(full, sigma, grad, log_f, luminosity), 1)
     assert extended.shape == (2, 2)
     np.testing.assert_allclose(fisher.project_information(extended, 1), full)
     i_tn, i_nn = luminosity * grad[0] * log_f[0], luminosity * sigma * log_f[0] ** 2 + 1

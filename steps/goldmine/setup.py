@@ -14,7 +14,7 @@ import numpy as np
 
 from goldmine.physics.morphing import Morpher
 
-__all__ = ["Benchmark", "Observable", "Parameter", "Setup", "Systematic"]
+__all__ = ["Benchmark", "NuisanceParameter", "Observable", "Parameter", "Setup", "Systematic"]
 
 SystematicType = Literal["norm", "scale", "pdf"]
 ScaleChoice = Literal["mu", "mur", "muf"]
@@ -59,6 +59,19 @@ class Systematic:
 
 
 @dataclass(frozen=True)
+class NuisanceParameter:
+    """A shape nuisance ν of the systematic ``systematic``, as MadMiner declares it: its event
+    weights at ν = +1 are the column of benchmark ``positive``, at ν = −1 that of ``negative``
+    (None: only the +1 variation), both at the reference benchmark's θ
+    (goldmine.physics.nuisance)."""
+
+    name: str
+    systematic: str
+    positive: str
+    negative: str | None = None
+
+
+@dataclass(frozen=True)
 class Observable:
     """An observable: a whitelisted expression evaluated on reconstructed objects."""
 
@@ -70,7 +83,8 @@ class Observable:
 
 @dataclass(frozen=True, eq=False)
 class Setup:
-    """Parameters, benchmarks (basis first), morphing, systematics and observables."""
+    """Parameters, benchmarks (basis first, nuisance benchmarks last), morphing, systematics,
+    observables, and the shape nuisances whose benchmarks the event weights carry."""
 
     parameters: tuple[Parameter, ...]
     benchmarks: tuple[Benchmark, ...]
@@ -78,6 +92,7 @@ class Setup:
     systematics: tuple[Systematic, ...] = ()
     observables: tuple[Observable, ...] = ()
     config_json: str | None = field(default=None, repr=False)
+    nuisance_parameters: tuple[NuisanceParameter, ...] = ()
 
     @property
     def parameter_names(self) -> list[str]:
@@ -99,6 +114,12 @@ class Setup:
         """(P, 2): low and high of each parameter's range."""
         return np.array([p.range for p in self.parameters], dtype=float).reshape(len(self.parameters), 2)
 
+    @property
+    def reference_index(self) -> int:
+        """The reference benchmark's index: the one flagged (a setup with nuisance parameters
+        has one: goldmine.io.setup_file), else the first."""
+        return next((i for i, b in enumerate(self.benchmarks) if b.is_reference), 0)
+
     def benchmark_index(self, name: str) -> int:
         try:
             return self.benchmark_names.index(name)
@@ -115,6 +136,7 @@ class Setup:
             ("benchmark names", self.benchmark_names, other.benchmark_names),
             ("benchmark values", self.benchmark_values.tolist(), other.benchmark_values.tolist()),
             ("observables", [o.name for o in self.observables], [o.name for o in other.observables]),
+            ("nuisance parameters", list(self.nuisance_parameters), list(other.nuisance_parameters)),
         ]
         for what, mine, theirs in checks:
             if mine != theirs:

@@ -4,7 +4,9 @@ Simulated events are the test partition of the combined file (the events no mode
 trained on), or all events for analyses without models, held as observations x (n, O)
 and component weights g (n, C) in pb (partition-scaled, each sampling benchmark's events
 weighed by its share as MadMiner reads them: goldmine.io.samples): an event's weight at θ
-is f(θ)·g, the cross section σ(θ) = f(θ)·Σ g. Memory: n × (O + C) floats.
+is f(θ)·g, the cross section σ(θ) = f(θ)·Σ g. With K shape nuisances, also the nuisance
+morphing's a, b (n, K) (goldmine.physics.nuisance): w(θ, ν) = w(θ)·exp(a·ν + b·ν²).
+Memory: n × (O + C + 2K) floats.
 """
 
 from __future__ import annotations
@@ -23,15 +25,17 @@ from goldmine.events.pool import EventPool
 from goldmine.io.samples import background_processes, count_samples, iter_samples
 from goldmine.io.setup_file import read_event_setup
 from goldmine.physics.morphing import component_gradients, component_values
-from goldmine.setup import Setup
+from goldmine.physics.nuisance import NuisanceColumns
+from goldmine.setup import NuisanceParameter, Setup
 
 __all__ = ["SimulatedEvents", "load_observed", "load_simulated"]
 
 
 @dataclass(frozen=True, eq=False)
 class SimulatedEvents:
-    """x (n, O), component weights g (n, C) in pb, morphing components (C, P), and each
-    event's background process (n,): an index into ``process_names``, −1 for signal."""
+    """x (n, O), component weights g (n, C) in pb, morphing components (C, P), each event's
+    background process (n,): an index into ``process_names``, −1 for signal, and the
+    nuisance morphing's a, b (n, K) of the shape nuisances ``nuisances`` (K,)."""
 
     path: Path
     partition: Partition
@@ -40,6 +44,9 @@ class SimulatedEvents:
     components: np.ndarray
     background_processes: np.ndarray
     process_names: tuple[str, ...]
+    nuisances: tuple[NuisanceParameter, ...]
+    nuisance_a: np.ndarray
+    nuisance_b: np.ndarray
 
     def __len__(self) -> int:
         return len(self.observations)
@@ -69,6 +76,10 @@ class SimulatedEvents:
         """∂w_e/∂θ (n, P) at one θ (P,)."""
         return self.component_weights @ component_gradients(np.atleast_2d(theta), self.components)[0].T
 
+    def nuisance_gradients(self, theta: np.ndarray) -> np.ndarray:
+        """∂w_e/∂ν (n, K) at θ (P,) and ν = 0: w_e(θ)·a_e."""
+        return self.weights(theta)[:, np.newaxis] * self.nuisance_a
+
     def sigma(self, thetas: np.ndarray) -> np.ndarray:
         """σ(θ) (G,) in pb for θ (G, P)."""
         return component_values(np.atleast_2d(thetas), self.components) @ self.component_weights.sum(axis=0)
@@ -82,7 +93,8 @@ class SimulatedEvents:
         keep = ~self.background
         return dataclasses.replace(self, observations=self.observations[keep],
                                    component_weights=self.component_weights[keep],
-                                   background_processes=self.background_processes[keep])
+                                   background_processes=self.background_processes[keep],
+                                   nuisance_a=self.nuisance_a[keep], nuisance_b=self.nuisance_b[keep])
 
 
 def load_simulated(
@@ -97,7 +109,7 @@ def load_simulated(
     """Read the test partition (as ``augment`` cut it, from the same fractions) or all events."""
     if setup.morpher is None:
         raise GoldmineError("evaluation needs a setup with morphing (the config's morphing section)")
-    read_event_setup(path, setup, setup_path)
+    setup = read_event_setup(path, setup, setup_path)
     n_events = count_samples(path)
     if events == "all":
         partition = Partition("test", 0, n_events, 1.0)
@@ -109,11 +121,13 @@ def load_simulated(
         partition = split_events(n_events, validation_fraction, test_fraction)["test"]
     if len(partition) == 0:
         raise GoldmineError(f"{path}: the {'file' if events == 'all' else 'test partition'} holds no events")
-    pool = EventPool(path, partition, setup.morpher, len(setup.benchmarks))
+    pool = EventPool(path, partition, setup.morpher, len(setup.benchmarks), nuisances=NuisanceColumns.of(setup))
     chunks = list(pool.chunks())
     return SimulatedEvents(path, partition, np.concatenate([c.observations for c in chunks]),
                            np.concatenate([c.component_weights for c in chunks]), setup.morpher.components,
-                           np.concatenate([c.background_processes for c in chunks]), background_processes(path))
+                           np.concatenate([c.background_processes for c in chunks]), background_processes(path),
+                           setup.nuisance_parameters, np.concatenate([c.nuisance_a for c in chunks]),
+                           np.concatenate([c.nuisance_b for c in chunks]))
 
 
 def load_observed(path: Path, setup: Setup, setup_path: Path) -> np.ndarray:

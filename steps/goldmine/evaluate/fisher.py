@@ -22,6 +22,7 @@ __all__ = [
     "project_information",
     "rate_information",
     "truth_information",
+    "with_constraints",
     "with_norm_nuisances",
 ]
 
@@ -58,11 +59,11 @@ def kinematic_information(score: np.ndarray, weights: np.ndarray, luminosity: fl
 def with_norm_nuisances(
     information: np.ndarray, sigma: float, grad_sigma: np.ndarray, log_factors: np.ndarray, luminosity: float
 ) -> np.ndarray:
-    """Append K normalisation nuisances ν_k, each scaling every weight by f_k^ν_k with a unit
-    Gaussian constraint: the information (P, P) including its rate term becomes (P+K, P+K).
+    """Append K normalisation nuisances ν_k, each scaling every weight by f_k^ν_k: the
+    information (P, P) including its rate term becomes (P+K, P+K) (constraints: :func:`with_constraints`).
 
     Since ∂ log w / ∂ν_k = log f_k for every event, the new blocks are I_θν = L ∇σ log fᵀ
-    and I_νν = L σ log f log fᵀ + 1 (the constraint), whatever x the information used."""
+    and I_νν = L σ log f log fᵀ, whatever x the information used."""
     log_factors = np.asarray(log_factors, dtype=float)
     n_parameters, n_nuisances = len(information), len(log_factors)
     extended = np.zeros((n_parameters + n_nuisances,) * 2)
@@ -70,10 +71,17 @@ def with_norm_nuisances(
     cross = luminosity * np.outer(grad_sigma, log_factors)
     extended[:n_parameters, n_parameters:] = cross
     extended[n_parameters:, :n_parameters] = cross.T
-    extended[n_parameters:, n_parameters:] = luminosity * sigma * np.outer(log_factors, log_factors) + np.eye(
-        n_nuisances
-    )
+    extended[n_parameters:, n_parameters:] = luminosity * sigma * np.outer(log_factors, log_factors)
     return extended
+
+
+def with_constraints(information: np.ndarray, n_nuisances: int) -> np.ndarray:
+    """The information plus that of a unit Gaussian constraint on each of the last
+    ``n_nuisances`` parameters (their ±1 variations are ±1σ)."""
+    constrained = np.array(information, dtype=float)
+    n_parameters = len(constrained) - n_nuisances
+    constrained[n_parameters:, n_parameters:] += np.eye(n_nuisances)
+    return constrained
 
 
 def project_information(information: np.ndarray, n_parameters: int) -> np.ndarray:

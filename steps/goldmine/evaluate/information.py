@@ -1,4 +1,9 @@
-"""Every Fisher information of one evaluation, at one θ, with nuisances profiled and projected."""
+"""Every Fisher information of one evaluation, at one θ, with nuisances profiled and projected.
+
+Counting estimators (truth, rate, histograms) take every nuisance whose ∂ log w/∂ν is known
+per event: shape nuisances (a, goldmine.physics.nuisance) and normalisation ones (log f).
+A learned score has no ν components, so score estimators take the normalisation nuisances only.
+"""
 
 from __future__ import annotations
 
@@ -9,57 +14,74 @@ import numpy as np
 
 from goldmine.evaluate import fisher
 from goldmine.evaluate.events import SimulatedEvents
-from goldmine.evaluate.histograms import Histogram, fill_cells
+from goldmine.evaluate.histograms import fill_cells
 
-__all__ = ["Information", "information_from", "information_distribution"]
+__all__ = ["Information", "binned_matrix", "event_gradients", "information_distribution", "information_from",
+           "rate_matrix", "score_matrices", "truth_matrix"]
 
 
 @dataclass(frozen=True, eq=False)
 class Information:
-    """``full`` (P+K, P+K) with K nuisances; ``profiled`` and ``projected`` (P, P); for an
-    ensemble, ``members`` (M, P, P) (profiled) and ``covariance`` (P·P, P·P) of their entries."""
+    """``full`` (P+K, P+K) with the K nuisances ``nuisances`` (their unit Gaussian
+    constraints included); ``profiled`` and ``projected`` (P, P); for an ensemble,
+    ``members`` (M, P, P) (profiled) and ``covariance`` (P·P, P·P) of their entries."""
 
     name: str
     full: np.ndarray
     profiled: np.ndarray
     projected: np.ndarray
+    nuisances: tuple[str, ...] = ()
     members: np.ndarray | None = None
     covariance: np.ndarray | None = None
 
 
-def information_from(
-    name: str,
-    matrices: Sequence[np.ndarray],
-    simulated: SimulatedEvents,
-    theta: np.ndarray,
-    log_factors: np.ndarray,
-    luminosity: float,
-) -> Information:
-    """Extend each (P, P) matrix (rate term included) by the normalisation nuisances, then
-    profile and project; several matrices are ensemble members, summarised by their mean."""
-    n_parameters = len(theta)
-    sigma, grad_sigma = float(simulated.sigma(theta)[0]), simulated.sigma_gradient(theta)
-    extended = [fisher.with_norm_nuisances(m, sigma, grad_sigma, log_factors, luminosity) for m in matrices]
-    mean = np.mean(extended, axis=0)
+def information_from(name: str, matrices: Sequence[np.ndarray], n_parameters: int,
+                     nuisances: Sequence[str]) -> Information:
+    """Constrain the nuisances of each (P+K, P+K) matrix (rate term included), then profile
+    and project; several matrices are ensemble members, summarised by their mean."""
+    constrained = [fisher.with_constraints(m, len(nuisances)) for m in matrices]
+    mean = np.mean(constrained, axis=0)
     members = covariance = None
     if len(matrices) > 1:
-        members = np.array([fisher.profile_information(m, n_parameters) for m in extended])
+        members = np.array([fisher.profile_information(m, n_parameters) for m in constrained])
         covariance = np.atleast_2d(np.cov(members.reshape(len(members), -1), rowvar=False))
     return Information(name, mean, fisher.profile_information(mean, n_parameters),
-                       fisher.project_information(mean, n_parameters), members, covariance)
+                       fisher.project_information(mean, n_parameters), tuple(nuisances), members, covariance)
 
 
-def rate_matrix(simulated: SimulatedEvents, theta: np.ndarray, luminosity: float) -> np.ndarray:
-    return fisher.rate_information(float(simulated.sigma(theta)[0]), simulated.sigma_gradient(theta), luminosity)
+def event_gradients(simulated: SimulatedEvents, theta: np.ndarray,
+                    log_ratios: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """w (n,) in pb at θ and ν = 0, and its gradient (n, P+K) in θ and in K nuisances whose
+    ∂ log w/∂ν is ``log_ratios`` (n, K) (none: (n, P))."""
+    weights = simulated.weights(theta)
+    gradients = simulated.weight_gradients(theta)
+    if log_ratios is not None:
+        gradients = np.hstack([gradients, weights[:, np.newaxis] * log_ratios])
+    return weights, gradients
 
 
-def truth_matrix(simulated: SimulatedEvents, theta: np.ndarray, luminosity: float) -> np.ndarray:
+def binned_matrix(cells: np.ndarray, n_cells: int, simulated: SimulatedEvents, theta: np.ndarray,
+                  luminosity: float, log_ratios: np.ndarray | None = None) -> np.ndarray:
+    """Σ_c L ∇σ_c ∇σ_cᵀ / σ_c over the cells (n,) that partition the events: the information
+    of counting them (P+K, P+K), in θ and the nuisances of ``log_ratios`` (n, K)."""
+    weights, gradients = event_gradients(simulated, theta, log_ratios)
+    return fisher.binned_information(np.bincount(cells, weights=weights, minlength=n_cells),
+                                     fill_cells(cells, gradients, n_cells), luminosity)
+
+
+def rate_matrix(simulated: SimulatedEvents, theta: np.ndarray, luminosity: float,
+                log_ratios: np.ndarray | None = None) -> np.ndarray:
+    """L ∇σ ∇σᵀ / σ: all events in one cell."""
+    return binned_matrix(np.zeros(len(simulated), dtype=np.intp), 1, simulated, theta, luminosity, log_ratios)
+
+
+def truth_matrix(simulated: SimulatedEvents, theta: np.ndarray, luminosity: float,
+                 log_ratios: np.ndarray | None = None) -> np.ndarray:
     """L Σ_x ∇w_x ∇w_xᵀ / w_x over the distinct observations x, each weighing what its events
     weigh together: with continuous observables every event is its own x (MadMiner's full
     truth; at parton level the process's whole information), and an event of the background
     where a signal event is dilutes it, as L ∫ (∂s)² / (s + b) dx."""
-    weights, gradients = _observation_sums(simulated, theta)
-    return fisher.truth_information(weights, gradients, luminosity)
+    return binned_matrix(*simulated.observation_groups, simulated, theta, luminosity, log_ratios)
 
 
 def _observation_sums(simulated: SimulatedEvents, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -70,15 +92,15 @@ def _observation_sums(simulated: SimulatedEvents, theta: np.ndarray) -> tuple[np
     return weights, fill_cells(groups, simulated.weight_gradients(theta), n_groups)
 
 
-def histogram_matrix(histogram: Histogram, simulated: SimulatedEvents, theta: np.ndarray, luminosity: float) -> np.ndarray:
-    return fisher.binned_information(histogram.sigma(theta, simulated.components)[0],
-                                     histogram.sigma_gradients(theta, simulated.components), luminosity)
-
-
-def score_matrices(member_scores: np.ndarray, simulated: SimulatedEvents, theta: np.ndarray, luminosity: float) -> list:
-    """Full information (rate + L σ E[t̂ t̂ᵀ]) of each member's score (M, n, P)."""
+def score_matrices(member_scores: np.ndarray, simulated: SimulatedEvents, theta: np.ndarray, luminosity: float,
+                   log_factors: np.ndarray) -> list:
+    """Full information (rate + L σ E[t̂ t̂ᵀ]) of each member's score (M, n, P), with the
+    normalisation nuisances of ``log_factors`` (K,) appended."""
     weights, rate = simulated.weights(theta), rate_matrix(simulated, theta, luminosity)
-    return [rate + fisher.kinematic_information(score, weights, luminosity) for score in member_scores]
+    sigma, grad_sigma = float(weights.sum()), simulated.sigma_gradient(theta)
+    return [fisher.with_norm_nuisances(rate + fisher.kinematic_information(score, weights, luminosity), sigma,
+                                       grad_sigma, log_factors, luminosity)
+            for score in member_scores]
 
 
 def information_distribution(

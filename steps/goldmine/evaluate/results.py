@@ -2,7 +2,8 @@
 
     (setup sections)                     parameters/*, benchmarks/*, morphing/* as in setup.h5
     grid/theta (G, P), grid/axis_<i>     the θ grid; grid/theta_true (P,)
-    fisher/<name>/full (P+K, P+K)        K normalisation nuisances appended (attrs: nuisances);
+    fisher/<name>/full (P+K, P+K)        K nuisances appended, constraints included (attrs: nuisances:
+                                         shape then normalisation nuisances; score models: normalisation only);
                                          with background also signal_only:<truth, rate, histo:...>
                  /profiled, /projected   (P, P);  /members (M, P, P), /covariance (P², P²) for ensembles
     limits/<kind>/<mode>/log_likelihood, q, p_values (G,); best_fit, best_fit_grid (P,);
@@ -48,7 +49,7 @@ def write_results(path: Path, setup: Setup, evaluation: Evaluation, information_
             file[f"grid/axis_{i}"] = axis
         for item in evaluation.information:
             group = file.create_group(f"fisher/{item.name}")
-            group.attrs["nuisances"] = json.dumps(evaluation.nuisances)
+            group.attrs["nuisances"] = json.dumps(list(item.nuisances))
             for key in ("full", "profiled", "projected", "members", "covariance"):
                 if getattr(item, key) is not None:
                     group[key] = getattr(item, key)

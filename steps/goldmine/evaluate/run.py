@@ -80,12 +80,22 @@ class Evaluation:
         return math.fsum(self.sigma_backgrounds.values())
 
 
-def norm_log_factors(setup: Setup) -> tuple[list[str], np.ndarray, list[str]]:
-    """Names and log f of the normalisation systematics, and the names of the others, which
-    need per-event systematic weights that the event files do not carry."""
+def norm_log_factors(setup: Setup) -> tuple[list[str], np.ndarray]:
+    """Names and log f of the normalisation systematics."""
     norms = [s for s in setup.systematics if s.type == "norm"]
-    others = [s.name for s in setup.systematics if s.type != "norm"]
-    return [s.name for s in norms], np.log([float(s.value) for s in norms]), others
+    return [s.name for s in norms], np.log([float(s.value) for s in norms])
+
+
+def shape_and_norm_nuisances(setup: Setup, simulated: SimulatedEvents) -> list[str]:
+    """Every nuisance the counting estimators profile: the event file's shape nuisances, then
+    the normalisation systematics."""
+    return [n.name for n in simulated.nuisances] + norm_log_factors(setup)[0]
+
+
+def systematics_without_weights(setup: Setup, simulated: SimulatedEvents) -> list[str]:
+    """The shape systematics (scale, pdf) of the setup that no nuisance of the event file varies."""
+    varied = {n.systematic for n in simulated.nuisances}
+    return [s.name for s in setup.systematics if s.type != "norm" and s.name not in varied]
 
 
 def _warn(evaluation: Evaluation, message: str) -> None:
@@ -126,6 +136,12 @@ class Analysis:
         return self.config.luminosity
 
     @property
+    def log_ratios(self) -> np.ndarray:
+        """∂ log w/∂ν (n, K) of every nuisance (:func:`shape_and_norm_nuisances`) at ν = 0."""
+        norms = np.broadcast_to(self.log_factors, (len(self.simulated), len(self.log_factors)))
+        return np.hstack([self.simulated.nuisance_a, norms])
+
+    @property
     def score_groups(self) -> list[ModelGroup]:
         return [g for g in self.groups if g.score_output]
 
@@ -137,7 +153,7 @@ class Analysis:
     def of(cls, setup: Setup, config: EvaluationConfig, simulated: SimulatedEvents,
            groups: list[ModelGroup]) -> Analysis:
         """Weights at θ_true, scores of the simulated events, and the configured histograms."""
-        _, log_factors, _ = norm_log_factors(setup)
+        _, log_factors = norm_log_factors(setup)
         weights_true = simulated.weights(np.asarray(config.theta_true))
         member_t = {g.method: member_scores(g, simulated.observations, config.batch_size)
                     for g in groups if g.score_output}
@@ -155,14 +171,19 @@ class Analysis:
 def information_matrices(analysis: Analysis) -> list[info.Information]:
     """Fisher information at θ_true: truth, rate, each histogram, each score model."""
     simulated, theta_true, luminosity = analysis.simulated, analysis.theta_true, analysis.luminosity
-    matrices = {"truth": [info.truth_matrix(simulated, theta_true, luminosity)],
-                "rate": [info.rate_matrix(simulated, theta_true, luminosity)]}
-    for label, (_, histogram) in analysis.histograms.items():
-        matrices[label] = [info.histogram_matrix(histogram, simulated, theta_true, luminosity)]
+    nuisances, log_ratios = shape_and_norm_nuisances(analysis.setup, simulated), analysis.log_ratios
+    n_parameters = len(theta_true)
+    counted = {"truth": info.truth_matrix(simulated, theta_true, luminosity, log_ratios),
+               "rate": info.rate_matrix(simulated, theta_true, luminosity, log_ratios)}
+    for label, (spec, histogram) in analysis.histograms.items():
+        cells, n_cells = cell_indices(analysis.columns(simulated.observations, spec.observables), histogram.edges)
+        counted[label] = info.binned_matrix(cells, n_cells, simulated, theta_true, luminosity, log_ratios)
+    out = [info.information_from(name, [matrix], n_parameters, nuisances) for name, matrix in counted.items()]
+    norms, log_factors = norm_log_factors(analysis.setup)
     for name, scores in analysis.member_t.items():
-        matrices[name] = info.score_matrices(scores, simulated, theta_true, luminosity)
-    return [info.information_from(name, values, simulated, theta_true, analysis.log_factors, luminosity)
-            for name, values in matrices.items()]
+        matrices = info.score_matrices(scores, simulated, theta_true, luminosity, log_factors)
+        out.append(info.information_from(name, matrices, n_parameters, norms))
+    return out
 
 
 def information_distribution(analysis: Analysis) -> dict[str, np.ndarray]:
@@ -273,13 +294,14 @@ def evaluate_analysis(
     observed: np.ndarray | None,
 ) -> Evaluation:
     theta_true = np.asarray(config.theta_true)
-    nuisances, _, unsupported = norm_log_factors(setup)
-    evaluation = Evaluation(config.grid(), tuple(np.asarray(a) for a in config.grid_axes), theta_true, nuisances,
-                            float(simulated.sigma(theta_true)[0]), len(simulated))
+    evaluation = Evaluation(config.grid(), tuple(np.asarray(a) for a in config.grid_axes), theta_true,
+                            shape_and_norm_nuisances(setup, simulated), float(simulated.sigma(theta_true)[0]),
+                            len(simulated))
     _grid_inside_ranges(setup, config, evaluation)
+    unsupported = systematics_without_weights(setup, simulated)
     if unsupported:
         _warn(evaluation, f"systematics {', '.join(unsupported)} need per-event systematic weights, which the event "
-                          "files do not carry; they are left out")
+                          "file does not carry; they are left out")
     if evaluation.sigma_true <= 0:
         raise GoldmineError(f"sigma at theta_true = {theta_true.tolist()} is {evaluation.sigma_true:.4g} pb; choose "
                             "a point inside the morphing range")
@@ -289,6 +311,9 @@ def evaluate_analysis(
             _warn(evaluation, f"{group.method} learned the score at {group.score_theta}, the Fisher information "
                               f"is evaluated at theta_true = {theta_true.tolist()}")
 
+    if simulated.nuisances and analysis.score_groups:
+        _warn(evaluation, "the score models' Fisher information profiles the normalisation nuisances only: they "
+                          f"learned no score in the shape nuisances {', '.join(n.name for n in simulated.nuisances)}")
     evaluation.information = information_matrices(analysis)
     evaluation.information_distribution = information_distribution(analysis)
     for data in data_sets(analysis, observed):

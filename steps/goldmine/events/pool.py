@@ -5,7 +5,8 @@ g_i = M · w_i[:C] are its component weights (pb) from its basis-benchmark weigh
 and the morphing matrix M (1907.10621 eq. 6), times its mixture factor (the share of its
 sampling benchmark, goldmine.io.samples), so that Σ_i g_i estimates σ over the whole
 file. Everything the samplers need, per event, is its observations x_i, g_i and its
-sampling benchmark.
+sampling benchmark, and with shape nuisances the log ratios a, b of its weight's nuisance
+morphing (goldmine.physics.nuisance).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from goldmine.errors import InputFileError
 from goldmine.events.partitions import Partition
 from goldmine.io.samples import check_finite_weights, iter_samples, mixture_factors, sampling_shares
 from goldmine.physics.morphing import Morpher
+from goldmine.physics.nuisance import NuisanceColumns, nuisance_log_ratios
 
 __all__ = ["EventChunk", "EventPool", "PoolStatistics"]
 
@@ -29,8 +31,9 @@ __all__ = ["EventChunk", "EventPool", "PoolStatistics"]
 class EventChunk:
     """Events [start, start + n) of the file: observations (n, O), component weights
     g (n, C) in pb (partition-scaled, mixture factors applied), sampling benchmark
-    indices (n,), -1 for background, the mixture factors (n,) applied, and each event's
-    background process (n,), -1 for signal (goldmine.io.samples.background_processes)."""
+    indices (n,), -1 for background, the mixture factors (n,) applied, each event's
+    background process (n,), -1 for signal (goldmine.io.samples.background_processes), and
+    the nuisance morphing's a and b (n, K) of K shape nuisances."""
 
     start: int
     observations: np.ndarray
@@ -38,6 +41,8 @@ class EventChunk:
     sampling_benchmarks: np.ndarray
     mixture_factors: np.ndarray
     background_processes: np.ndarray
+    nuisance_a: np.ndarray
+    nuisance_b: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,13 +57,15 @@ class PoolStatistics:
 
 @dataclass(frozen=True)
 class EventPool:
-    """A partition of an event file, read through a morpher."""
+    """A partition of an event file, read through a morpher (and the weight columns of its
+    shape nuisances)."""
 
     path: Path
     partition: Partition
     morpher: Morpher
     n_benchmarks: int
     chunk_size: int = 50_000
+    nuisances: NuisanceColumns | None = None
 
     @cached_property
     def sampling_shares(self) -> np.ndarray:
@@ -80,8 +87,12 @@ class EventPool:
             factors = self._mixture_factors(chunk.start, chunk.sampling_benchmarks)
             component_weights = chunk.weights[:, :n_basis] @ to_components
             component_weights *= factors[:, np.newaxis]
+            if self.nuisances is None:
+                a = b = np.empty((len(component_weights), 0))
+            else:
+                a, b = nuisance_log_ratios(chunk.weights, self.nuisances)
             yield EventChunk(chunk.start, chunk.observations, component_weights, chunk.sampling_benchmarks, factors,
-                             chunk.background_processes)
+                             chunk.background_processes, a, b)
 
     def _mixture_factors(self, start: int, ids: np.ndarray) -> np.ndarray:
         shares = self.sampling_shares

@@ -6,12 +6,16 @@
     morphing/components int (C, P)   morphing/morphing_matrix float (C, C)
     systematics/{names, types, values, scales}  bytes (S,)
     observables/{names, definitions}            bytes (O,)
+    nuisance_parameters/{names, systematics, benchmark_positive, benchmark_negative}  bytes (K,)
 
 Strings are fixed-length UTF-8 bytes (MadMiner's ``S256`` dtype family), each dataset as
 long as its longest string.
 
 MadMiner reads the first C benchmarks as the morphing basis, so the basis comes first.
-MadMiner spells "no param-card transform" ``_`` and "no scale" ``None``.
+MadMiner spells "no param-card transform" ``_`` and "no scale" ``None``. Nuisance
+benchmarks (``is_nuisance``) come after the physics ones, with the reference benchmark's
+values; ``nuisance_parameters/`` names each shape nuisance's ν = ±1 benchmarks (``None``:
+no ν = −1 benchmark), as madminer's readers write them into event files.
 
 MadMiner 0.9.6 can neither write nor read a ``norm`` or ``pdf`` systematic (its loader
 passes the scale ``None`` to ``SystematicScale.from_str`` and fails). So that our files
@@ -32,12 +36,14 @@ from goldmine.io.atomic import atomic_path
 from goldmine.io.hdf5 import open_for_reading, open_for_writing
 from goldmine.io.provenance import Provenance
 from goldmine.physics.morphing import Morpher
-from goldmine.setup import Benchmark, Observable, Parameter, Setup, Systematic
+from goldmine.setup import Benchmark, NuisanceParameter, Observable, Parameter, Setup, Systematic
 
 __all__ = ["read_event_setup", "read_setup", "write_setup", "write_setup_sections"]
 
 NO_TRANSFORM = "_"
 NO_SCALE = "None"
+NO_BENCHMARK = "None"  # madminer's EMPTY_EXPR: a nuisance parameter without a ν = −1 benchmark
+NUISANCE_PARAMETERS = "nuisance_parameters"
 CONFIG_DATASET = "goldmine/config"
 MADMINER_SYSTEMATICS = "systematics"
 GOLDMINE_SYSTEMATICS = "goldmine/systematics"
@@ -82,6 +88,9 @@ def write_setup_sections(file: h5py.File, setup: Setup) -> None:
         if madminer_readable:
             _write_systematics(file, MADMINER_SYSTEMATICS, madminer_readable)
 
+    if setup.nuisance_parameters:
+        _write_nuisance_parameters(file, setup.nuisance_parameters)
+
     if setup.observables:
         observables = setup.observables
         file.create_dataset("observables/names", data=_encode([o.name for o in observables]))
@@ -99,6 +108,34 @@ def _write_systematics(file: h5py.File, group: str, systematics: tuple[Systemati
     file.create_dataset(f"{group}/types", data=_encode([s.type for s in systematics]))
     file.create_dataset(f"{group}/values", data=_encode([str(s.value) for s in systematics]))
     file.create_dataset(f"{group}/scales", data=_encode([s.scale or NO_SCALE for s in systematics]))
+
+
+def _write_nuisance_parameters(file: h5py.File, nuisances: tuple[NuisanceParameter, ...]) -> None:
+    file.create_dataset(f"{NUISANCE_PARAMETERS}/names", data=_encode([n.name for n in nuisances]))
+    file.create_dataset(f"{NUISANCE_PARAMETERS}/systematics", data=_encode([n.systematic for n in nuisances]))
+    file.create_dataset(f"{NUISANCE_PARAMETERS}/benchmark_positive", data=_encode([n.positive for n in nuisances]))
+    file.create_dataset(f"{NUISANCE_PARAMETERS}/benchmark_negative",
+                        data=_encode([n.negative or NO_BENCHMARK for n in nuisances]))
+
+
+def _read_nuisance_parameters(file: h5py.File, benchmarks: tuple[Benchmark, ...]) -> tuple[NuisanceParameter, ...]:
+    if f"{NUISANCE_PARAMETERS}/names" not in file:
+        return ()
+    names = [b.name for b in benchmarks]
+    if not any(b.is_reference for b in benchmarks):
+        raise KeyError("benchmarks/is_reference: nuisance parameters vary the weights at a reference benchmark, "
+                       "and none is flagged")
+    nuisances = []
+    for name, systematic, positive, negative in zip(
+        *(_decode(file[f"{NUISANCE_PARAMETERS}/{key}"][()])
+          for key in ("names", "systematics", "benchmark_positive", "benchmark_negative")), strict=True,
+    ):
+        nuisance = NuisanceParameter(name, systematic, positive, None if negative == NO_BENCHMARK else negative)
+        for benchmark in (nuisance.positive, nuisance.negative):
+            if benchmark is not None and benchmark not in names:
+                raise KeyError(f"{NUISANCE_PARAMETERS}: benchmark {benchmark!r} of nuisance parameter {name!r}")
+        nuisances.append(nuisance)
+    return tuple(nuisances)
 
 
 def _read_systematics(file: h5py.File) -> tuple[Systematic, ...]:
@@ -136,14 +173,19 @@ def read_setup(path: str | Path) -> Setup:
 
 def read_event_setup(events: str | Path, setup: Setup, setup_path: str | Path) -> Setup:
     """The setup of the event file ``events``, which must be ``setup`` (read from
-    ``setup_path``); where ``setup`` has no observables (``MadMiner.save`` writes none:
-    madminer's readers add them to the event file), the event file's observables count.
+    ``setup_path``); where ``setup`` has no observables or no nuisance parameters
+    (``MadMiner.save`` writes neither: madminer's readers add them, and the nuisance
+    benchmarks, to the event file), the event file's count.
 
     Raises InputFileError naming the file and the first difference.
     """
     event_setup = read_setup(events)
     if not setup.observables:
         setup = dataclasses.replace(setup, observables=event_setup.observables)
+    if not setup.nuisance_parameters and event_setup.nuisance_parameters:
+        nuisance_benchmarks = tuple(b for b in event_setup.benchmarks if b.is_nuisance)
+        setup = dataclasses.replace(setup, benchmarks=setup.benchmarks + nuisance_benchmarks,
+                                    nuisance_parameters=event_setup.nuisance_parameters)
     mismatch = setup.first_mismatch(event_setup)
     if mismatch:
         raise InputFileError(f"{events} was not made with the setup {setup_path}: {mismatch}")
@@ -206,7 +248,8 @@ def _read_sections(file: h5py.File) -> Setup:
         raw = file[CONFIG_DATASET][()]
         config_json = raw.decode() if isinstance(raw, bytes) else str(raw)
 
-    return Setup(parameters, benchmarks, morpher, systematics, observables, config_json)
+    nuisances = _read_nuisance_parameters(file, benchmarks)
+    return Setup(parameters, benchmarks, morpher, systematics, observables, config_json, nuisances)
 
 
 def _optional(file: h5py.File, name: str, fallback: list) -> np.ndarray:
