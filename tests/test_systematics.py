@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 
 import h5py
 import numpy as np
@@ -224,3 +225,168 @@ def test_profiling_in_fisher_is_the_schur_complement() -> None:
     constrained = information + np.diag([0.0, 1.0, 1.0])
     by_hand = constrained[0, 0] - constrained[0, 1:] @ np.linalg.inv(constrained[1:, 1:]) @ constrained[1:, 0]
     np.testing.assert_allclose(profiled, [[by_hand]], rtol=1e-12)
+
+
+# --- the built-in generator's scale weights through observables, combine and evaluate --------
+
+SCALE = {"name": "scale", "type": "scale", "scale": "mu", "factors": [0.5, 2.0]}
+
+
+@pytest.fixture(scope="module")
+def scale_chain(tmp_path_factory, examples):
+    """The W h example at parton level with a scale systematic: one signal job at sm and
+    one w_jets background job (hard process only), their observables, combined."""
+    directory = tmp_path_factory.mktemp("scale_chain")
+    raw = yaml.safe_load((examples / "wh-builtin.yml").read_text())
+    raw["generation"]["builtin"]["shower"] = False
+    raw["detector"] = {"backend": "parton"}
+    raw["observables"] = [{"name": "pt_l", "expression": "l[0].pt", "required": True},
+                          {"name": "pt_w", "expression": "(l[0] + met).pt"}]
+    raw["cuts"] = []
+    raw["systematics"] = [{"name": "lumi", "type": "norm", "factor": 1.02}, SCALE]
+    raw["backgrounds"] = [{"name": "w_jets", "process": "w_jets", "pt_hat_min": 100.0}]
+    raw["evaluation"] = {"luminosity_fb": 300.0, "theta_true": [0.0, 0.0], "modes": ["rate", "histo"],
+                         "grid": {"CWL2": [-4.0, 4.0, 9], "CPWL2": [-4.0, 4.0, 9]},
+                         "histograms": [{"observables": ["pt_w"], "bins": 6}], "information_observable": "pt_w",
+                         "information_bins": 6}
+    config = directory / "analysis.yml"
+    config.write_text(yaml.safe_dump(raw))
+    setup = directory / "setup.h5"
+    assert invoke("configure", config, "--output", setup, "--plan", directory / "plan.yml").exit_code == 0
+    files = []
+    for name, source in (("signal", ("--benchmark", "sm")), ("w_jets", ("--background", "w_jets"))):
+        result = invoke("generate", "--setup", setup, "--config", config, *source, "--seed", 5, "--events", 400,
+                        "--output", directory / name)
+        assert result.exit_code == 0, result.output
+        role = ("--sampling-benchmark", "sm") if name == "signal" else ("--background", "w_jets")
+        result = invoke("observables", "--setup", setup, "--config", config, "--input",
+                        directory / name / "events.lhe.gz", *role, "--output", directory / f"{name}.h5")
+        assert result.exit_code == 0, result.output
+        files.append(directory / f"{name}.h5")
+    result = invoke("combine", "--output", directory / "combined.h5", "--seed", 1, *files)
+    assert result.exit_code == 0, result.output
+    return directory, config, setup
+
+
+def test_configure_declares_the_scale_nuisance_as_madminer_names_it(scale_chain) -> None:
+    _, _, setup_path = scale_chain
+    setup = read_setup(setup_path)
+    assert setup.nuisance_parameters == (NuisanceParameter("scale_nuisance_param_0", "scale",
+                                                           "scale_nuisance_param_0_benchmark_0",
+                                                           "scale_nuisance_param_0_benchmark_1"),)
+    assert setup.benchmarks[0].is_reference and setup.benchmarks[0].name == "sm"
+    assert [b.name for b in setup.benchmarks if b.is_nuisance] == ["scale_nuisance_param_0_benchmark_0",
+                                                                   "scale_nuisance_param_0_benchmark_1"]
+    assert all(b.values == setup.benchmarks[0].values for b in setup.benchmarks if b.is_nuisance)
+
+
+def test_scale_weights_ride_through_the_chain_into_the_profiled_information(scale_chain) -> None:
+    """The ν = ±1 columns are the reference weight times the ratios at μ × 2 and μ / 2 (W h,
+    through the PDFs and α_EM: σ up at μ × 2 by a few per cent; W + jet, through α_s: down),
+    in the combined file too, and evaluate profiles the scale nuisance in the truth, rate
+    and histogram information."""
+    directory, config, setup_path = scale_chain
+    setup = read_setup(setup_path)
+    up, down = (setup.benchmark_index(f"scale_nuisance_param_0_benchmark_{k}") for k in (0, 1))
+    with h5py.File(directory / "combined.h5") as file:
+        weights, sampling = file["samples/weights"][()], file["samples/sampling_benchmarks"][()]
+    for label, events, sign in (("signal", sampling >= 0, 1), ("w_jets", sampling < 0, -1)):
+        ratio_up = weights[events, up].sum() / weights[events, 0].sum()
+        ratio_down = weights[events, down].sum() / weights[events, 0].sum()
+        assert 0.005 < sign * (ratio_up - 1) < 0.3 and 0.005 < sign * (1 - ratio_down) < 0.3, (label, ratio_up,
+                                                                                                  ratio_down)
+        assert np.ptp(weights[events, up] / weights[events, 0]) > 0.01  # a shape, not a norm
+    result = invoke("evaluate", "--setup", setup_path, "--data", directory / "combined.h5", "--config", config,
+                    "--output", directory / "results.h5", "--events", "all")
+    assert result.exit_code == 0, result.output
+    with h5py.File(directory / "results.h5") as file:
+        for name in ("truth", "rate", "histo:pt_w"):
+            group = file[f"fisher/{name}"]
+            assert json.loads(group.attrs["nuisances"]) == ["scale_nuisance_param_0", "lumi"]
+            full, profiled, projected = group["full"][()], group["profiled"][()], group["projected"][()]
+            assert full.shape == (4, 4) and full[2, 2] > 1.0 and full[3, 3] > 1.0
+            assert np.all(np.linalg.eigvalsh(projected - profiled) > -1e-9 * np.abs(projected).max())
+    warnings = json.loads((directory / "results.json").read_text())["warnings"]
+    assert not [w for w in warnings if "left out" in w], warnings
+
+
+@pytest.mark.parametrize(("factors", "message"), [
+    ([0.0, 2.0], "systematics[1].factors"),
+    ([-0.5, 2.0], "systematics[1].factors"),
+    ([1.0], "must differ from the nominal scale"),
+    ([2.0, 2.0], "must differ from the nominal scale"),
+    ([0.5, 0.8, 2.0], "give the factor of the +1 sigma variation"),
+])
+def test_bad_scale_factors_are_refused_naming_the_key(tmp_path, examples, factors, message) -> None:
+    raw = yaml.safe_load((examples / "wh-builtin.yml").read_text())
+    raw["systematics"] = [{"name": "lumi", "type": "norm", "factor": 1.02}, {**SCALE, "factors": factors}]
+    (tmp_path / "analysis.yml").write_text(yaml.safe_dump(raw))
+    result = invoke("configure", tmp_path / "analysis.yml", "--output", tmp_path / "setup.h5", "--plan",
+                    tmp_path / "plan.yml")
+    assert result.exit_code != 0
+    assert message in result.output and "systematics[1]" in result.output, result.output
+    assert not (tmp_path / "setup.h5").exists()
+
+
+def test_scale_systematics_with_madgraph_are_refused_naming_the_backend(tmp_path) -> None:
+    from example_configs import madgraph_example
+
+    raw = madgraph_example()
+    raw["systematics"] = [SCALE]
+    (tmp_path / "analysis.yml").write_text(yaml.safe_dump(raw))
+    result = invoke("configure", tmp_path / "analysis.yml", "--output", tmp_path / "setup.h5", "--plan",
+                    tmp_path / "plan.yml")
+    assert result.exit_code != 0
+    assert "systematics[0]" in result.output and "generation uses the madgraph backend" in result.output
+    assert not (tmp_path / "setup.h5").exists()
+
+
+def _without_validation_benchmarks(source, target, keep: list[int]) -> None:
+    """``source`` with only the benchmarks ``keep`` (madminer's information code fails on
+    physics benchmarks outside the morphing basis, its own files included)."""
+    shutil.copy(source, target)
+    with h5py.File(target, "r+") as file:
+        for key in ("benchmarks/names", "benchmarks/values", "benchmarks/is_nuisance", "benchmarks/is_reference",
+                    "sample_summary/signal_events"):
+            data = file[key][()]
+            del file[key]
+            file.create_dataset(key, data=data[[k for k in keep if k < len(data)]])
+        weights = file["samples/weights"][()][:, keep]
+        del file["samples/weights"]
+        file.create_dataset("samples/weights", data=weights)
+
+
+MADMINER_SCALE = """
+import numpy as np
+from madminer.fisherinformation import FisherInformation
+information = FisherInformation(ARGS["path"], include_nuisance_parameters=True)
+full, _ = information.truth_information(np.array(ARGS["theta"]), luminosity=ARGS["luminosity"],
+                                        include_nuisance_parameters=True)
+print(json.dumps({"full": (full + information.nuisance_constraint_information()).tolist(),
+                  "nuisances": list(information.nuisance_parameters)}))
+"""
+
+
+def test_madminer_reads_goldmines_scale_systematic_and_gives_its_truth_information(scale_chain, madminer) -> None:
+    """madminer 0.9.6 on the combined file (signal and background, the val_* benchmarks left
+    out of a copy for its einsum, the scale nuisance kept): its truth information in (θ, ν_scale)
+    with the constraint equals goldmine's block of the same parameters (relative 1e-6), and
+    so do the profiles over ν_scale. madminer cannot read the ``lumi`` normalisation
+    systematic (its loader fails on a norm systematic: goldmine/systematics holds it)."""
+    directory, config, setup_path = scale_chain
+    results = directory / "results.h5"
+    if not results.exists():
+        result = invoke("evaluate", "--setup", setup_path, "--data", directory / "combined.h5", "--config", config,
+                        "--output", results, "--events", "all")
+        assert result.exit_code == 0, result.output
+    setup = read_setup(setup_path)
+    keep = [i for i, b in enumerate(setup.benchmarks) if not b.name.startswith("val_")]
+    _without_validation_benchmarks(directory / "combined.h5", directory / "for_madminer.h5", keep)
+    theirs = madminer.run(MADMINER_SCALE, path=str(directory / "for_madminer.h5"), theta=[0.0, 0.0],
+                          luminosity=300_000.0)
+    assert theirs["nuisances"] == ["scale_nuisance_param_0"]
+    with h5py.File(results) as file:
+        ours = file["fisher/truth/full"][()][:3, :3]  # (CWL2, CPWL2, ν_scale); lumi is the fourth
+    np.testing.assert_allclose(ours, theirs["full"], rtol=1e-6)
+    np.testing.assert_allclose(fisher.profile_information(ours, 2),
+                               fisher.profile_information(np.array(theirs["full"]), 2), rtol=1e-6)

@@ -168,11 +168,35 @@ def _systematics(raw: list[dict[str, Any]]) -> tuple[Systematic, ...]:
         if kind == "norm":
             systematics.append(Systematic(entry["name"], "norm", repr(float(entry["factor"]))))
         elif kind == "scale":
+            _check_scale_factors([float(f) for f in entry["factors"]], f"systematics[{index}].factors")
             factors = ",".join(repr(float(f)) for f in entry["factors"])
             systematics.append(Systematic(entry["name"], "scale", factors, entry["scale"]))
         else:
             systematics.append(Systematic(entry["name"], "pdf", entry["pdf"]))
     return tuple(systematics)
+
+
+def _check_scale_factors(factors: list[float], key: str) -> None:
+    """The ν = +1 factor (last) and optionally the ν = −1 one (first), as madminer reads them;
+    a middle entry may only be the nominal 1 (madminer's "0.5, 1, 2")."""
+    if len(factors) > 3 or (len(factors) == 3 and factors[1] != 1.0):
+        raise ConfigError(key, f"{factors}: give the factor of the +1 sigma variation, or those of -1 and +1 sigma "
+                               "(e.g. [0.5, 2.0])")
+    if factors[-1] == 1.0 or factors[0] == factors[-1] and len(factors) > 1:
+        raise ConfigError(key, f"{factors}: the variations must differ from the nominal scale (1) and each other")
+
+
+def _check_systematics_have_weights(systematics: tuple[Systematic, ...], generation: GenerationConfig,
+                                    backgrounds: tuple[BackgroundConfig, ...]) -> None:
+    """Scale variations are computed by the built-in generator only (goldmine.generate.scale_weights)."""
+    scales = [i for i, s in enumerate(systematics) if s.type == "scale"]
+    madgraph = [f"backgrounds[{i}] ({b.name})" for i, b in enumerate(backgrounds) if b.backend == "madgraph"]
+    if generation.backend == "madgraph":
+        madgraph.insert(0, "generation")
+    if scales and madgraph:
+        raise ConfigError(f"systematics[{scales[0]}]", f"scale systematics need the built-in generator's per-event "
+                                                       f"scale weights; {madgraph[0]} uses the madgraph backend, "
+                                                       "whose systematics weights goldmine does not read yet")
 
 
 def _existing_file(text: str | None, base: Path, key: str) -> Path | None:
@@ -276,15 +300,19 @@ def build_config(normalized: dict[str, Any], *, base: Path, source: Path | None)
             parse_checked(text, f"{kind}[{index}]", (value,))
     detector = normalized["detector"]
     observables = _observables(normalized["observables"])
+    systematics = _systematics(normalized["systematics"])
+    generation = _generation(normalized["generation"], benchmark_names, base)
+    backgrounds = _backgrounds(normalized["backgrounds"], benchmark_names, base)
+    _check_systematics_have_weights(systematics, generation, backgrounds)
     return AnalysisConfig(
         name=normalized["name"],
         description=normalized["description"],
         parameters=parameters,
         benchmarks=benchmarks,
         morphing=_morphing(normalized.get("morphing"), benchmark_names),
-        systematics=_systematics(normalized["systematics"]),
-        generation=_generation(normalized["generation"], benchmark_names, base),
-        backgrounds=_backgrounds(normalized["backgrounds"], benchmark_names, base),
+        systematics=systematics,
+        generation=generation,
+        backgrounds=backgrounds,
         detector=DetectorConfig(detector["backend"], _existing_file(detector["card"], base, "detector.card")),
         observables=observables,
         cuts=tuple(normalized["cuts"]),

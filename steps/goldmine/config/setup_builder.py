@@ -1,7 +1,9 @@
-"""From an analysis config to the physics setup: order the benchmarks, fix the basis."""
+"""From an analysis config to the physics setup: order the benchmarks, fix the basis, and
+add the nuisance benchmarks of the scale systematics (goldmine.systematics)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 
@@ -12,6 +14,7 @@ from goldmine.errors import ConfigError, MorphingError
 from goldmine.physics.basis import expected_squared_weights, optimize_basis
 from goldmine.physics.morphing import Morpher, component_labels, find_components
 from goldmine.setup import Benchmark, Setup
+from goldmine.systematics import nuisance_setup
 
 __all__ = ["OPTIMIZED_BASIS_PREFIX", "build_setup"]
 
@@ -27,8 +30,24 @@ def _source(config: AnalysisConfig) -> str | None:
 
 def build_setup(config: AnalysisConfig, *, rng: np.random.Generator) -> Setup:
     """The setup of ``config``: benchmarks with the morphing basis first, then the rest
-    in config order. With ``morphing.optimize``, the basis is completed by
-    :func:`goldmine.physics.basis.optimize_basis`, drawing its random starts from ``rng``."""
+    in config order, then the nuisance benchmarks. With ``morphing.optimize``, the basis is
+    completed by :func:`goldmine.physics.basis.optimize_basis`, drawing its random starts
+    from ``rng``."""
+    return _with_nuisances(_physics_setup(config, rng=rng))
+
+
+def _with_nuisances(setup: Setup) -> Setup:
+    """The nuisance benchmarks and parameters of the scale systematics after the physics
+    benchmarks, the first of which becomes the reference they vary at."""
+    reference = dataclasses.replace(setup.benchmarks[0], is_reference=True)
+    benchmarks, nuisances = nuisance_setup(setup.systematics, reference)
+    if not nuisances:
+        return setup
+    return dataclasses.replace(setup, benchmarks=(reference, *setup.benchmarks[1:], *benchmarks),
+                               nuisance_parameters=nuisances)
+
+
+def _physics_setup(config: AnalysisConfig, *, rng: np.random.Generator) -> Setup:
     common = dict(
         parameters=config.parameters,
         systematics=config.systematics,

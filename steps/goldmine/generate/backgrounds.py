@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from goldmine.generate.scale_weights import CouplingOrders
+
 __all__ = ["PROCESSES", "BackgroundProcess", "background_settings"]
 
 _LEPTONIC_W = "24:onIfAny = 11 13"
@@ -27,31 +29,36 @@ _LEPTONIC_W = "24:onIfAny = 11 13"
 
 @dataclass(frozen=True)
 class BackgroundProcess:
-    """Pythia 8 settings of a process and its decays, and the entries of its hard record."""
+    """Pythia 8 settings of a process and its decays, the entries of its hard record, and
+    its matrix element's powers of the couplings (goldmine.generate.scale_weights)."""
 
     description: str
     settings: tuple[str, ...]
     particles: int
+    orders: CouplingOrders
 
 
 PROCESSES: dict[str, BackgroundProcess] = {
     "ttbar_semileptonic_lplus": BackgroundProcess(
         "t t̄, W⁺ → e ν or μ ν, W⁻ → quarks",
         ("Top:gg2ttbar = on", "Top:qqbar2ttbar = on", "24:onMode = off", "24:onPosIfAny = 11 13",
-         "24:onNegIfAny = 1 2 3 4 5"), 12),
+         "24:onNegIfAny = 1 2 3 4 5"), 12, CouplingOrders(alpha_s=2, alpha_em=0)),
     "ttbar_semileptonic_lminus": BackgroundProcess(
         "t t̄, W⁻ → e ν or μ ν, W⁺ → quarks",
         ("Top:gg2ttbar = on", "Top:qqbar2ttbar = on", "24:onMode = off", "24:onNegIfAny = 11 13",
-         "24:onPosIfAny = 1 2 3 4 5"), 12),
+         "24:onPosIfAny = 1 2 3 4 5"), 12, CouplingOrders(alpha_s=2, alpha_em=0)),
     "w_jets": BackgroundProcess(
         "W + one parton, W → e ν or μ ν",
-        ("WeakBosonAndParton:qqbar2Wg = on", "WeakBosonAndParton:qg2Wq = on", "24:onMode = off", _LEPTONIC_W), 6),
+        ("WeakBosonAndParton:qqbar2Wg = on", "WeakBosonAndParton:qg2Wq = on", "24:onMode = off", _LEPTONIC_W), 6,
+        CouplingOrders(alpha_s=1, alpha_em=1)),
     "single_top_t": BackgroundProcess(
         "t-channel single top (t and t̄), W → e ν or μ ν",
-        ("Top:qq2tq(t:W) = on", "24:onMode = off", _LEPTONIC_W), 8),
+        ("Top:qq2tq(t:W) = on", "24:onMode = off", _LEPTONIC_W), 8,
+        CouplingOrders(alpha_s=0, alpha_em=2)),
     "single_top_s": BackgroundProcess(
         "s-channel single top (t and t̄), W → e ν or μ ν",
-        ("Top:ffbar2tqbar(s:W) = on", "24:onMode = off", _LEPTONIC_W), 8),
+        ("Top:ffbar2tqbar(s:W) = on", "24:onMode = off", _LEPTONIC_W), 8,
+        CouplingOrders(alpha_s=0, alpha_em=2)),
 }
 
 

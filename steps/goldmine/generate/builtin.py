@@ -17,14 +17,17 @@ the whole job at its end, and the HepMC file gets its weights last
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from goldmine.generate.pythia import batch_size, configured_pythia, event_columns
+from goldmine.generate.scale_weights import CouplingOrders, scale_variation_ratios
 from goldmine.generate.wh_events import amplitudes_from_particles
 from goldmine.io.lhe_writer import LHEEvents, LHEInit
+from goldmine.systematics import ScaleVariation
 
 if TYPE_CHECKING:
     from goldmine.generate.hepmc_process import HepMCWriterProcess
@@ -40,6 +43,8 @@ MB_TO_PB = 1.0e9
 _W_DECAYS = {"plus": "24:onPosIfAny = 11 13", "minus": "24:onNegIfAny = 11 13", "both": "24:onIfAny = 11 13"}
 _PARTICLES_PER_EVENT = 6  # q, q̄', h, W, ℓ, ν
 _HARD_PROCESS_BATCH = 1000  # events per nextBatch without a shower (no writer to keep fed)
+#: q q̄′ → W h at leading order: α_EM², no α_s
+WH_COUPLING_ORDERS = CouplingOrders(alpha_s=0, alpha_em=2)
 
 
 def pythia_settings(beam_energy: float, w_charge: Literal["plus", "minus", "both"], *, shower: bool) -> list[str]:
@@ -59,11 +64,13 @@ def pythia_settings(beam_energy: float, w_charge: Literal["plus", "minus", "both
 @dataclass(frozen=True)
 class HardProcess:
     """SM-weighted hard events: ``events`` with SM weights in ``events.nominal`` (pb,
-    mean = ``cross_section``) and no benchmark weights yet; the SM cross section ± error in pb."""
+    mean = ``cross_section``) and no benchmark weights yet; the SM cross section ± error in
+    pb; each event's weight ratio (n, V) under V scale variations."""
 
     events: LHEEvents
     cross_section: float
     cross_section_error: float
+    variation_ratios: np.ndarray
 
 
 _Record = tuple[list[int], list[int], list[list[int]], list[list[int]], list[list[float]]]
@@ -133,10 +140,12 @@ def _incoming_pz(columns: Any) -> np.ndarray:
 
 
 def generate_events(n_events: int, *, beam_energy: float, w_charge: Literal["plus", "minus", "both"],
-                    shat_bias: float, seed: int, hepmc: HepMCWriterProcess | None = None) -> HardProcess:
-    """Run Pythia 8 for ``n_events`` events and return their hard processes (SM weights);
-    with ``hepmc``, the events are showered and hadronised, their particles put to ``hepmc``
-    batch by batch (its weights are the caller's to give)."""
+                    shat_bias: float, seed: int, hepmc: HepMCWriterProcess | None = None,
+                    variations: Sequence[ScaleVariation] = ()) -> HardProcess:
+    """Run Pythia 8 for ``n_events`` events and return their hard processes (SM weights)
+    and their weight ratios under the scale ``variations``; with ``hepmc``, the events are
+    showered and hadronised, their particles put to ``hepmc`` batch by batch (its weights are
+    the caller's to give)."""
     settings = pythia_settings(beam_energy, w_charge, shower=hepmc is not None)
     kept, info, pythia = run_pythia(settings, n_events, seed=seed, shat_bias=shat_bias, hepmc=hepmc, undecayed=(25,),
                                     process_name="f fbar' -> W h")
@@ -145,16 +154,23 @@ def generate_events(n_events: int, *, beam_energy: float, w_charge: Literal["plu
     cross_section = run_info.sigmaGen() * MB_TO_PB / higgs_open_fraction
     cross_section_error = run_info.sigmaErr() * MB_TO_PB / higgs_open_fraction
     events = lhe_events(kept, info, cross_section, _PARTICLES_PER_EVENT)
+    ratios = scale_variation_ratios(pythia, info, variations, WH_COUPLING_ORDERS)
     log.info("Pythia 8: %d events, sigma(SM) = %.5g +- %.2g pb", n_events, cross_section, cross_section_error)
-    return HardProcess(events, cross_section, cross_section_error)
+    return HardProcess(events, cross_section, cross_section_error, ratios)
+
+
+#: Pythia's per-event information kept from each batch (``nextBatch(...).info``): the weight,
+#: Q²_fac and Q²_ren in GeV², α_EM and α_s of the hard process, the incoming partons' PDG
+#: ids, momentum fractions and PDFs x f(x, Q²_fac).
+INFO_FIELDS = ("weights", "Q2Fac", "Q2Ren", "alphaEM", "alphaS", "id1", "id2", "x1", "x2", "pdf1", "pdf2")
 
 
 def run_pythia(settings: list[str], n_events: int, *, seed: int, shat_bias: float, hepmc: HepMCWriterProcess | None,
-               undecayed: tuple[int, ...], process_name: str) -> tuple[list[_Record], np.ndarray, Any]:
+               undecayed: tuple[int, ...], process_name: str) -> tuple[list[_Record], dict[str, np.ndarray], Any]:
     """Run Pythia 8 with ``settings`` for ``n_events`` events: their hard processes (LHE
-    conventions, see :func:`_record`), per event (Pythia's weight, Q²_fac in GeV², α_EM,
-    α_s) as (n, 4), and the Pythia instance (for its cross section); with ``hepmc``,
-    showered particles go to it batch by batch."""
+    conventions, see :func:`_record`), per event the :data:`INFO_FIELDS` (n,) each, and the
+    Pythia instance (for its cross section); with ``hepmc``, showered particles go to it
+    batch by batch."""
     import pythia8mc
 
     records: list[_Record] = []
@@ -164,18 +180,18 @@ def run_pythia(settings: list[str], n_events: int, *, seed: int, shat_bias: floa
     if not pythia.init():
         raise RuntimeError(f"Pythia 8 failed to initialise the hard process {process_name}")
     kept: list[_Record] = []
-    info: list[np.ndarray] = []
+    info: list[dict[str, np.ndarray]] = []
     while len(kept) < n_events:
         batch_records, batch_info = _next_batch(pythia, records, n_events - len(kept), hepmc)
         kept += batch_records
         info.append(batch_info)
-    return kept, np.concatenate(info), pythia
+    return kept, {field: np.concatenate([batch[field] for batch in info]) for field in INFO_FIELDS}, pythia
 
 
 def _next_batch(pythia: Any, records: list[_Record], remaining: int,
-                hepmc: HepMCWriterProcess | None) -> tuple[list[_Record], np.ndarray]:
-    """One nextBatch: the hard processes of its events, and per event (Pythia's weight,
-    Q²_fac in GeV², α_EM, α_s) as (n, 4); showered particles go to ``hepmc``."""
+                hepmc: HepMCWriterProcess | None) -> tuple[list[_Record], dict[str, np.ndarray]]:
+    """One nextBatch: the hard processes of its events, and their :data:`INFO_FIELDS`;
+    showered particles go to ``hepmc``."""
     import awkward as ak
 
     asked = batch_size(remaining) if hepmc is not None else min(remaining, _HARD_PROCESS_BATCH)
@@ -191,11 +207,12 @@ def _next_batch(pythia: Any, records: list[_Record], remaining: int,
     elif len(batch) != len(recorded):
         raise RuntimeError(f"Pythia returned {len(batch)} hard processes but made {len(recorded)}")
     info = batch.info
-    return recorded, np.column_stack([ak.to_numpy(info.weights[:, 0]), ak.to_numpy(info.Q2Fac),
-                                      ak.to_numpy(info.alphaEM), ak.to_numpy(info.alphaS)]).reshape(-1, 4)
+    return recorded, {field: ak.to_numpy(info.weights[:, 0] if field == "weights" else info[field])
+                      for field in INFO_FIELDS}
 
 
-def lhe_events(records: list[_Record], info: np.ndarray, cross_section: float, particles: int) -> LHEEvents:
+def lhe_events(records: list[_Record], info: dict[str, np.ndarray], cross_section: float,
+               particles: int) -> LHEEvents:
     """LHE columns of the recorded hard processes of ``particles`` entries each; nominal
     weights with mean ``cross_section``."""
     if any(len(row[0]) != particles for row in records):
@@ -203,10 +220,9 @@ def lhe_events(records: list[_Record], info: np.ndarray, cross_section: float, p
         raise RuntimeError(f"Pythia's hard processes have {counts} entries, expected {particles}")
     pid, status, mothers, colours, momenta = (np.array([row[k] for row in records]) for k in range(5))
     n_events = len(records)
-    pythia_weights, factorisation_q2, alpha_qed, alpha_qcd = info.T
-    nominal = cross_section * pythia_weights / pythia_weights.mean()
-    return LHEEvents(pid, status, mothers, colours, momenta, np.sqrt(factorisation_q2), alpha_qed, alpha_qcd,
-                     nominal, np.empty((n_events, 0)))
+    nominal = cross_section * info["weights"] / info["weights"].mean()
+    return LHEEvents(pid, status, mothers, colours, momenta, np.sqrt(info["Q2Fac"]), info["alphaEM"],
+                     info["alphaS"], nominal, np.empty((n_events, 0)))
 
 
 def reweight(events: LHEEvents, lha_theta: np.ndarray, sampling: int) -> LHEEvents:

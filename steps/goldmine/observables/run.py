@@ -98,7 +98,8 @@ def extract_observables(
         for chunk in chunks:
             if columns is None:
                 columns = WeightColumns.match(chunk.weight_names, benchmarks, sampling_benchmark, str(lhe or events),
-                                              background=background)
+                                              background=background,
+                                              varied=tuple(b.name for b in setup.benchmarks if b.is_nuisance))
             n_events = len(chunk.weights)
             check_finite_weights(chunk.weights, chunk.first_event, lhe or events)
             result = selection.apply(chunk.objects, n_events, first_event=chunk.first_event, source=str(events))

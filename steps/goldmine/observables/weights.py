@@ -34,7 +34,8 @@ class WeightColumns:
     """``index[b]``: column of the file's weight matrix holding setup benchmark ``b``;
     ``same_weight``: (nominal column, named column) of the sampling benchmark where the
     file carries both, which must agree event by event; for a ``background``'s events the
-    column of the nominal weight, which every benchmark's must equal exactly."""
+    column of the nominal weight, which every benchmark's must equal exactly, but for the
+    ``varied`` ones (nuisance benchmarks: the events' scale variations)."""
 
     index: np.ndarray
     sampling_benchmark: str | None
@@ -43,14 +44,16 @@ class WeightColumns:
     background: str | None = None
     nominal: int | None = None
     benchmarks: tuple[str, ...] = ()
+    varied: tuple[str, ...] = ()
 
     @classmethod
     def match(cls, file_names: Sequence[str], benchmarks: Sequence[str], sampling_benchmark: str | None,
-              source: str, *, background: str | None = None) -> WeightColumns:
+              source: str, *, background: str | None = None, varied: Sequence[str] = ()) -> WeightColumns:
         """``file_names``: the file's weight names, where ``NOMINAL`` (or the sampling
-        benchmark's own name) stands for the sampling benchmark."""
+        benchmark's own name) stands for the sampling benchmark; ``varied``: the nuisance
+        benchmarks among ``benchmarks``."""
         if background is not None:
-            return cls._background(list(file_names), benchmarks, background, source)
+            return cls._background(list(file_names), benchmarks, background, source, tuple(varied))
         names = [sampling_benchmark if name == NOMINAL else name for name in file_names]
         missing = [name for name in benchmarks if name not in names]
         if missing:
@@ -67,7 +70,7 @@ class WeightColumns:
 
     @classmethod
     def _background(cls, file_names: list[str], benchmarks: Sequence[str], background: str,
-                    source: str) -> WeightColumns:
+                    source: str, varied: tuple[str, ...]) -> WeightColumns:
         """A background's columns: its nominal weight stands for every benchmark when the
         file names none (MadGraph without reweighting); where it names them, all of them."""
         if NOMINAL not in file_names:
@@ -79,19 +82,23 @@ class WeightColumns:
             missing = [name for name in benchmarks if name not in file_names]
             raise InputFileError(f"{source}: background {background}'s events have weights for some benchmarks but "
                                  f"none for {missing}; give all or none (then the nominal one stands for each)")
+        if varied and not named:
+            raise InputFileError(f"{source}: background {background}'s events have no weights for the nuisance "
+                                 f"benchmarks {list(varied)}, so its scale variations are unknown")
         index = [file_names.index(name) for name in benchmarks] if named else [nominal] * len(benchmarks)
         return cls(np.array(index, dtype=np.int64), None, source, background=background, nominal=nominal,
-                   benchmarks=tuple(benchmarks))
+                   benchmarks=tuple(benchmarks), varied=varied)
 
     def check_sampling(self, weights: np.ndarray, first_event: int) -> None:
         """Raise InputFileError at the first of the file's events [first_event, first_event
         + n) whose nominal weight is not its sampling benchmark's own (sampled elsewhere),
         or, for a background, whose weights differ between benchmarks."""
         if self.background is not None:
-            differs = (weights[:, self.index] != weights[:, [self.nominal]]).any(axis=1)
+            fixed = np.array([b not in self.varied for b in self.benchmarks], dtype=bool)
+            differs = (weights[:, self.index] != weights[:, [self.nominal]]) & fixed
             if differs.any():
-                row = int(np.argmax(differs))
-                column = int(np.argmax(weights[row, self.index] != weights[row, self.nominal]))
+                row = int(np.argmax(differs.any(axis=1)))
+                column = int(np.argmax(differs[row]))
                 msg = (f"{self.source}: event {first_event + row} of background {self.background} has the weight "
                        f"{weights[row, self.index[column]]:.8g} at {self.benchmarks[column]} but the nominal weight "
                        f"{weights[row, self.nominal]:.8g}; a background's weight is the same at every benchmark")
