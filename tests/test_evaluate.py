@@ -17,7 +17,7 @@ from goldmine.cli import cli
 from goldmine.evaluate import fisher
 from goldmine.evaluate.events import load_simulated
 from goldmine.evaluate.information import rate_matrix, truth_matrix
-from goldmine.evaluate.likelihood import norm_nuisance_term, poisson_log_likelihood, wilks
+from goldmine.evaluate.likelihood import poisson_log_likelihood, profiled_poisson_log_likelihood, wilks
 from goldmine.io.samples import SampleWriter, write_sample_summary
 from goldmine.io.setup_file import read_setup, write_setup_sections
 
@@ -86,16 +86,35 @@ def test_nuisances_profiled_and_projected() -> None:
     assert kinematic[0, 0] < fisher.profile_information(extended, 1)[0, 0] < full[0, 0]
 
 
-def test_norm_nuisance_term_is_the_profiled_maximum() -> None:
-    """The Newton solution equals a brute-force maximum over two nuisances."""
-    log_factors, n_observed = np.log([1.05, 1.2]), 120.0
-    expected = np.array([80.0, 120.0, 160.0])
+def test_profiled_poisson_likelihood_is_the_brute_force_maximum() -> None:
+    """Newton's solution equals a brute-force maximum over two nuisances: two normalisation
+    ones on one count, and two shape ones (slopes and curvatures per cell) on three cells."""
     grid = np.linspace(-4, 4, 801)
     nu1, nu2 = np.meshgrid(grid, grid, indexing="ij")
+    log_factors, n_observed = np.log([1.05, 1.2]), 120.0
+    expected = np.array([80.0, 120.0, 160.0])
     s = nu1 * log_factors[0] + nu2 * log_factors[1]
     brute = [np.max(n_observed * s - (np.exp(s) - 1) * e - (nu1**2 + nu2**2) / 2) for e in expected]
-    np.testing.assert_allclose(norm_nuisance_term(n_observed, expected, log_factors), brute, atol=2e-4)
-    assert norm_nuisance_term(n_observed, expected, np.zeros(0)).tolist() == [0.0, 0.0, 0.0]
+    slopes = np.broadcast_to(log_factors, (3, 1, 2))
+    profiled = profiled_poisson_log_likelihood([n_observed], expected[:, None], slopes, np.zeros((3, 1, 2, 2)))
+    np.testing.assert_allclose(profiled - poisson_log_likelihood([n_observed], expected[:, None]), brute, atol=2e-4)
+    assert profiled_poisson_log_likelihood([n_observed], expected[:, None], np.zeros((3, 1, 0)),
+                                           np.zeros((3, 1, 0, 0))).tolist() == poisson_log_likelihood(
+        [n_observed], expected[:, None]).tolist()
+
+    observed = np.array([40.0, 95.0, 30.0])
+    cells = np.array([[50.0, 80.0, 25.0], [35.0, 100.0, 40.0]])  # two θ
+    shape_slopes = np.array([[0.10, -0.05], [0.02, 0.04], [-0.12, 0.08]])
+    shape_curvatures = np.array([[[0.02, 0.0], [0.0, 0.01]], [[0.0, 0.005], [0.005, 0.0]], [[0.03, -0.01], [-0.01, 0.02]]])
+    nus = np.stack([nu1, nu2], axis=-1)
+    brute = []
+    for mu in cells:
+        log_mu = (np.log(mu) + nus @ shape_slopes.T
+                  + 0.5 * np.einsum("abk,ckl,abl->abc", nus, shape_curvatures, nus))
+        brute.append(np.max((observed * log_mu - np.exp(log_mu)).sum(axis=-1) - (nus**2).sum(axis=-1) / 2))
+    profiled = profiled_poisson_log_likelihood(observed, cells, np.broadcast_to(shape_slopes, (2, 3, 2)),
+                                               np.broadcast_to(shape_curvatures, (2, 3, 2, 2)))
+    np.testing.assert_allclose(profiled, brute, atol=2e-3)
 
 
 def test_wilks_p_values_are_scipys() -> None:

@@ -58,10 +58,45 @@ def fill_cells(indices: np.ndarray, values: np.ndarray, n_cells: int) -> np.ndar
 
 @dataclass(frozen=True, eq=False)
 class Histogram:
-    """``edges``: one array per axis; ``cells`` (n_cells, C) component cross sections in pb."""
+    """``edges``: one array per axis; ``cells`` (n_cells, C) component cross sections in pb;
+    with K shape nuisances, ``nuisance_cells``: Σ g a (n_cells, C, K) and Σ g (a aᵀ + 2 diag b)
+    (n_cells, C, K, K) over each cell's events (goldmine.physics.nuisance)."""
 
     edges: tuple[np.ndarray, ...]
     cells: np.ndarray
+    nuisance_cells: tuple[np.ndarray, np.ndarray] | None = None
+
+    @classmethod
+    def fill(cls, edges: tuple[np.ndarray, ...], indices: np.ndarray, n_cells: int, component_weights: np.ndarray,
+             nuisance_a: np.ndarray | None = None, nuisance_b: np.ndarray | None = None) -> Histogram:
+        """The histogram of events in cells ``indices`` (n,) with component weights (n, C) and,
+        where given, the nuisance morphing's a, b (n, K)."""
+        cells = fill_cells(indices, component_weights, n_cells)
+        if nuisance_a is None or nuisance_a.shape[1] == 0:
+            return cls(edges, cells)
+        n, n_components = component_weights.shape
+        k = nuisance_a.shape[1]
+        second = np.einsum("nk,nl->nkl", nuisance_a, nuisance_a) + 2 * np.einsum("nk,kl->nkl", nuisance_b, np.eye(k))
+        first_cells = fill_cells(indices, np.einsum("nc,nk->nck", component_weights, nuisance_a).reshape(n, -1),
+                                 n_cells).reshape(n_cells, n_components, k)
+        second_cells = fill_cells(indices, np.einsum("nc,nkl->nckl", component_weights, second).reshape(n, -1),
+                                  n_cells).reshape(n_cells, n_components, k, k)
+        return cls(edges, cells, (first_cells, second_cells))
+
+    def nuisance_expansion(self, thetas: np.ndarray, components: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per θ (G, P) and cell, the first and second derivatives in ν at ν = 0 of
+        log σ_cell(θ, ν): slopes (G, n_cells, K) and curvatures (G, n_cells, K, K), exact for
+        the events' nuisance morphing; 0 in empty cells. (K = 0 without shape nuisances.)"""
+        values = component_values(np.atleast_2d(thetas), components)  # (G, C)
+        if self.nuisance_cells is None:
+            empty = np.zeros((len(values), len(self.cells), 0))
+            return empty, empty[..., np.newaxis]
+        first_cells, second_cells = self.nuisance_cells
+        sigma = values @ self.cells.T
+        scale = np.where(sigma > 0, 1.0 / np.where(sigma > 0, sigma, 1.0), 0.0)
+        slopes = np.einsum("gc,bck->gbk", values, first_cells) * scale[..., np.newaxis]
+        second = np.einsum("gc,bckl->gbkl", values, second_cells) * scale[..., np.newaxis, np.newaxis]
+        return slopes, second - np.einsum("gbk,gbl->gbkl", slopes, slopes)
 
     @property
     def shape(self) -> tuple[int, ...]:

@@ -18,10 +18,11 @@ __all__ = [
     "Limit",
     "poisson_deviance",
     "confidence_interval",
-    "norm_nuisance_term",
     "poisson_log_likelihood",
+    "profiled_poisson_log_likelihood",
     "profile_along",
     "refine_best_fit",
+    "saturated_log_likelihood",
     "wilks",
 ]
 
@@ -47,30 +48,58 @@ def poisson_deviance(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
     model (ν = n), zero at a perfect fit. Unlike the plain log likelihood it does not
     depend on how finely the counts are binned when ν = n, so histograms with different
     binnings (one per θ, as in the sallino mode) can be compared."""
+    return poisson_log_likelihood(observed, expected) - saturated_log_likelihood(observed)
+
+
+def saturated_log_likelihood(observed: np.ndarray) -> float:
+    """Σ_cells [n log n − n]: the Poisson log likelihood of the saturated model (ν = n)."""
     observed = np.asarray(observed, dtype=float)
-    saturated = np.where(observed > 0, observed * np.log(np.where(observed > 0, observed, 1.0)) - observed, 0.0)
-    return poisson_log_likelihood(observed, expected) - saturated.sum()
+    return float(np.where(observed > 0, observed * np.log(np.where(observed > 0, observed, 1.0)) - observed, 0.0).sum())
 
 
-def norm_nuisance_term(n_observed: float, expected_total: np.ndarray, log_factors: np.ndarray) -> np.ndarray:
-    """max over normalisation nuisances ν of [n s − (eˢ − 1) ν_tot − |ν|²/2], s = Σ_k ν_k log f_k:
-    what profiling K unit-Gaussian normalisation uncertainties adds to a Poisson log
-    likelihood with n events expected as ν_tot(θ) (G,). For given s the smallest |ν|² is
-    s²/λ with λ = Σ log² f_k, so one concave equation n − ν_tot eˢ − s/λ = 0 per θ remains,
-    solved by Newton's method."""
-    lam = float(np.sum(np.square(log_factors)))
-    expected_total = np.asarray(expected_total, dtype=float)
-    if lam == 0:
-        return np.zeros_like(expected_total)
-    s = np.zeros_like(expected_total)
+def profiled_poisson_log_likelihood(observed: np.ndarray, expected: np.ndarray, slopes: np.ndarray,
+                                    curvatures: np.ndarray) -> np.ndarray:
+    """max over K unit-Gaussian nuisances ν of Σ_c [n_c log μ_c(ν) − μ_c(ν)] − |ν|²/2 (G,),
+    where log μ_c(ν) = log μ_c + s_c·ν + ½ νᵀ C_c ν: counts n (cells,), expectations μ (G,
+    cells) at ν = 0, slopes s (G, cells, K) and curvatures C (G, cells, K, K) of log μ_c.
+
+    A normalisation nuisance has s = log f in every cell and C = 0; a shape nuisance's s and C
+    are the exact derivatives of its per-event morphing (Histogram.nuisance_expansion). Solved
+    per θ by Newton's method on the concave problem (Fisher scoring where the Hessian is not
+    negative definite), with step halving; without nuisances it is the plain Poisson term."""
+    observed = np.asarray(observed, dtype=float)
+    expected = np.atleast_2d(expected)
+    n_grid, n_nuisances = len(expected), slopes.shape[-1]
+    if n_nuisances == 0:
+        return poisson_log_likelihood(observed, expected)
+    nu = np.zeros((n_grid, n_nuisances))
+
+    def at(nu: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        derivative = slopes + np.einsum("gckl,gl->gck", curvatures, nu)  # ∂ log μ_c / ∂ν
+        exponent = np.einsum("gck,gk->gc", slopes, nu) + 0.5 * np.einsum("gk,gckl,gl->gc", nu, curvatures, nu)
+        mu = expected * np.exp(exponent)
+        return mu, derivative, poisson_log_likelihood(observed, mu) - 0.5 * np.sum(nu**2, axis=1)
+
+    mu, derivative, value = at(nu)
     for _ in range(100):
-        derivative = n_observed - expected_total * np.exp(s) - s / lam
-        curvature = -expected_total * np.exp(s) - 1.0 / lam
-        step = derivative / curvature
-        s -= step
-        if np.all(np.abs(step) < 1e-12 * (1 + np.abs(s))):
+        residual = observed - mu
+        gradient = np.einsum("gc,gck->gk", residual, derivative) - nu
+        fisher = np.einsum("gc,gck,gcl->gkl", mu, derivative, derivative) + np.eye(n_nuisances)
+        hessian = fisher - np.einsum("gc,gckl->gkl", residual, curvatures)  # minus the Hessian
+        definite = np.all(np.linalg.eigvalsh(hessian) > 0, axis=1)
+        step = np.linalg.solve(np.where(definite[:, None, None], hessian, fisher), gradient[..., np.newaxis])[..., 0]
+        length = np.ones(n_grid)
+        for _ in range(40):
+            trial = at(nu + length[:, None] * step)
+            worse = ~(trial[2] >= value - 1e-12 * np.abs(value))
+            if not worse.any():
+                break
+            length = np.where(worse, length / 2, length)
+        nu = nu + length[:, None] * step
+        mu, derivative, value = at(nu)
+        if np.all(np.abs(length[:, None] * step) < 1e-10 * (1 + np.abs(nu))):
             break
-    return n_observed * s - (np.exp(s) - 1.0) * expected_total - s**2 / (2 * lam)
+    return value
 
 
 def wilks(log_likelihood: np.ndarray, n_parameters: int) -> tuple[np.ndarray, np.ndarray]:

@@ -8,7 +8,10 @@
 
 The expectations always come from the simulated events; the data set is either Asimov
 data (every simulated event counted L·w(θ_true) times) or observed events (once each).
-Normalisation systematics are profiled (`norm_nuisance_term`).
+Counting modes (rate, histo, sally, sallino) profile every nuisance: the shape nuisances of
+the events (each cell's expectation expanded to second order in ν, exactly for the events'
+morphing) and the normalisation systematics; the ml mode's kinematic term knows no ν, so
+its rate term profiles the normalisation systematics only (`profiled_poisson_log_likelihood`).
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from goldmine.evaluate.events import SimulatedEvents
-from goldmine.evaluate.histograms import Histogram, adaptive_edges, cell_indices, fill_cells
-from goldmine.evaluate.likelihood import norm_nuisance_term, poisson_deviance, poisson_log_likelihood
+from goldmine.evaluate.histograms import Histogram, adaptive_edges, cell_indices
+from goldmine.evaluate.likelihood import profiled_poisson_log_likelihood, saturated_log_likelihood
 
-__all__ = ["DataSet", "LogLikelihood", "histogram_of", "histogram_mode", "ml_mode", "rate_mode", "sallino_mode"]
+__all__ = ["DataSet", "LogLikelihood", "histogram_of", "histogram_mode", "ml_mode", "rate_mode", "sallino_mode",
+           "total_histogram"]
 
 LogLikelihood = Callable[[np.ndarray], np.ndarray]
 
@@ -42,29 +46,54 @@ class DataSet:
         return float(self.counts.sum())
 
 
-def _rate_term(data: DataSet, expected_total: np.ndarray, log_factors: np.ndarray) -> np.ndarray:
-    return norm_nuisance_term(data.n_events, expected_total, log_factors)
+def _profiled(observed: np.ndarray, histogram: Histogram, thetas: np.ndarray, components: np.ndarray,
+              luminosity: float, log_factors: np.ndarray) -> np.ndarray:
+    """The Poisson log likelihood of the histogram's cells at θ (G,), the histogram's shape
+    nuisances and the normalisation ones (log f, K) profiled."""
+    thetas = np.atleast_2d(thetas)
+    expected = luminosity * histogram.sigma(thetas, components)
+    slopes, curvatures = histogram.nuisance_expansion(thetas, components)
+    n_shape, n_norm = slopes.shape[-1], len(log_factors)
+    slopes = np.concatenate([slopes, np.broadcast_to(log_factors, (*expected.shape, n_norm))], axis=-1)
+    curvatures = np.pad(curvatures, [(0, 0), (0, 0), (0, n_norm), (0, n_norm)])
+    assert slopes.shape[-1] == n_shape + n_norm
+    return profiled_poisson_log_likelihood(observed, expected, slopes, curvatures)
 
 
-def rate_mode(simulated: SimulatedEvents, data: DataSet, luminosity: float, log_factors: np.ndarray) -> LogLikelihood:
+def total_histogram(simulated: SimulatedEvents, *, shape_nuisances: bool = True) -> Histogram:
+    """All events in one cell (the rate), with or without their shape nuisances."""
+    cells = np.zeros(len(simulated), dtype=np.intp)
+    if not shape_nuisances:
+        return Histogram.fill((), cells, 1, simulated.component_weights)
+    return Histogram.fill((), cells, 1, simulated.component_weights, simulated.nuisance_a, simulated.nuisance_b)
+
+
+def rate_mode(simulated: SimulatedEvents, data: DataSet, luminosity: float, log_factors: np.ndarray, *,
+              shape_nuisances: bool = True) -> LogLikelihood:
+    total = total_histogram(simulated, shape_nuisances=shape_nuisances)
+
     def log_likelihood(thetas: np.ndarray) -> np.ndarray:
-        expected = luminosity * simulated.sigma(thetas)
-        return poisson_log_likelihood([data.n_events], expected[:, np.newaxis]) + _rate_term(data, expected, log_factors)
+        return _profiled(np.array([data.n_events]), total, thetas, simulated.components, luminosity, log_factors)
 
     return log_likelihood
 
 
 def histogram_of(
-    columns: Sequence[np.ndarray], weights: np.ndarray, component_weights: np.ndarray, bins: int | Sequence[Sequence[float]]
+    columns: Sequence[np.ndarray], weights: np.ndarray, simulated: SimulatedEvents,
+    bins: int | Sequence[Sequence[float]], component_weights: np.ndarray | None = None,
 ) -> Histogram:
-    """A morphing histogram of simulated events: one value column per axis, adaptive edges
-    (weighted by ``weights``) for an integer ``bins``, else the edges given."""
+    """A morphing histogram of simulated events (with their shape nuisances): one value
+    column per axis, adaptive edges (weighted by ``weights``) for an integer ``bins``, else
+    the edges given; ``component_weights`` (n, C) in place of the events' own."""
     if isinstance(bins, int):
         edges = tuple(adaptive_edges(values, weights, bins) for values in columns)
     else:
         edges = tuple(np.asarray(e, dtype=float) for e in bins)
     indices, n_cells = cell_indices(columns, edges)
-    return Histogram(edges, fill_cells(indices, component_weights, n_cells))
+    if component_weights is not None:
+        return Histogram.fill(edges, indices, n_cells, component_weights)
+    return Histogram.fill(edges, indices, n_cells, simulated.component_weights, simulated.nuisance_a,
+                          simulated.nuisance_b)
 
 
 def _counts(histogram: Histogram, columns: Sequence[np.ndarray], counts: np.ndarray) -> np.ndarray:
@@ -83,8 +112,7 @@ def histogram_mode(
     observed = _counts(histogram, data_columns, data.counts)
 
     def log_likelihood(thetas: np.ndarray) -> np.ndarray:
-        expected = luminosity * histogram.sigma(thetas, simulated.components)
-        return poisson_log_likelihood(observed, expected) + _rate_term(data, expected.sum(axis=1), log_factors)
+        return _profiled(observed, histogram, thetas, simulated.components, luminosity, log_factors)
 
     return log_likelihood
 
@@ -102,7 +130,8 @@ def sallino_mode(
 ) -> LogLikelihood:
     """For each θ, the histogram of h(x) = t̂(x)·(θ − θ_score), binned with equal expected
     events under ``binning_weights`` (the weights at θ_true). Each θ has its own binning, so
-    the Poisson term is taken against the saturated model (`poisson_deviance`)."""
+    the Poisson term is taken against the saturated model (as a deviance: binnings with
+    n = μ compare equal whatever their number of cells)."""
 
     def one(theta: np.ndarray) -> float:
         # Only the direction matters for the counts; at θ_score itself any direction keeps the
@@ -110,10 +139,10 @@ def sallino_mode(
         direction = theta - score_theta
         norm = np.linalg.norm(direction)
         direction = direction / norm if norm > 0 else np.eye(len(theta))[0]
-        histogram = histogram_of([simulated_score @ direction], binning_weights, simulated.component_weights, n_bins)
+        histogram = histogram_of([simulated_score @ direction], binning_weights, simulated, n_bins)
         observed = _counts(histogram, [data_score @ direction], data.counts)
-        expected = luminosity * histogram.sigma(theta, simulated.components)
-        return float(poisson_deviance(observed, expected)[0] + _rate_term(data, expected.sum(axis=1), log_factors)[0])
+        profiled = _profiled(observed, histogram, theta, simulated.components, luminosity, log_factors)
+        return float(profiled[0] - saturated_log_likelihood(observed))
 
     def log_likelihood(thetas: np.ndarray) -> np.ndarray:
         return np.array([one(theta) for theta in np.atleast_2d(thetas)])
@@ -128,9 +157,11 @@ def ml_mode(
     luminosity: float,
     log_factors: np.ndarray,
 ) -> LogLikelihood:
-    """``kinematic(θ)`` = Σ_events c_e log r̂(x_e|θ) (G,) on the data set, plus the rate term."""
+    """``kinematic(θ)`` = Σ_events c_e log r̂(x_e|θ) (G,) on the data set, plus the rate term
+    with the normalisation nuisances profiled (the model learned no shape nuisance)."""
+    rate = rate_mode(simulated, data, luminosity, log_factors, shape_nuisances=False)
 
     def log_likelihood(thetas: np.ndarray) -> np.ndarray:
-        return kinematic(thetas) + rate_mode(simulated, data, luminosity, log_factors)(thetas)
+        return kinematic(thetas) + rate(thetas)
 
     return log_likelihood

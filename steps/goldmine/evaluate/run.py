@@ -160,8 +160,7 @@ class Analysis:
         analysis = cls(setup, config, simulated, groups, log_factors, weights_true, member_t)
         for spec in config.histograms:
             columns = analysis.columns(simulated.observations, spec.observables)
-            analysis.histograms[spec.label] = (spec, histogram_of(columns, weights_true, simulated.component_weights,
-                                                                  spec.bins))
+            analysis.histograms[spec.label] = (spec, histogram_of(columns, weights_true, simulated, spec.bins))
         return analysis
 
     def columns(self, observations: np.ndarray, names: Sequence[str]) -> list[np.ndarray]:
@@ -219,7 +218,7 @@ def _sally(analysis: Analysis, data: DataSet) -> dict[str, LogLikelihood]:
     modes = {}
     for group in analysis.score_groups:
         t_sim = analysis.mean_t[group.method]
-        histogram = histogram_of(list(t_sim.T), analysis.weights_true, analysis.simulated.component_weights,
+        histogram = histogram_of(list(t_sim.T), analysis.weights_true, analysis.simulated,
                                  analysis.config.score_bins)
         modes[f"sally:{group.method}"] = histogram_mode(histogram, analysis.simulated, data,
                                                         list(data.features[group.method].T), analysis.luminosity,
@@ -319,16 +318,16 @@ def evaluate_analysis(
     for data in data_sets(analysis, observed):
         evaluation.limits += limits(analysis, data, evaluation)
     evaluation.distributions = {
-        o.name: histogram_of([simulated.observations[:, i]], analysis.weights_true, simulated.component_weights,
-                             DISTRIBUTION_BINS)
+        o.name: histogram_of([simulated.observations[:, i]], analysis.weights_true, simulated, DISTRIBUTION_BINS,
+                             component_weights=simulated.component_weights)
         for i, o in enumerate(setup.observables)
     }
     if simulated.background.any():
         per_process = simulated.per_process(analysis.weights_true)  # (n, P)
         evaluation.sigma_backgrounds = dict(zip(simulated.process_names, per_process.sum(axis=0).tolist(), strict=True))
         evaluation.background_distributions = {
-            name: histogram_of([simulated.observations[:, _index(setup, name)]], per_process, per_process,
-                               [histogram.edges[0]]).cells.T
+            name: histogram_of([simulated.observations[:, _index(setup, name)]], per_process, simulated,
+                               [histogram.edges[0]], component_weights=per_process).cells.T
             for name, histogram in evaluation.distributions.items()
         }
         without_background(analysis, evaluation)
@@ -353,8 +352,8 @@ def without_background(analysis: Analysis, evaluation: Evaluation) -> None:
     signal = Analysis.of(analysis.setup, analysis.config, analysis.simulated.signal_only(), [])
     for label, (spec, histogram) in analysis.histograms.items():  # the same bins as with the background
         columns = signal.columns(signal.simulated.observations, spec.observables)
-        signal.histograms[label] = (spec, histogram_of(columns, signal.weights_true,
-                                                       signal.simulated.component_weights, histogram.edges))
+        signal.histograms[label] = (spec, histogram_of(columns, signal.weights_true, signal.simulated,
+                                                       histogram.edges))
     evaluation.information += [dataclasses.replace(item, name=f"{SIGNAL_ONLY}:{item.name}")
                                for item in information_matrices(signal)]
     (asimov,) = data_sets(signal, None)
