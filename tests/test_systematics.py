@@ -433,3 +433,39 @@ def test_histogram_limits_profile_the_shape_nuisance_as_a_brute_force_scan(shape
     q_profiled, q_fixed = 2 * (brute.max() - brute), 2 * (fixed.max() - fixed)
     far = np.abs(grid - A_TRUE) > 0.2
     assert np.all(q_profiled[far] < q_fixed[far])
+
+
+def test_limits_and_plots_with_and_without_systematics(scale_chain) -> None:
+    """Expected limits of the counting modes come twice, nuisances profiled and fixed; the
+    profiled 68% region is the larger, and summary.md and the plots show both."""
+    directory, config, setup_path = scale_chain
+    results = directory / "results.h5"
+    if not results.exists():
+        result = invoke("evaluate", "--setup", setup_path, "--data", directory / "combined.h5", "--config", config,
+                        "--output", results, "--events", "all")
+        assert result.exit_code == 0, result.output
+    summary = json.loads((directory / "results.json").read_text())
+    assert set(summary["limits"]["no_systematics"]) == {"rate", "histo:pt_w"}
+    ratios = summary["systematics_area_ratios_68"]
+    assert set(ratios) == {"rate", "histo:pt_w"} and all(r >= 1.0 for r in ratios.values()), ratios
+    with h5py.File(results) as file:
+        profiled, fixed = (file[f"limits/{kind}/histo:pt_w/q"][()] for kind in ("expected", "no_systematics"))
+    assert np.all(profiled <= fixed + 1e-9) and np.any(profiled < 0.9 * fixed)
+
+    result = invoke("plot", "--results", results, "--output", directory / "plots")
+    assert result.exit_code == 0, result.output
+    assert (directory / "plots" / "contours_systematics.png").stat().st_size > 0
+    text = (directory / "plots" / "summary.md").read_text()
+    assert "### Systematics" in text and "scale_nuisance_param_0, lumi" in text
+    assert "### No_systematics limits" in text
+    assert f"histo:pt_w {ratios['histo:pt_w']:.3g}" in text
+
+
+def test_a_histogram_without_shape_nuisances_expands_to_nothing() -> None:
+    """No shape nuisance: empty slopes and curvatures, to which the normalisation nuisances are
+    appended (the rate mode of every analysis with a norm systematic)."""
+    from goldmine.evaluate.histograms import Histogram
+
+    histogram = Histogram.fill((), np.zeros(4, dtype=np.intp), 1, np.ones((4, 3)))
+    slopes, curvatures = histogram.nuisance_expansion(np.zeros((5, 2)), np.array([[0, 0], [1, 0], [0, 1]]))
+    assert slopes.shape == (5, 1, 0) and curvatures.shape == (5, 1, 0, 0)

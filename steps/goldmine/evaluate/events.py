@@ -88,6 +88,11 @@ class SimulatedEvents:
         """∇σ (P,) in pb at one θ (P,)."""
         return self.weight_gradients(theta).sum(axis=0)
 
+    def without_nuisances(self) -> SimulatedEvents:
+        """The same events with no shape nuisance."""
+        empty = np.empty((len(self), 0))
+        return dataclasses.replace(self, nuisances=(), nuisance_a=empty, nuisance_b=empty)
+
     def signal_only(self) -> SimulatedEvents:
         """The same events without the background's."""
         keep = ~self.background

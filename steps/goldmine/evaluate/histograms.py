@@ -89,8 +89,7 @@ class Histogram:
         the events' nuisance morphing; 0 in empty cells. (K = 0 without shape nuisances.)"""
         values = component_values(np.atleast_2d(thetas), components)  # (G, C)
         if self.nuisance_cells is None:
-            empty = np.zeros((len(values), len(self.cells), 0))
-            return empty, empty[..., np.newaxis]
+            return np.zeros((len(values), len(self.cells), 0)), np.zeros((len(values), len(self.cells), 0, 0))
         first_cells, second_cells = self.nuisance_cells
         sigma = values @ self.cells.T
         scale = np.where(sigma > 0, 1.0 / np.where(sigma > 0, sigma, 1.0), 0.0)

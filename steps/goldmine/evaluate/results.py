@@ -7,9 +7,11 @@
                                          with background also signal_only:<truth, rate, histo:...>
                  /profiled, /projected   (P, P);  /members (M, P, P), /covariance (P², P²) for ensembles
     limits/<kind>/<mode>/log_likelihood, q, p_values (G,); best_fit, best_fit_grid (P,);
-                         profile_<i> (n_axis_i,)      kind: expected (Asimov), observed, or with
+                         profile_<i> (n_axis_i,)      kind: expected (Asimov), observed, with
                                                       background signal_only (rate, histo: Asimov
-                                                      data and model without the background)
+                                                      data and model without the background), with
+                                                      nuisances no_systematics (rate, histo, sally:
+                                                      Asimov, every nuisance fixed at 0)
     attrs sigma_true_pb, sigma_background_pb (at θ_true), n_simulated_events, background_processes
                                          (JSON list: the background processes, in the order below)
     information_distribution/<observable>/edges, sigma (nb,), truth, rate, kinematic_<model> (nb, P, P);
@@ -114,6 +116,7 @@ def summary(setup: Setup, evaluation: Evaluation, settings: dict[str, Any], prov
         "sigma_background_pb": evaluation.sigma_background,
         "sigma_backgrounds_pb": evaluation.sigma_backgrounds,
         "background_area_ratios_68": evaluation.background_area_ratios,
+        "systematics_area_ratios_68": evaluation.systematics_area_ratios,
         "n_simulated_events": evaluation.n_simulated,
         "fisher_information": fisher,
         "limits": limits,

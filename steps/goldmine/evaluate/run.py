@@ -73,6 +73,9 @@ class Evaluation:
     #: per rate and histogram mode: the area of its expected 68% region with the background
     #: over that without (1 without background)
     background_area_ratios: dict[str, float] = field(default_factory=dict)
+    #: per counting mode: the area of its expected 68% region with the nuisances profiled over
+    #: that with them fixed (empty without nuisances)
+    systematics_area_ratios: dict[str, float] = field(default_factory=dict)
 
     @property
     def sigma_background(self) -> float:
@@ -322,6 +325,8 @@ def evaluate_analysis(
                              component_weights=simulated.component_weights)
         for i, o in enumerate(setup.observables)
     }
+    if evaluation.nuisances:
+        without_systematics(analysis, evaluation)
     if simulated.background.any():
         per_process = simulated.per_process(analysis.weights_true)  # (n, P)
         evaluation.sigma_backgrounds = dict(zip(simulated.process_names, per_process.sum(axis=0).tolist(), strict=True))
@@ -367,6 +372,34 @@ def without_background(analysis: Analysis, evaluation: Evaluation) -> None:
         if limit.mode in with_background and size_without > 0:
             evaluation.background_area_ratios[limit.mode] = (
                 _interval_box(with_background[limit.mode], evaluation.grid_axes) / size_without)
+
+
+#: The modes whose likelihood is also evaluated with every nuisance fixed (they profile all).
+NO_SYSTEMATICS_MODES = ("rate", "histo", "sally")
+NO_SYSTEMATICS = "no_systematics"
+
+
+def without_systematics(analysis: Analysis, evaluation: Evaluation) -> None:
+    """What the systematics cost: expected limits of the counting modes with every nuisance
+    fixed at its nominal value (kind ``no_systematics``), and per mode the size of the 68%
+    region with the nuisances profiled over that with them fixed (as for the background).
+    The information with them fixed is each estimate's ``projected`` matrix."""
+    simulated = analysis.simulated.without_nuisances()
+    fixed = dataclasses.replace(
+        analysis, simulated=simulated, log_factors=np.zeros(0),
+        config=dataclasses.replace(analysis.config, modes=tuple(m for m in analysis.config.modes
+                                                                if m in NO_SYSTEMATICS_MODES)),
+        histograms={label: (spec, histogram_of(fixed_columns, analysis.weights_true, simulated, histogram.edges))
+                    for label, (spec, histogram) in analysis.histograms.items()
+                    for fixed_columns in [analysis.columns(simulated.observations, spec.observables)]})
+    (asimov,) = data_sets(fixed, None)
+    profiled = {limit.mode: limit for limit in evaluation.limits if limit.kind == "expected"}
+    for limit in limits(fixed, dataclasses.replace(asimov, kind=NO_SYSTEMATICS), evaluation):
+        evaluation.limits.append(limit)
+        size_fixed = _interval_box(limit, evaluation.grid_axes)
+        if limit.mode in profiled and size_fixed > 0:
+            evaluation.systematics_area_ratios[limit.mode] = (
+                _interval_box(profiled[limit.mode], evaluation.grid_axes) / size_fixed)
 
 
 def _interval_box(limit: Limit, axes: tuple[np.ndarray, ...]) -> float:

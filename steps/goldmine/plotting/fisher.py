@@ -1,5 +1,6 @@
-"""Fisher-information contours: the 68% CL ellipse Δθᵀ I Δθ = χ²_P(0.68) of each estimate, with
-the band of the ensemble members' ellipses, and the information distributed over an observable."""
+"""Fisher-information contours: the 68% CL ellipse Δθᵀ I Δθ = χ²_P(0.68) of each estimate (with
+its nuisances profiled, and dashed with them fixed), with the band of the ensemble members'
+ellipses, and the information distributed over an observable."""
 
 from __future__ import annotations
 
@@ -45,6 +46,9 @@ def plot_fisher_contours(results: Results, directory: Path) -> list[Path]:
             continue
         points = centre + directions * radius[:, None]
         axis.plot(points[finite, 0], points[finite, 1], color=color, label=name)
+        if entry.get("nuisances"):  # the same estimate with every nuisance fixed (known)
+            fixed = centre + directions * _radius(entry["projected"][:2, :2], directions, level)[:, None]
+            axis.plot(fixed[finite, 0], fixed[finite, 1], color=color, linestyle="--", linewidth=1)
         extent = max(extent, float(np.percentile(radius[finite], 90)))
         if "members" in entry:
             member_radii = np.array([_radius(m[:2, :2], directions, level) for m in entry["members"]])
@@ -58,7 +62,9 @@ def plot_fisher_contours(results: Results, directory: Path) -> list[Path]:
     axis.scatter(*centre, marker="*", color="black", zorder=5)
     axis.set_xlabel(names[0])
     axis.set_ylabel(names[1])
-    axis.set_title("Fisher information, 68% CL (nuisances profiled)", fontsize=14)
+    profiled = any(entry.get("nuisances") for entry in results.fisher.values())
+    axis.set_title("Fisher information, 68% CL" + (" (nuisances profiled; dashed: fixed)" if profiled else ""),
+                   fontsize=14)
     axis.legend(fontsize=12, loc="upper right")
     return save(figure, directory, "fisher_information")
 

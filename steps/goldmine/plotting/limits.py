@@ -1,4 +1,5 @@
-"""Limits: p-value maps per mode, 68%/95% contours of every mode on one figure, 1-D profiles."""
+"""Limits: p-value maps per mode, 68%/95% contours of every mode on one figure, 1-D profiles,
+and the expected 68% regions with and without systematics."""
 
 from __future__ import annotations
 
@@ -50,7 +51,34 @@ def plot_limits(results: Results, directory: Path) -> list[Path]:
         axes[0, 0].legend(fontsize=11)
         axes[0, 0].set_title(f"{kind} limits", fontsize=14)
         paths += save(figure, directory, f"profiles_{kind}")
+    if len(shape) == 2 and "expected" in results.limits and "no_systematics" in results.limits:
+        paths += _systematics_contours(results, shape, directory)
     return paths
+
+
+def _systematics_contours(results: Results, shape: tuple[int, ...], directory: Path) -> list[Path]:
+    """Expected 68% regions of each mode with the nuisances profiled (solid) and fixed
+    (dashed), as in arXiv:1907.10621 Fig. 5 (right)."""
+    figure, axes = new_figure()
+    axis = axes[0, 0]
+    fixed = results.limits["no_systematics"]
+    for color, (mode, limit) in zip(COLORS * 3, results.limits["expected"].items()):
+        if mode not in fixed:
+            continue
+        for entry, style in ((limit, "-"), (fixed[mode], "--")):
+            p_values = entry["p_values"].reshape(shape).T
+            if p_values.min() < 0.3173 < p_values.max():
+                axis.contour(results.axes[0], results.axes[1], p_values, levels=[0.3173], colors=[color],
+                             linestyles=style)
+        axis.plot([], [], color=color, label=mode)
+    axis.plot([], [], color="black", label="nuisances profiled")
+    axis.plot([], [], color="black", linestyle="--", label="nuisances fixed")
+    axis.scatter(*results.theta_true[:2], marker="*", color="black", zorder=5)
+    axis.set_xlabel(results.parameter_names[0])
+    axis.set_ylabel(results.parameter_names[1])
+    axis.set_title("expected 68% CL, with and without systematics", fontsize=14)
+    axis.legend(fontsize=11, loc="upper right")
+    return save(figure, directory, "contours_systematics")
 
 
 def _contours(results: Results, kind: str, modes: dict, shape: tuple[int, ...], directory: Path) -> list[Path]:

@@ -40,8 +40,12 @@ class Results:
         return self.setup.parameter_names
 
 
-def _arrays(group: h5py.Group) -> dict[str, np.ndarray]:
-    return {key: group[key][()] for key in group if isinstance(group[key], h5py.Dataset)}
+def _arrays(group: h5py.Group) -> dict[str, Any]:
+    """The group's datasets, and its ``nuisances`` attribute (a JSON list) where it has one."""
+    arrays: dict[str, Any] = {key: group[key][()] for key in group if isinstance(group[key], h5py.Dataset)}
+    if "nuisances" in group.attrs:
+        arrays["nuisances"] = json.loads(group.attrs["nuisances"])
+    return arrays
 
 
 def _nested(file: h5py.File, name: str, depth: int) -> dict[str, Any]:

@@ -31,6 +31,8 @@ def summary_markdown(results: Results, plots: list[Path], root: Path) -> str:
                   f"events; nuisances (profiled): {', '.join(summary['nuisances']) or 'none'}", ""]
     if summary and summary.get("sigma_background_pb"):
         lines += _signal_and_background(summary, results, names)
+    if summary and summary.get("nuisances"):
+        lines += _systematics(summary, results, names)
     lines += ["### Fisher information (nuisances profiled)", "",
               "| estimate | " + " | ".join(f"I[{a},{b}]" for i, a in enumerate(names) for b in names[i:]) +
               " | 1/√I (diagonal) |", "|---" * (2 + len(names) * (len(names) + 1) // 2) + "|"]
@@ -80,5 +82,27 @@ def _signal_and_background(summary: dict, results: Results, names: list[str]) ->
     if ratios:
         lines += ["", "Size of the expected 68% region (product of the profiled interval widths) with the "
                   "background over that without: " +
+                  ", ".join(f"{mode} {ratio:.3g}" for mode, ratio in ratios.items()) + "."]
+    return [*lines, ""]
+
+
+def _systematics(summary: dict, results: Results, names: list[str]) -> list[str]:
+    """The information with the nuisances profiled and with them fixed (projected), and how
+    much profiling widens each expected 68% region."""
+    lines = ["### Systematics", "",
+             f"Nuisances: {', '.join(summary['nuisances'])}. With them profiled (unknown) and fixed at their "
+             "nominal values (known):", "",
+             "| estimate | nuisances | 1/√I profiled | 1/√I fixed |", "|---|---|---|---|"]
+    width = lambda matrix: ", ".join(f"{1 / np.sqrt(matrix[i, i]):.3g}" if matrix[i, i] > 0 else "∞"
+                                     for i in range(len(names)))
+    for name, entry in results.fisher.items():
+        if name.startswith("signal_only:"):
+            continue
+        lines.append(f"| {name} | {', '.join(entry.get('nuisances', [])) or 'none'} | {width(entry['profiled'])} | "
+                     f"{width(entry['projected'])} |")
+    ratios = summary.get("systematics_area_ratios_68") or {}
+    if ratios:
+        lines += ["", "Size of the expected 68% region (product of the profiled interval widths) with the nuisances "
+                  "profiled over that with them fixed: " +
                   ", ".join(f"{mode} {ratio:.3g}" for mode, ratio in ratios.items()) + "."]
     return [*lines, ""]
