@@ -26,6 +26,7 @@ def parton_level(tmp_path_factory, wh_fixtures, examples):
     weights estimate σ on their own; the combination weighs them by event count."""
     directory = tmp_path_factory.mktemp("parton")
     config = yaml.safe_load((examples / "wh-builtin.yml").read_text())
+    config["systematics"] = [s for s in config["systematics"] if s["type"] != "scale"]  # MadGraph's files have none
     config["augmentation"] = {
         "validation_fraction": 0.0, "test_fraction": 0.0, "n_samples": 3000,
         "plain": {"theta": {"benchmarks": ["val_1", "val_2", "val_3"]}},

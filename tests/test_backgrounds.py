@@ -54,9 +54,13 @@ def test_background_weights_are_the_nominal_weight_at_every_benchmark(configured
     summary = json.loads((tmp_path / "job" / "generate.json").read_text())
     assert summary["background"] == process and summary["benchmark"] is None
     (header, chunk), = iter_lhe_events(tmp_path / "job" / "events.lhe.gz")
-    assert len(chunk) == 30 and chunk.weights.shape[1] == 9
-    # bit for bit: the same number at every benchmark, and the mean is Pythia's σ
-    assert (chunk.weights == chunk.nominal[:, None]).all()
+    assert len(chunk) == 30 and chunk.weights.shape[1] == 11
+    # bit for bit: the same number at every physics benchmark, and the mean is Pythia's σ; the
+    # last two, the scale systematic's nuisance benchmarks, hold the weights at μ × 2 and μ / 2
+    assert (chunk.weights[:, :9] == chunk.nominal[:, None]).all()
+    assert header.weight_names[9:] == ("scale_nuisance_param_0_benchmark_0", "scale_nuisance_param_0_benchmark_1")
+    if PROCESSES[process].orders.alpha_s:
+        assert (chunk.weights[:, 9] != chunk.nominal).all()
     assert chunk.nominal.mean() == pytest.approx(summary["cross_section_pb"]["value"], rel=1e-7)
     init = pylhe.LHEFile.fromfile(str(tmp_path / "job" / "events.lhe.gz")).init
     assert init.procInfo[0].xSection == pytest.approx(summary["cross_section_pb"]["value"], rel=1e-6)
@@ -75,8 +79,9 @@ def test_a_showered_background_carries_its_weights_into_the_hepmc_file(configure
     (hepmc,) = iter_hepmc(tmp_path / "job" / "events.hepmc.gz")
     (_, chunk), = iter_lhe_events(tmp_path / "job" / "events.lhe.gz")
     weights = np.asarray(hepmc.weights)
-    assert weights.shape == (20, 10) and hepmc.weight_names[0] == "Weight"
-    assert (weights == weights[:, :1]).all()
+    assert weights.shape == (20, 12) and hepmc.weight_names[0] == "Weight"
+    assert (weights[:, :10] == weights[:, :1]).all()  # the nominal and the 9 physics benchmarks
+    np.testing.assert_allclose(weights[:, 10:], chunk.weights[:, 9:], rtol=1e-7)  # the scale variations
     np.testing.assert_allclose(weights[:, 0], chunk.nominal, rtol=1e-7)
 
 

@@ -91,7 +91,8 @@ def test_optimized_basis_from_config(tmp_path, examples) -> None:
     assert result.exit_code == 0, result.output
     setup = read_setup(tmp_path / "s.h5")
     assert setup.benchmark_names[:6] == ["sm"] + [f"morphing_basis_vector_{i}" for i in range(5)]
-    assert setup.benchmark_names[6:] == ["w_pos", "w_neg", "pw_pos", "pw_neg", "mixed", "val_1", "val_2", "val_3"]
+    assert setup.benchmark_names[6:] == ["w_pos", "w_neg", "pw_pos", "pw_neg", "mixed", "val_1", "val_2", "val_3",
+                                         "scale_nuisance_param_0_benchmark_0", "scale_nuisance_param_0_benchmark_1"]
     np.testing.assert_allclose(setup.morpher.weights(setup.benchmark_values[:6]), np.eye(6), atol=1e-9)
 
 

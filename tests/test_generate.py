@@ -20,7 +20,9 @@ from goldmine.generate.wh_events import amplitudes_from_lhe
 from goldmine.io.hepmc import iter_hepmc
 from goldmine.io.lhe_events import iter_lhe_events
 
-BENCHMARKS = ["sm", "w_pos", "w_neg", "pw_pos", "pw_neg", "mixed", "val_1", "val_2", "val_3"]
+#: the example's benchmarks, then the two nuisance benchmarks of its scale systematic (at sm)
+BENCHMARKS = ["sm", "w_pos", "w_neg", "pw_pos", "pw_neg", "mixed", "val_1", "val_2", "val_3",
+              "scale_nuisance_param_0_benchmark_0", "scale_nuisance_param_0_benchmark_1"]
 
 
 def _config(tmp_path: Path, examples: Path, *, shower: bool = True, **builtin: object) -> Path:

@@ -44,7 +44,7 @@ def test_setup_round_trip(tmp_path, setup) -> None:
         # fixed-length byte strings as MadMiner writes them, as long as the longest name
         assert file["parameters/names"].dtype == np.dtype("S5")
         assert file["parameters/names"][()].tolist() == [b"CWL2", b"CPWL2"]
-        assert file["benchmarks/values"].shape == (9, 2)
+        assert file["benchmarks/values"].shape == (11, 2)  # 9 physics, 2 of the example's scale systematic
         assert file["morphing/morphing_matrix"].shape == (6, 6)
         # MadMiner 0.9.6 can only read scale systematics; the full list is goldmine's
         assert file["systematics/names"][()].tolist() == [b"scales"]
@@ -56,9 +56,9 @@ def test_setup_round_trip(tmp_path, setup) -> None:
 
 def test_benchmark_weights_pad_non_basis_benchmarks(setup) -> None:
     weights = setup.benchmark_weights(np.array([[5.0, -3.0], [0.0, 0.0]]))
-    assert weights.shape == (2, 9)
+    assert weights.shape == (2, 11)
     assert np.all(weights[:, 6:] == 0)
-    np.testing.assert_allclose(weights[1], np.eye(9)[0], atol=1e-12)
+    np.testing.assert_allclose(weights[1], np.eye(11)[0], atol=1e-12)
 
 
 def test_samples_append_and_stream_in_chunks(tmp_path, setup) -> None:

@@ -469,3 +469,33 @@ def test_a_histogram_without_shape_nuisances_expands_to_nothing() -> None:
     histogram = Histogram.fill((), np.zeros(4, dtype=np.intp), 1, np.ones((4, 3)))
     slopes, curvatures = histogram.nuisance_expansion(np.zeros((5, 2)), np.array([[0, 0], [1, 0], [0, 1]]))
     assert slopes.shape == (5, 1, 0) and curvatures.shape == (5, 1, 0, 0)
+
+
+def test_an_event_file_without_the_declared_variations_is_refused(scale_chain, wh_fixtures, tmp_path) -> None:
+    """MadGraph's fixture LHE carries no scale variations: observables names the missing
+    nuisance benchmarks and writes nothing."""
+    directory, config, setup_path = scale_chain
+    result = invoke("observables", "--setup", setup_path, "--config", config, "--input",
+                    wh_fixtures / "events_sm.lhe.gz", "--sampling-benchmark", "sm", "--output", tmp_path / "x.h5")
+    assert result.exit_code != 0
+    assert "no weights for the benchmarks ['scale_nuisance_param_0_benchmark_0', " in result.output
+    assert not (tmp_path / "x.h5").exists()
+
+
+def test_a_nan_variation_weight_is_refused_naming_the_event(scale_chain, tmp_path) -> None:
+    import gzip
+    import re
+
+    directory, config, setup_path = scale_chain
+    text = gzip.open(directory / "signal" / "events.lhe.gz", "rt").read()
+    edited = re.sub(r"(<event>.*?<event>.*?<wgt id='scale_nuisance_param_0_benchmark_1'> )\S+", r"\g<1>nan", text,
+                    count=1, flags=re.S)
+    assert edited != text
+    broken = tmp_path / "broken.lhe.gz"
+    with gzip.open(broken, "wt") as stream:
+        stream.write(edited)
+    result = invoke("observables", "--setup", setup_path, "--config", config, "--input", broken,
+                    "--sampling-benchmark", "sm", "--output", tmp_path / "x.h5")
+    assert result.exit_code != 0
+    assert "broken.lhe.gz: event 1 has a non-finite weight (nan)" in result.output, result.output
+    assert not (tmp_path / "x.h5").exists()
