@@ -82,14 +82,21 @@ def test_systematics_become_madminer_values(base) -> None:
     base["systematics"] = [
         {"name": "lumi", "type": "norm", "factor": 1.02},
         {"name": "scales", "type": "scale", "scale": "mu", "factors": [0.5, 2]},
-        {"name": "pdf", "type": "pdf", "pdf": "CT10"},
+        {"name": "pdf", "type": "pdf_set", "pdf": "NNPDF31_lo_as_0130"},
     ]
     systematics = parse_config(yaml.safe_dump(base)).systematics
     assert [(s.type, s.value, s.scale) for s in systematics] == [
         ("norm", "1.02", None),
         ("scale", "0.5,2.0", "mu"),
-        ("pdf", "CT10", None),
+        ("pdf_set", "NNPDF31_lo_as_0130", None),
     ]
+
+
+def test_a_pdf_member_variation_is_refused_naming_the_key(base) -> None:
+    """Pythia's PDF grids hold central members only: no member variation can be computed."""
+    base["systematics"] = [{"name": "pdf", "type": "pdf", "pdf": "NNPDF23_lo_as_0130_qed"}]
+    with pytest.raises(ConfigError, match=r"systematics\[0\].type.*central members only.*use type pdf_set"):
+        parse_config(yaml.safe_dump(base))
 
 
 Mutation = Callable[[dict[str, Any]], None]

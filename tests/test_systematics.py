@@ -20,7 +20,7 @@ from goldmine.evaluate import fisher
 from goldmine.io.samples import SampleWriter, write_sample_summary
 from goldmine.io.setup_file import read_setup, write_setup_sections
 from goldmine.physics.nuisance import NuisanceColumns, nuisance_factors, nuisance_log_ratios
-from goldmine.setup import Benchmark, NuisanceParameter
+from goldmine.setup import Benchmark, NuisanceParameter, Systematic
 
 EDGES = np.linspace(-1.0, 1.0, 9)
 NODES = 8
@@ -161,15 +161,14 @@ def test_profiled_information_is_the_analytic_schur_complement(shape_toy) -> Non
     assert json.loads((shape_toy / "results.json").read_text())["nuisances"] == [NUISANCE.name]
 
 
-def test_a_scale_systematic_without_weights_in_the_file_is_said_to_be_left_out(shape_toy, tmp_path) -> None:
-    config = yaml.safe_load((shape_toy / "line.yml").read_text())
-    config["systematics"] = [{"name": "pdf_set", "type": "pdf", "pdf": "NNPDF23_lo_as_0130_qed"}]
-    (tmp_path / "line.yml").write_text(yaml.safe_dump(config))
-    result = invoke("configure", tmp_path / "line.yml", "--output", tmp_path / "setup.h5", "--plan",
-                    tmp_path / "plan.yml")
-    assert result.exit_code == 0, result.output
+def test_a_systematic_without_weights_in_the_file_is_said_to_be_left_out(shape_toy, tmp_path) -> None:
+    """A setup (madminer's, say) with a PDF member systematic that no nuisance of the event
+    file varies: evaluate profiles what the file has and warns about the rest."""
+    setup = read_setup(shape_toy / "setup.h5")
+    with h5py.File(tmp_path / "setup.h5", "w") as file:
+        write_setup_sections(file, dataclasses.replace(setup, systematics=(Systematic("pdf_set", "pdf", "CT10"),)))
     result = invoke("evaluate", "--setup", tmp_path / "setup.h5", "--data", shape_toy / "events.h5", "--config",
-                    tmp_path / "line.yml", "--output", tmp_path / "results.h5", "--events", "all")
+                    shape_toy / "line.yml", "--output", tmp_path / "results.h5", "--events", "all")
     assert result.exit_code == 0, result.output
     with h5py.File(tmp_path / "results.h5") as file:
         assert json.loads(file["fisher/truth"].attrs["nuisances"]) == [NUISANCE.name]
@@ -499,3 +498,25 @@ def test_a_nan_variation_weight_is_refused_naming_the_event(scale_chain, tmp_pat
     assert result.exit_code != 0
     assert "broken.lhe.gz: event 1 has a non-finite weight (nan)" in result.output, result.output
     assert not (tmp_path / "x.h5").exists()
+
+
+def test_a_pdf_set_systematic_is_a_one_sided_nuisance_with_generated_weights(tmp_path, examples) -> None:
+    raw = yaml.safe_load((examples / "wh-builtin.yml").read_text())
+    raw["generation"]["builtin"]["shower"] = False
+    raw["systematics"] = [{"name": "pdf", "type": "pdf_set", "pdf": "NNPDF31_lo_as_0130"}]
+    config = tmp_path / "analysis.yml"
+    config.write_text(yaml.safe_dump(raw))
+    setup_path = tmp_path / "setup.h5"
+    assert invoke("configure", config, "--output", setup_path, "--plan", tmp_path / "plan.yml").exit_code == 0
+    setup = read_setup(setup_path)
+    assert setup.nuisance_parameters == (NuisanceParameter("pdf_nuisance_param_0", "pdf",
+                                                           "pdf_nuisance_param_0_benchmark_0", None),)
+    result = invoke("generate", "--setup", setup_path, "--config", config, "--benchmark", "sm", "--seed", 3,
+                    "--events", 200, "--output", tmp_path / "job")
+    assert result.exit_code == 0, result.output
+    from goldmine.io.lhe_events import iter_lhe_events
+
+    (header, chunk), = iter_lhe_events(tmp_path / "job" / "events.lhe.gz")
+    assert header.weight_names[-1] == "pdf_nuisance_param_0_benchmark_0"
+    ratio = chunk.weights[:, -1] / chunk.weights[:, 0]
+    assert np.ptp(ratio) > 0.01 and 1.0 < ratio.mean() < 1.4

@@ -16,7 +16,7 @@ from goldmine.physics.morphing import Morpher
 
 __all__ = ["Benchmark", "NuisanceParameter", "Observable", "Parameter", "Setup", "Systematic"]
 
-SystematicType = Literal["norm", "scale", "pdf"]
+SystematicType = Literal["norm", "scale", "pdf", "pdf_set"]
 ScaleChoice = Literal["mu", "mur", "muf"]
 
 
@@ -48,9 +48,10 @@ class Benchmark:
 
 @dataclass(frozen=True)
 class Systematic:
-    """A systematic uncertainty, as MadMiner declares them: ``norm`` (value = relative
-    size of a +1σ shift, e.g. 0.1), ``scale`` (value = comma-separated factors, ``scale``
-    names the scale varied) or ``pdf`` (value = the PDF set to vary over)."""
+    """A systematic uncertainty, as MadMiner declares them: ``norm`` (value = the factor of
+    a +1σ shift, e.g. 1.1), ``scale`` (value = comma-separated factors, ``scale`` names the
+    scale varied) or ``pdf`` (value = the PDF set whose members are varied); goldmine adds
+    ``pdf_set`` (value = another PDF set, which the +1σ variation uses instead)."""
 
     name: str
     type: SystematicType

@@ -152,7 +152,7 @@ def _morphing(raw: Mapping[str, Any] | None, benchmark_names: list[str]) -> Morp
 
 
 _SYSTEMATICS_ON = re.compile(r"^\s*true\s*=\s*use_syst\b", re.IGNORECASE | re.MULTILINE)  # MG5 run-card syntax
-_SYSTEMATIC_KEYS = {"norm": {"factor"}, "scale": {"scale", "factors"}, "pdf": {"pdf"}}
+_SYSTEMATIC_KEYS = {"norm": {"factor"}, "scale": {"scale", "factors"}, "pdf": {"pdf"}, "pdf_set": {"pdf"}}
 
 
 def _systematics(raw: list[dict[str, Any]]) -> tuple[Systematic, ...]:
@@ -171,8 +171,13 @@ def _systematics(raw: list[dict[str, Any]]) -> tuple[Systematic, ...]:
             _check_scale_factors([float(f) for f in entry["factors"]], f"systematics[{index}].factors")
             factors = ",".join(repr(float(f)) for f in entry["factors"])
             systematics.append(Systematic(entry["name"], "scale", factors, entry["scale"]))
+        elif kind == "pdf":
+            raise ConfigError(f"systematics[{index}].type", f"{entry['pdf']}: PDF member variations need an LHAPDF "
+                                                            "set with its error members, and the PDF grids that ship "
+                                                            "with Pythia hold central members only; for a variation "
+                                                            "to another set use type pdf_set")
         else:
-            systematics.append(Systematic(entry["name"], "pdf", entry["pdf"]))
+            systematics.append(Systematic(entry["name"], kind, entry["pdf"]))
     return tuple(systematics)
 
 
@@ -188,15 +193,17 @@ def _check_scale_factors(factors: list[float], key: str) -> None:
 
 def _check_systematics_have_weights(systematics: tuple[Systematic, ...], generation: GenerationConfig,
                                     backgrounds: tuple[BackgroundConfig, ...]) -> None:
-    """Scale variations are computed by the built-in generator only (goldmine.generate.scale_weights)."""
-    scales = [i for i, s in enumerate(systematics) if s.type == "scale"]
+    """Scale and PDF-set variations are computed by the built-in generator only
+    (goldmine.generate.variations)."""
+    scales = [i for i, s in enumerate(systematics) if s.type in ("scale", "pdf_set")]
     madgraph = [f"backgrounds[{i}] ({b.name})" for i, b in enumerate(backgrounds) if b.backend == "madgraph"]
     if generation.backend == "madgraph":
         madgraph.insert(0, "generation")
     if scales and madgraph:
-        raise ConfigError(f"systematics[{scales[0]}]", f"scale systematics need the built-in generator's per-event "
-                                                       f"scale weights; {madgraph[0]} uses the madgraph backend, "
-                                                       "whose systematics weights goldmine does not read yet")
+        raise ConfigError(f"systematics[{scales[0]}]", f"scale and PDF-set systematics need the built-in "
+                                                       f"generator's per-event weights; {madgraph[0]} uses the "
+                                                       "madgraph backend, whose systematics weights goldmine does "
+                                                       "not read yet")
 
 
 def _existing_file(text: str | None, base: Path, key: str) -> Path | None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from goldmine.physics.morphing import component_gradients, component_values
+from goldmine.physics.morphing import component_values
 
 __all__ = ["Histogram", "adaptive_edges", "cell_indices", "fill_cells", "weighted_quantiles"]
 
@@ -105,8 +105,3 @@ class Histogram:
     def sigma(self, theta: np.ndarray, components: np.ndarray) -> np.ndarray:
         """σ per cell at θ (G, P) → (G, n_cells) in pb."""
         return component_values(np.atleast_2d(theta), components) @ self.cells.T
-
-    def sigma_gradients(self, theta: np.ndarray, components: np.ndarray) -> np.ndarray:
-        """∂σ_cell/∂θ at one θ (P,) → (n_cells, P)."""
-        gradients = component_gradients(np.atleast_2d(theta), components)[0]  # (P, C)
-        return self.cells @ gradients.T

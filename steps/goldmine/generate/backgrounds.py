@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from goldmine.generate.scale_weights import CouplingOrders
+from goldmine.generate.variations import CouplingOrders
 
 __all__ = ["PROCESSES", "BackgroundProcess", "background_settings"]
 
@@ -30,7 +30,7 @@ _LEPTONIC_W = "24:onIfAny = 11 13"
 @dataclass(frozen=True)
 class BackgroundProcess:
     """Pythia 8 settings of a process and its decays, the entries of its hard record, and
-    its matrix element's powers of the couplings (goldmine.generate.scale_weights)."""
+    its matrix element's powers of the couplings (goldmine.generate.variations)."""
 
     description: str
     settings: tuple[str, ...]

@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from goldmine.generate.pythia import batch_size, configured_pythia, event_columns
-from goldmine.generate.scale_weights import CouplingOrders, scale_variation_ratios
+from goldmine.generate.variations import CouplingOrders, variation_ratios
 from goldmine.generate.wh_events import amplitudes_from_particles
 from goldmine.io.lhe_writer import LHEEvents, LHEInit
-from goldmine.systematics import ScaleVariation
+from goldmine.systematics import Variation
 
 if TYPE_CHECKING:
     from goldmine.generate.hepmc_process import HepMCWriterProcess
@@ -65,7 +65,7 @@ def pythia_settings(beam_energy: float, w_charge: Literal["plus", "minus", "both
 class HardProcess:
     """SM-weighted hard events: ``events`` with SM weights in ``events.nominal`` (pb,
     mean = ``cross_section``) and no benchmark weights yet; the SM cross section ± error in
-    pb; each event's weight ratio (n, V) under V scale variations."""
+    pb; each event's weight ratio (n, V) under V variations (goldmine.systematics)."""
 
     events: LHEEvents
     cross_section: float
@@ -141,9 +141,9 @@ def _incoming_pz(columns: Any) -> np.ndarray:
 
 def generate_events(n_events: int, *, beam_energy: float, w_charge: Literal["plus", "minus", "both"],
                     shat_bias: float, seed: int, hepmc: HepMCWriterProcess | None = None,
-                    variations: Sequence[ScaleVariation] = ()) -> HardProcess:
+                    variations: Sequence[Variation] = ()) -> HardProcess:
     """Run Pythia 8 for ``n_events`` events and return their hard processes (SM weights)
-    and their weight ratios under the scale ``variations``; with ``hepmc``, the events are
+    and their weight ratios under the ``variations``; with ``hepmc``, the events are
     showered and hadronised, their particles put to ``hepmc`` batch by batch (its weights are
     the caller's to give)."""
     settings = pythia_settings(beam_energy, w_charge, shower=hepmc is not None)
@@ -154,7 +154,7 @@ def generate_events(n_events: int, *, beam_energy: float, w_charge: Literal["plu
     cross_section = run_info.sigmaGen() * MB_TO_PB / higgs_open_fraction
     cross_section_error = run_info.sigmaErr() * MB_TO_PB / higgs_open_fraction
     events = lhe_events(kept, info, cross_section, _PARTICLES_PER_EVENT)
-    ratios = scale_variation_ratios(pythia, info, variations, WH_COUPLING_ORDERS)
+    ratios = variation_ratios(pythia, info, variations, WH_COUPLING_ORDERS)
     log.info("Pythia 8: %d events, sigma(SM) = %.5g +- %.2g pb", n_events, cross_section, cross_section_error)
     return HardProcess(events, cross_section, cross_section_error, ratios)
 

@@ -23,7 +23,7 @@ from goldmine.io.atomic import atomic_directory
 from goldmine.io.documents import write_json
 from goldmine.io.provenance import Provenance
 from goldmine.setup import Setup
-from goldmine.systematics import ScaleVariation, scale_variations
+from goldmine.systematics import Variation, variations
 
 __all__ = ["BackgroundJobSpec", "GenerationJobSpec", "run_background_job", "run_builtin_job",
            "run_madgraph_background_job", "run_madgraph_job"]
@@ -106,19 +106,19 @@ def run_builtin_job(setup: Setup, spec: GenerationJobSpec, output: Path, *, w_ch
         raise ConfigError("parameters", f"{err}; use the madgraph backend for other models") from None
 
     weight_names = (NOMINAL_WEIGHT, *setup.benchmark_names)  # the HepMC weights: the LHE's nominal and <rwgt>
-    variations = scale_variations(setup)
+    varied = variations(setup)
     with atomic_directory(output) as folder:
         with _hepmc_writer(spec, folder / HEPMC_NAME, weight_names) as hepmc:
             hard = generate_events(spec.n_events, beam_energy=spec.beam_energy, w_charge=w_charge,
                                    shat_bias=shat_bias, seed=spec.seed, hepmc=hepmc,
-                                   variations=tuple(variations.values()))
+                                   variations=tuple(varied.values()))
             events = reweight(hard.events, lha_theta, sampling)  # nuisance benchmarks: at the reference θ
-            _vary_scales(setup, events.weights, variations, hard.variation_ratios)
+            _vary(setup, events.weights, varied, hard.variation_ratios)
             if hepmc is not None:  # the writer process writes the HepMC file while this one writes the LHE
                 hepmc.finish(np.column_stack([events.nominal, events.weights]))
             labels = {name: " ".join(f"{p.name}={v:g}" for p, v in zip(setup.parameters, b.values, strict=True))
                       for name, b in zip(setup.benchmark_names, setup.benchmarks, strict=True)}
-            labels.update(_variation_labels(variations))
+            labels.update(_variation_labels(varied))
             cross_section = float(events.nominal.mean())
             relative_error = np.hypot(hard.cross_section_error / hard.cross_section,
                                       events.nominal.std() / np.sqrt(len(events.nominal)) / cross_section)
@@ -137,17 +137,16 @@ def run_builtin_job(setup: Setup, spec: GenerationJobSpec, output: Path, *, w_ch
     return document
 
 
-def _vary_scales(setup: Setup, weights: np.ndarray, variations: dict[str, ScaleVariation],
-                 ratios: np.ndarray) -> None:
-    """Multiply the weight columns (n, B) of the nuisance benchmarks of ``variations`` by
-    their scale-variation ratios (n, V), in place."""
-    columns = [setup.benchmark_index(name) for name in variations]
+def _vary(setup: Setup, weights: np.ndarray, varied: dict[str, Variation], ratios: np.ndarray) -> None:
+    """Multiply the weight columns (n, B) of the nuisance benchmarks ``varied`` by their
+    variations' weight ratios (n, V), in place."""
+    columns = [setup.benchmark_index(name) for name in varied]
     weights[:, columns] *= ratios
 
 
-def _variation_labels(variations: dict[str, ScaleVariation]) -> dict[str, str]:
-    return {name: f"scale variation: mur x {v.renormalization:g}, muf x {v.factorization:g}"
-            for name, v in variations.items()}
+def _variation_labels(varied: dict[str, Variation]) -> dict[str, str]:
+    return {name: f"PDF set {v.pdf_set}" if v.pdf_set else
+            f"scale variation: mur x {v.renormalization:g}, muf x {v.factorization:g}" for name, v in varied.items()}
 
 
 def run_madgraph_job(setup: Setup, spec: GenerationJobSpec, output: Path, *, mg5: Any, templates: Any,
@@ -196,13 +195,13 @@ def run_background_job(setup: Setup, spec: BackgroundJobSpec, output: Path, *, p
     weight is the nominal one, σ is Pythia's; LHE and HepMC."""
     from goldmine.generate.backgrounds import PROCESSES, background_settings
     from goldmine.generate.builtin import MB_TO_PB, lhe_events, lhe_init, run_pythia
-    from goldmine.generate.scale_weights import scale_variation_ratios
     from goldmine.generate.shower import NOMINAL_WEIGHT
+    from goldmine.generate.variations import variation_ratios
     from goldmine.io.lhe_writer import write_lhe
 
     description = PROCESSES[process].description
     weight_names = (NOMINAL_WEIGHT, *setup.benchmark_names)
-    variations = scale_variations(setup)
+    varied = variations(setup)
     settings = background_settings(process, spec.beam_energy, pt_hat_min, pythia_settings, shower=spec.shower)
     with atomic_directory(output) as folder:
         with _hepmc_writer(spec, folder / HEPMC_NAME, weight_names) as hepmc:
@@ -211,16 +210,16 @@ def run_background_job(setup: Setup, spec: BackgroundJobSpec, output: Path, *, p
             run_info = pythia.infoPython()
             cross_section, error = run_info.sigmaGen() * MB_TO_PB, run_info.sigmaErr() * MB_TO_PB
             events = lhe_events(records, info, cross_section, PROCESSES[process].particles)
-            # θ-independent: every benchmark's weight is the nominal one, bit for bit, but for the scale variations
+            # θ-independent: every benchmark's weight is the nominal one, bit for bit, but for the variations
             events = dataclasses.replace(events, weights=np.repeat(events.nominal[:, None], len(setup.benchmarks), 1))
-            _vary_scales(setup, events.weights, variations, scale_variation_ratios(
-                pythia, info, tuple(variations.values()), PROCESSES[process].orders))
+            _vary(setup, events.weights, varied, variation_ratios(pythia, info, tuple(varied.values()),
+                                                                  PROCESSES[process].orders))
             if hepmc is not None:
                 hepmc.finish(np.column_stack([events.nominal, events.weights]))
             write_lhe(folder / LHE_NAME, lhe_init(spec.beam_energy, cross_section, error), events,
                       tuple(setup.benchmark_names),
                       weight_labels={**{name: "background" for name in setup.benchmark_names},
-                                     **_variation_labels(variations)},
+                                     **_variation_labels(varied)},
                       comment=f"goldmine builtin generator: background {spec.name} ({process}: {description}), "
                               f"pTHatMin {pt_hat_min:g} GeV, seed {spec.seed}")
         document = _background_summary(spec, "builtin", cross_section, error, weight_names,

@@ -1,4 +1,4 @@
-"""Scale variations of Pythia's hard processes, exact per event.
+"""Scale and PDF-set variations of Pythia's hard processes, exact per event.
 
 At leading order an event's weight is f₁(x₁, Q_F²) f₂(x₂, Q_F²) α_s(Q_R²)ⁿ α_EM(Q_R²)ᵐ |M̂|² / flux,
 n and m the process's powers of the couplings (W h: 0 and 2; t t̄: 2 and 0). Pythia runs both
@@ -10,7 +10,9 @@ couplings at the renormalisation scale (``SigmaProcess:alphaSorder``, ``alphaEMo
 
 with the PDF Pythia sampled from (its own grid object) and its hard-process couplings (the
 same settings); each is first checked to give Pythia's central values of every event
-exactly. The shower is not varied: its uncertainty is another systematic (Pythia's variations).
+exactly. Another PDF set f′ multiplies it by f′₁(x₁, Q_F²) f′₂(x₂, Q_F²) / (f₁(x₁, Q_F²) f₂(x₂, Q_F²)),
+f′ read by Pythia from its own LHAPDF6 grid (α_s of the hard process stays Pythia's setting).
+The shower is not varied: its uncertainty is another systematic (Pythia's variations).
 
 Pythia evaluates a PDF one point per call (≈ 1 µs through its binding): 4 calls per event and
 variation, small beside the ≈ 60 µs Pythia takes per hard process (and ≈ 13 ms per showered event).
@@ -20,13 +22,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from goldmine.systematics import ScaleVariation
+from goldmine.systematics import Variation
 
-__all__ = ["CouplingOrders", "scale_variation_ratios"]
+__all__ = ["CouplingOrders", "pdf_of_set", "variation_ratios"]
 
 _PROTON = 2212
 
@@ -39,11 +42,12 @@ class CouplingOrders:
     alpha_em: int
 
 
-def scale_variation_ratios(pythia: Any, info: dict[str, np.ndarray], variations: Sequence[ScaleVariation],
-                           orders: CouplingOrders) -> np.ndarray:
-    """w(k_R, k_F) / w (n, V) of the events whose Pythia ``info`` (goldmine.generate.builtin.
+def variation_ratios(pythia: Any, info: dict[str, np.ndarray], variations: Sequence[Variation],
+                     orders: CouplingOrders) -> np.ndarray:
+    """w(variation) / w (n, V) of the events whose Pythia ``info`` (goldmine.generate.builtin.
     INFO_FIELDS) is given, for each variation (V,). Raises RuntimeError when Pythia's PDF or
-    couplings do not reproduce an event's central values (another PDF for the hard process)."""
+    couplings do not reproduce an event's central values (another PDF for the hard process),
+    or when a PDF set is not among Pythia's."""
     import pythia8mc
 
     settings = pythia.settings
@@ -63,6 +67,10 @@ def scale_variation_ratios(pythia: Any, info: dict[str, np.ndarray], variations:
             _check(_each(coupling, info["Q2Ren"]), central, f"{name} of the hard process")
     ratios = np.ones((len(info["x1"]), len(variations)))
     for column, variation in enumerate(variations):
+        if variation.pdf_set is not None:
+            owner, other = pdf_of_set(variation.pdf_set)  # the owner holds the grid while it is read
+            for ids, x, central in partons:
+                ratios[:, column] *= _xf(other, ids, x, info["Q2Fac"]) / central
         if variation.factorization != 1.0:
             q2 = variation.factorization**2 * info["Q2Fac"]
             for ids, x, central in partons:
@@ -73,6 +81,26 @@ def scale_variation_ratios(pythia: Any, info: dict[str, np.ndarray], variations:
                 if power:
                     ratios[:, column] *= (_each(coupling, q2) / central) ** power
     return ratios
+
+
+def pdf_of_set(name: str) -> tuple[Any, Any]:
+    """A Pythia instance and its proton PDF from the LHAPDF6 grid ``<name>_0000.dat`` (the
+    central member) in Pythia's PDF data; the PDF is used while that instance lives. Raises
+    RuntimeError naming the set and the sets Pythia has."""
+    import pythia8mc
+
+    pythia = pythia8mc.Pythia("", False)
+    folder = (Path(pythia.settings.word("xmlPath")).parent / "pdfdata").resolve()
+    grid = f"{name}_0000.dat"
+    if not (folder / grid).is_file():
+        shipped = sorted(p.name[: -len("_0000.dat")] for p in folder.glob("*_0000.dat"))
+        raise RuntimeError(f"PDF set {name!r}: Pythia's PDF data ({folder}) has no {grid}; its sets: "
+                           f"{', '.join(shipped)}")
+    for setting in (f"PDF:pSet = LHAGrid1:{grid}", "ProcessLevel:all = off", "Print:quiet = on"):
+        pythia.readString(setting)
+    if not pythia.init():
+        raise RuntimeError(f"PDF set {name!r}: Pythia could not read {folder / grid}")
+    return pythia, pythia.getPDFPtr(_PROTON)
 
 
 def _xf(pdf: Any, ids: np.ndarray, x: np.ndarray, q2: np.ndarray) -> np.ndarray:

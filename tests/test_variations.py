@@ -10,12 +10,12 @@ import pytest
 
 from goldmine.generate.backgrounds import PROCESSES, background_settings
 from goldmine.generate.builtin import MB_TO_PB, WH_COUPLING_ORDERS, pythia_settings, run_pythia
-from goldmine.generate.scale_weights import CouplingOrders, scale_variation_ratios
-from goldmine.systematics import ScaleVariation
+from goldmine.generate.variations import CouplingOrders, variation_ratios
+from goldmine.systematics import Variation
 
 N_EVENTS = 12_000
-VARIATIONS = {"muf x 2": ScaleVariation(1.0, 2.0), "mur x 2": ScaleVariation(2.0, 1.0), "both x 2": ScaleVariation(2.0, 2.0),
-              "both x 1/2": ScaleVariation(0.5, 0.5)}
+VARIATIONS = {"muf x 2": Variation(1.0, 2.0), "mur x 2": Variation(2.0, 1.0), "both x 2": Variation(2.0, 2.0),
+              "both x 1/2": Variation(0.5, 0.5)}
 PYTHIA_FACTORS = {"muf x 2": ("SigmaProcess:factorMultFac = 4",), "mur x 2": ("SigmaProcess:renormMultFac = 4",),
                   "both x 2": ("SigmaProcess:factorMultFac = 4", "SigmaProcess:renormMultFac = 4"),
                   "both x 1/2": ("SigmaProcess:factorMultFac = 0.25", "SigmaProcess:renormMultFac = 0.25")}
@@ -36,7 +36,7 @@ def _compare(settings: list[str], orders: CouplingOrders) -> dict[str, float]:
     """Per variation, the pull of σ from the weights against the direct run, and the χ² per
     bin of their p_T distributions (fractions of σ per bin, each with its own error)."""
     pt, weights, sigma, error, pythia, info = _run(settings, 1)
-    ratios = scale_variation_ratios(pythia, info, tuple(VARIATIONS.values()), orders)
+    ratios = variation_ratios(pythia, info, tuple(VARIATIONS.values()), orders)
     shifts = {}
     for column, (name, extra) in enumerate(PYTHIA_FACTORS.items()):
         varied = weights * ratios[:, column]
@@ -78,4 +78,31 @@ def test_a_hard_process_pdf_pythia_does_not_report_is_refused() -> None:
     records, info, pythia = run_pythia(settings, 200, seed=3, shat_bias=0.0, hepmc=None, undecayed=(25,),
                                        process_name="test")
     with pytest.raises(RuntimeError, match=r"the PDF of beam 1 gives .* for event 0, where Pythia used"):
-        scale_variation_ratios(pythia, info, (VARIATIONS["muf x 2"],), WH_COUPLING_ORDERS)
+        variation_ratios(pythia, info, (VARIATIONS["muf x 2"],), WH_COUPLING_ORDERS)
+
+
+def test_pdf_set_weights_agree_with_a_pythia_run_with_that_set() -> None:
+    """W h with NNPDF3.1 LO (α_s 0.130) in place of Pythia's NNPDF2.3 LO: σ and p_T(W) from the
+    weights of a central run agree with a run made with that PDF set."""
+    settings = pythia_settings(6500.0, "both", shower=False)
+    pt, weights, sigma, error, pythia, info = _run(settings, 1)
+    (ratios,) = variation_ratios(pythia, info, (Variation(pdf_set="NNPDF31_lo_as_0130"),), WH_COUPLING_ORDERS).T
+    direct_pt, direct_weights, direct_sigma, direct_error, _, _ = _run(
+        [*settings, "PDF:pSet = LHAGrid1:NNPDF31_lo_as_0130_0000.dat"], 2)
+    varied = weights * ratios
+    pull = (varied.sum() - direct_sigma) / np.hypot(varied.sum() * error / sigma, direct_error)
+    mine = np.histogram(pt, PT_EDGES, weights=varied)[0] / varied.sum()
+    theirs = np.histogram(direct_pt, PT_EDGES, weights=direct_weights)[0] / direct_sigma
+    errors = np.hypot(np.sqrt(np.histogram(pt, PT_EDGES, weights=varied**2)[0]) / varied.sum(),
+                      np.sqrt(np.histogram(direct_pt, PT_EDGES)[0]) / len(direct_pt))
+    print(f"PDF set: sigma x {varied.sum() / sigma:.4f} (pull {pull:+.2f})")
+    assert abs(pull) < 4.0 and np.mean(((mine - theirs) / errors) ** 2) < 4.0
+    assert abs(varied.sum() / sigma - 1) > 0.01  # a visible change, so the agreement means something
+
+
+def test_an_unknown_pdf_set_is_refused_naming_it_and_the_sets_pythia_has() -> None:
+    from goldmine.generate.variations import pdf_of_set
+
+    with pytest.raises(RuntimeError, match=r"PDF set 'CT10': Pythia's PDF data .* has no CT10_0000.dat; its sets: "
+                                           r".*NNPDF31_lo_as_0130"):
+        pdf_of_set("CT10")
