@@ -25,8 +25,7 @@ from goldmine.evaluate.events import SimulatedEvents
 from goldmine.evaluate.histograms import Histogram, adaptive_edges, cell_indices
 from goldmine.evaluate.likelihood import profiled_poisson_log_likelihood, saturated_log_likelihood
 
-__all__ = ["DataSet", "LogLikelihood", "histogram_of", "histogram_mode", "ml_mode", "rate_mode", "sallino_mode",
-           "total_histogram"]
+__all__ = ["DataSet", "LogLikelihood", "histogram_of", "histogram_mode", "ml_mode", "rate_mode", "sallino_mode"]
 
 LogLikelihood = Callable[[np.ndarray], np.ndarray]
 
@@ -53,24 +52,17 @@ def _profiled(observed: np.ndarray, histogram: Histogram, thetas: np.ndarray, co
     thetas = np.atleast_2d(thetas)
     expected = luminosity * histogram.sigma(thetas, components)
     slopes, curvatures = histogram.nuisance_expansion(thetas, components)
-    n_shape, n_norm = slopes.shape[-1], len(log_factors)
+    n_norm = len(log_factors)
     slopes = np.concatenate([slopes, np.broadcast_to(log_factors, (*expected.shape, n_norm))], axis=-1)
     curvatures = np.pad(curvatures, [(0, 0), (0, 0), (0, n_norm), (0, n_norm)])
-    assert slopes.shape[-1] == n_shape + n_norm
     return profiled_poisson_log_likelihood(observed, expected, slopes, curvatures)
-
-
-def total_histogram(simulated: SimulatedEvents, *, shape_nuisances: bool = True) -> Histogram:
-    """All events in one cell (the rate), with or without their shape nuisances."""
-    cells = np.zeros(len(simulated), dtype=np.intp)
-    if not shape_nuisances:
-        return Histogram.fill((), cells, 1, simulated.component_weights)
-    return Histogram.fill((), cells, 1, simulated.component_weights, simulated.nuisance_a, simulated.nuisance_b)
 
 
 def rate_mode(simulated: SimulatedEvents, data: DataSet, luminosity: float, log_factors: np.ndarray, *,
               shape_nuisances: bool = True) -> LogLikelihood:
-    total = total_histogram(simulated, shape_nuisances=shape_nuisances)
+    """The count alone: all events in one cell, with or without their shape nuisances."""
+    nuisances = (simulated.nuisance_a, simulated.nuisance_b) if shape_nuisances else (None, None)
+    total = Histogram.fill((), np.zeros(len(simulated), dtype=np.intp), 1, simulated.component_weights, *nuisances)
 
     def log_likelihood(thetas: np.ndarray) -> np.ndarray:
         return _profiled(np.array([data.n_events]), total, thetas, simulated.components, luminosity, log_factors)

@@ -14,8 +14,11 @@ exactly. Another PDF set f′ multiplies it by f′₁(x₁, Q_F²) f′₂(x₂
 f′ read by Pythia from its own LHAPDF6 grid (α_s of the hard process stays Pythia's setting).
 The shower is not varied: its uncertainty is another systematic (Pythia's variations).
 
-Pythia evaluates a PDF one point per call (≈ 1 µs through its binding): 4 calls per event and
-variation, small beside the ≈ 60 µs Pythia takes per hard process (and ≈ 13 ms per showered event).
+Pythia evaluates a PDF one point per call (≈ 1 µs through its binding), so this loops over the
+events in Python: measured on 20 000 W h events, two μ variations (with the checks of the
+central values) took 7.7 µs per event against the 163 µs goldmine's Pythia run takes per hard
+process (≈ 13 ms per showered event): 5 % of the unshowered job, too little for a second,
+vectorised PDF reader.
 """
 
 from __future__ import annotations
