@@ -23,6 +23,7 @@ from goldmine.io.augmented import ArraySet, column_shapes
 from goldmine.io.samples import count_samples
 from goldmine.methods import METHODS
 from goldmine.physics.morphing import component_values
+from goldmine.physics.nuisance import NuisanceColumns
 from goldmine.setup import Setup
 from goldmine.thetas import check_in_range
 
@@ -102,7 +103,8 @@ def augment_partition(
 ) -> PartitionResult:
     """Draw ``n_rows`` rows from one partition and write their columns to ``directory``."""
     assert setup.morpher is not None
-    pool = EventPool(events, partition, setup.morpher, len(setup.benchmarks), chunk_size)
+    pool = EventPool(events, partition, setup.morpher, len(setup.benchmarks), chunk_size,
+                     nuisances=NuisanceColumns.of(setup))
     statistics = pool.statistics()
     plan = plan_draws(sampler, config.thetas[sampler], n_rows, rng)  # type: ignore[arg-type]
     check_in_range(plan.thetas, setup.parameters, f"{sampler} ({partition.name})")
@@ -136,11 +138,13 @@ def augment_partition(
             n_effective[worst],
         )
 
-    shapes = column_shapes(SAMPLER_COLUMNS[sampler], len(setup.observables), len(setup.parameters))
+    n_score = len(setup.parameters) + (len(setup.nuisance_parameters) if sampler == "local" else 0)
+    shapes = column_shapes(SAMPLER_COLUMNS[sampler], len(setup.observables), len(setup.parameters), n_score)
     arrays = ArraySet(directory, partition.name, n_rows, shapes)
     positions = rng.permutation(n_rows)
     for drawn in drawn_chunks:
-        columns = row_columns(plan, drawn, setup.morpher.components, statistics.sigma_components)
+        columns = row_columns(plan, drawn, setup.morpher.components, statistics.sigma_components,
+                              statistics.nuisance_sigma_components)
         arrays.write(positions[drawn.rows], columns)
     files = arrays.close()
     log.info(
@@ -183,6 +187,7 @@ def augment_method(
         "sampler": sampler,
         "columns": list(SAMPLER_COLUMNS[sampler]),
         "parameters": setup.parameter_names,
+        "nuisances": [n.name for n in setup.nuisance_parameters] if sampler == "local" else [],
         "observables": [o.name for o in setup.observables],
         "partitions": {name: result.summary() for name, result in results.items()},
         "all_partitions": {name: [p.start, p.stop] for name, p in partitions.items()},

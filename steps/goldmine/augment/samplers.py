@@ -2,7 +2,7 @@
 
 MadMiner's names, so that its users find their way:
 
-    local        x, theta, t_xz                               SALLY, SALLINO
+    local        x, theta, t_xz (θ, then the shape nuisances)  SALLY, SALLINO
     density      x, theta, t_xz                               NDE, SCANDAL
     ratio        x, theta0, theta1, y, r_xz, t_xz0, t_xz1     CARL, ROLR, ALICE(S), CASCAL, RASCAL
     more_ratios  the same, θ0 and θ1 both drawn               the doubly parameterised variants
@@ -10,7 +10,8 @@ MadMiner's names, so that its users find their way:
 
 For the ratio samplers half the rows are drawn at θ0 (y = 0) and half at θ1 (y = 1);
 every row carries its (θ0, θ1) pair, r_xz = r(x, z|θ0, θ1) and the joint scores at both.
-Shapes: x (n, O), theta* and t_xz* (n, P), y and r_xz (n,).
+Shapes: x (n, O), theta* and t_xz* (n, P), y and r_xz (n,); the local sampler's t_xz is
+(n, P + K) with K shape nuisances (goldmine.physics.joint.joint_nuisance_score).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import numpy as np
 from goldmine.augment.unweighting import DrawnEvents
 from goldmine.errors import GoldmineError
 from goldmine.methods import SamplerName
-from goldmine.physics.joint import joint_terms
+from goldmine.physics.joint import joint_nuisance_score, joint_terms
 from goldmine.thetas import ThetaSpec, resolve_thetas
 
 __all__ = ["SAMPLER_COLUMNS", "DrawPlan", "plan_draws", "row_columns"]
@@ -90,9 +91,11 @@ def plan_draws(
 
 
 def row_columns(
-    plan: DrawPlan, drawn: DrawnEvents, components: np.ndarray, sigma_components: np.ndarray
+    plan: DrawPlan, drawn: DrawnEvents, components: np.ndarray, sigma_components: np.ndarray,
+    nuisance_sigma_components: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    """The output columns of the rows in ``drawn``."""
+    """The output columns of the rows in ``drawn``; ``nuisance_sigma_components`` (C, K):
+    Σ_i g_i a_i of the partition's events."""
     rows = drawn.rows
     out: dict[str, np.ndarray] = {"x": drawn.observations}
     terms = {
@@ -107,6 +110,10 @@ def row_columns(
         theta = plan.columns["theta"][rows]
         out["theta"] = theta
         out["t_xz"] = joint_terms(theta=theta, **terms).t_xz
+        if plan.sampler == "local":  # a score estimator learns the nuisances' components too
+            nuisance = joint_nuisance_score(drawn.nuisance_a, theta, components, sigma_components,
+                                            nuisance_sigma_components)
+            out["t_xz"] = np.hstack([out["t_xz"], nuisance])
     else:
         theta0, theta1 = plan.columns["theta0"][rows], plan.columns["theta1"][rows]
         numerator, denominator = joint_terms(theta=theta0, **terms), joint_terms(theta=theta1, **terms)

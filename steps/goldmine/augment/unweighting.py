@@ -46,12 +46,13 @@ class UnweightingRequest:
 @dataclass(frozen=True, eq=False)
 class DrawnEvents:
     """Output rows ``rows`` (m,) and the events drawn for them: file index (m,),
-    observations (m, O), component weights (m, C)."""
+    observations (m, O), component weights (m, C), the nuisance morphing's a (m, K)."""
 
     rows: np.ndarray
     event_index: np.ndarray
     observations: np.ndarray
     component_weights: np.ndarray
+    nuisance_a: np.ndarray
 
 
 def _blocks(n_thetas: int, n_events: int) -> list[slice]:
@@ -145,7 +146,8 @@ def draw_events(
                 in_block = (inverse >= block.start) & (inverse < block.stop)
                 local[in_block] = _locate(cumulative_here, inverse[in_block] - block.start, fraction[rows[in_block]])
             yield DrawnEvents(
-                rows, chunk.start + local, chunk.observations[local], chunk.component_weights[local]
+                rows, chunk.start + local, chunk.observations[local], chunk.component_weights[local],
+                chunk.nuisance_a[local],
             )
 
     return second_pass(), n_effective

@@ -2,7 +2,8 @@
 
 Counting estimators (truth, rate, histograms) take every nuisance whose ∂ log w/∂ν is known
 per event: shape nuisances (a, goldmine.physics.nuisance) and normalisation ones (log f).
-A learned score has no ν components, so score estimators take the normalisation nuisances only.
+A score model takes the shape nuisances whose score components it learned (SALLY trained on
+the local sampler's t_xz, goldmine.physics.joint) and the normalisation ones.
 """
 
 from __future__ import annotations
@@ -94,10 +95,13 @@ def _observation_sums(simulated: SimulatedEvents, theta: np.ndarray) -> tuple[np
 
 def score_matrices(member_scores: np.ndarray, simulated: SimulatedEvents, theta: np.ndarray, luminosity: float,
                    log_factors: np.ndarray) -> list:
-    """Full information (rate + L σ E[t̂ t̂ᵀ]) of each member's score (M, n, P), with the
-    normalisation nuisances of ``log_factors`` (K,) appended."""
-    weights, rate = simulated.weights(theta), rate_matrix(simulated, theta, luminosity)
-    sigma, grad_sigma = float(weights.sum()), simulated.sigma_gradient(theta)
+    """Full information (rate + L σ E[t̂ t̂ᵀ]) of each member's score (M, n, P + K): in θ and,
+    where the model learned them (K > 0), the event file's K shape nuisances; the
+    normalisation nuisances of ``log_factors`` appended."""
+    n_shape = member_scores.shape[-1] - len(theta)
+    weights, gradients = event_gradients(simulated, theta, simulated.nuisance_a if n_shape else None)
+    sigma, grad_sigma = float(weights.sum()), gradients.sum(axis=0)
+    rate = fisher.rate_information(sigma, grad_sigma, luminosity)
     return [fisher.with_norm_nuisances(rate + fisher.kinematic_information(score, weights, luminosity), sigma,
                                        grad_sigma, log_factors, luminosity)
             for score in member_scores]

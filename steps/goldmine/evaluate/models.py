@@ -45,6 +45,11 @@ class ModelGroup:
     def score_theta(self) -> list[float] | None:
         return self.members[0].settings.get("score_theta")
 
+    @property
+    def nuisances(self) -> list[str]:
+        """The shape nuisances whose score components a score model learned after θ's."""
+        return list(self.members[0].settings.get("nuisances") or [])
+
 
 def _check_against_setup(directory: Path, settings: dict[str, Any], setup: Setup) -> None:
     expected = {"parameters": setup.parameter_names, "observables": [o.name for o in setup.observables]}
@@ -77,7 +82,7 @@ def load_groups(directories: Sequence[Path], setup: Setup, device: str = "cpu") 
 
 
 def member_scores(group: ModelGroup, x: np.ndarray, batch_size: int) -> np.ndarray:
-    """t̂(x) of every member of a score ensemble: (M, n, P)."""
+    """t̂(x) of every member of a score ensemble: (M, n, P + K) with the K nuisances it learned."""
     from goldmine.inference.evaluation import evaluate
 
     return np.stack([evaluate(m, m.model.input_columns(x, None, None), batch_size=batch_size)[group.score_output]

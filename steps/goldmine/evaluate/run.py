@@ -119,7 +119,8 @@ def _grid_inside_ranges(setup: Setup, config: EvaluationConfig, evaluation: Eval
 class Analysis:
     """What every part of an evaluation reads: the setup, the evaluation settings, the
     simulated events and their weights at θ_true, the models, and the estimated scores
-    of the simulated events per score method (members (M, n, P) and their mean (n, P))."""
+    of the simulated events per score method: members (M, n, P + K), K the shape nuisances
+    the model learned, and the mean of their θ components (n, P)."""
 
     setup: Setup
     config: EvaluationConfig
@@ -150,7 +151,8 @@ class Analysis:
 
     @cached_property
     def mean_t(self) -> dict[str, np.ndarray]:
-        return {name: t.mean(axis=0) for name, t in self.member_t.items()}
+        """The members' mean score in θ (n, P), which the histogram modes and plots read."""
+        return {name: t.mean(axis=0)[:, : len(self.setup.parameters)] for name, t in self.member_t.items()}
 
     @classmethod
     def of(cls, setup: Setup, config: EvaluationConfig, simulated: SimulatedEvents,
@@ -158,6 +160,11 @@ class Analysis:
         """Weights at θ_true, scores of the simulated events, and the configured histograms."""
         _, log_factors = norm_log_factors(setup)
         weights_true = simulated.weights(np.asarray(config.theta_true))
+        shape_nuisances = [n.name for n in simulated.nuisances]
+        mismatched = [g for g in groups if g.nuisances and g.nuisances != shape_nuisances]
+        if mismatched:
+            raise GoldmineError(f"{mismatched[0].directories[0]}: {mismatched[0].method} learned the score of the "
+                                f"nuisances {mismatched[0].nuisances}, but the event file has {shape_nuisances}")
         member_t = {g.method: member_scores(g, simulated.observations, config.batch_size)
                     for g in groups if g.score_output}
         analysis = cls(setup, config, simulated, groups, log_factors, weights_true, member_t)
@@ -182,9 +189,10 @@ def information_matrices(analysis: Analysis) -> list[info.Information]:
         counted[label] = info.binned_matrix(cells, n_cells, simulated, theta_true, luminosity, log_ratios)
     out = [info.information_from(name, [matrix], n_parameters, nuisances) for name, matrix in counted.items()]
     norms, log_factors = norm_log_factors(analysis.setup)
-    for name, scores in analysis.member_t.items():
-        matrices = info.score_matrices(scores, simulated, theta_true, luminosity, log_factors)
-        out.append(info.information_from(name, matrices, n_parameters, norms))
+    for group in analysis.score_groups:
+        matrices = info.score_matrices(analysis.member_t[group.method], simulated, theta_true, luminosity,
+                                       log_factors)
+        out.append(info.information_from(group.method, matrices, n_parameters, group.nuisances + norms))
     return out
 
 
@@ -262,7 +270,8 @@ def data_sets(analysis: Analysis, observed: np.ndarray | None) -> list[DataSet]:
     sets = [DataSet("expected", analysis.simulated.observations, analysis.luminosity * analysis.weights_true,
                     dict(analysis.mean_t))]
     if observed is not None:
-        observed_t = {g.method: member_scores(g, observed, analysis.config.batch_size).mean(axis=0)
+        n_parameters = len(analysis.setup.parameters)
+        observed_t = {g.method: member_scores(g, observed, analysis.config.batch_size).mean(axis=0)[:, :n_parameters]
                       for g in analysis.score_groups}
         sets.append(DataSet("observed", observed, np.ones(len(observed)), observed_t))
     return sets
@@ -313,9 +322,11 @@ def evaluate_analysis(
             _warn(evaluation, f"{group.method} learned the score at {group.score_theta}, the Fisher information "
                               f"is evaluated at theta_true = {theta_true.tolist()}")
 
-    if simulated.nuisances and analysis.score_groups:
-        _warn(evaluation, "the score models' Fisher information profiles the normalisation nuisances only: they "
-                          f"learned no score in the shape nuisances {', '.join(n.name for n in simulated.nuisances)}")
+    unaware = [g.method for g in analysis.score_groups if not g.nuisances]
+    if simulated.nuisances and unaware:
+        _warn(evaluation, f"the Fisher information of {', '.join(unaware)} profiles the normalisation nuisances "
+                          "only: they learned no score in the shape nuisances "
+                          f"{', '.join(n.name for n in simulated.nuisances)} (train them on data augmented with them)")
     evaluation.information = information_matrices(analysis)
     evaluation.information_distribution = information_distribution(analysis)
     for data in data_sets(analysis, observed):

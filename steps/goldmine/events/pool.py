@@ -48,11 +48,13 @@ class EventChunk:
 @dataclass(frozen=True, eq=False)
 class PoolStatistics:
     """Sums over the partition: ``sigma_components`` Σ_i g_i (C,) in pb, so that
-    σ(θ) = f(θ)·Σ_i g_i, and the event count per sampling benchmark (B,)."""
+    σ(θ) = f(θ)·Σ_i g_i, the event count per sampling benchmark (B,), and with K shape
+    nuisances ``nuisance_sigma_components`` Σ_i g_i a_i (C, K)."""
 
     n_events: int
     sigma_components: np.ndarray
     events_per_sampling_benchmark: np.ndarray
+    nuisance_sigma_components: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -107,10 +109,12 @@ class EventPool:
     def statistics(self) -> PoolStatistics:
         """One pass over the partition."""
         sigma = np.zeros(self.morpher.n_components)
+        nuisance_sigma = np.zeros((self.morpher.n_components, len(self.nuisances or ())))
         per_benchmark = np.zeros(self.n_benchmarks, dtype=np.int64)
         for chunk in self.chunks(observations=False):
             sigma += chunk.component_weights.sum(axis=0)
+            nuisance_sigma += chunk.component_weights.T @ chunk.nuisance_a
             signal = chunk.sampling_benchmarks >= 0
             per_benchmark += np.bincount(chunk.sampling_benchmarks[signal], minlength=self.n_benchmarks)
-        return PoolStatistics(len(self.partition), sigma, per_benchmark)
+        return PoolStatistics(len(self.partition), sigma, per_benchmark, nuisance_sigma)
 

@@ -47,7 +47,8 @@ Columns = Mapping[str, torch.Tensor]
 @dataclass(frozen=True)
 class EstimatorSettings:
     """Architecture: MLP widths and activation; for the likelihood family a masked
-    autoregressive flow with ``flow_transforms`` transforms."""
+    autoregressive flow with ``flow_transforms`` transforms; ``n_nuisances`` shape nuisances
+    whose score components a score estimator learns beside θ's."""
 
     n_observables: int
     n_parameters: int
@@ -55,6 +56,7 @@ class EstimatorSettings:
     activation: str = "tanh"
     dropout: float = 0.0
     flow_transforms: int = 5
+    n_nuisances: int = 0
 
     def to_dict(self) -> dict:
         return {**asdict(self), "hidden": list(self.hidden)}
@@ -125,7 +127,8 @@ class Estimator(nn.Module):
 
 
 class ScoreEstimator(Estimator):
-    """SALLY/SALLINO: t̂(x) ≈ E[t(x,z|θ_ref)|x] = t(x|θ_ref)."""
+    """SALLY/SALLINO: t̂(x) ≈ E[t(x,z|θ_ref)|x] = t(x|θ_ref), (P + K,): θ's components, then
+    those of the K shape nuisances at ν = 0."""
 
     family = "score"
     inputs = ("x",)
@@ -134,8 +137,8 @@ class ScoreEstimator(Estimator):
 
     def __init__(self, settings: EstimatorSettings) -> None:
         super().__init__(settings)
-        self.net = MLP(settings.n_observables, settings.n_parameters, settings.hidden, settings.activation,
-                       settings.dropout)
+        self.net = MLP(settings.n_observables, settings.n_parameters + settings.n_nuisances, settings.hidden,
+                       settings.activation, settings.dropout)
 
     def prepare(self, columns: Columns) -> dict[str, torch.Tensor]:
         return {"inputs": self.x_scaling(columns["x"])}

@@ -33,9 +33,11 @@ def column_path(directory: Path, column: str, partition: str) -> Path:
     return directory / f"{column}_{partition}.npy"
 
 
-def column_shapes(columns: tuple[str, ...], n_observables: int, n_parameters: int) -> dict[str, tuple[int, ...]]:
-    """The per-row shape of each column: x (O,), theta*/t_xz* (P,), y and r_xz ()."""
-    shapes = {"x": (n_observables,), "y": (), "r_xz": ()}
+def column_shapes(columns: tuple[str, ...], n_observables: int, n_parameters: int,
+                  n_score: int | None = None) -> dict[str, tuple[int, ...]]:
+    """The per-row shape of each column: x (O,), theta*/t_xz* (P,), y and r_xz (); t_xz
+    (``n_score``,) where given (the local sampler's score with its nuisance components)."""
+    shapes = {"x": (n_observables,), "y": (), "r_xz": (), "t_xz": (n_score or n_parameters,)}
     return {name: shapes.get(name, (n_parameters,)) for name in columns}
 
 

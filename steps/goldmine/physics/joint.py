@@ -8,6 +8,13 @@ For an event with latent history z and component weights g (C,) in pb,
 
 where the factors p(x|z) of the shower and detector cancel. σ(θ) is estimated from
 the whole partition, Σ_i g_i. Units of t: 1 / (units of θ).
+
+With K shape nuisances (goldmine.physics.nuisance: dσ(z|θ, ν) = dσ(z|θ) exp(a(z)·ν + …))
+the joint score at ν = 0 has the components
+
+    t_ν(x, z|θ) = a(z) − Σ_i dσ(z_i|θ) a(z_i) / σ(θ),
+
+the second term from Σ_i g_i a_i over the partition.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ import numpy as np
 from goldmine.errors import GoldmineError
 from goldmine.physics.morphing import component_gradients, component_values
 
-__all__ = ["JointTerms", "joint_terms"]
+__all__ = ["JointTerms", "joint_nuisance_score", "joint_terms"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,3 +68,11 @@ def joint_terms(
     log_p_xz = np.log(d_sigma) - np.log(sigma)
     t_xz = grad_d_sigma / d_sigma[:, np.newaxis] - grad_sigma / sigma[:, np.newaxis]
     return JointTerms(log_p_xz, t_xz)
+
+
+def joint_nuisance_score(nuisance_a: np.ndarray, theta: np.ndarray, components: np.ndarray,
+                         sigma_components: np.ndarray, nuisance_sigma_components: np.ndarray) -> np.ndarray:
+    """t_ν(x,z|θ) (n, K) at ν = 0 for events with the morphing's a (n, K), each at its θ
+    (n, P); ``nuisance_sigma_components`` (C, K) = Σ_i g_i a_i over the partition."""
+    f = component_values(theta, components)  # (n, C)
+    return nuisance_a - (f @ nuisance_sigma_components) / (f @ sigma_components)[:, np.newaxis]

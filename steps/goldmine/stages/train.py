@@ -47,8 +47,10 @@ def train(method: str | None, data_directory: Path, config: Path, output: Path, 
     settings = analysis.training
     if member is not None and seed is not None:
         raise click.UsageError("give --seed or --member, not both")
+    nuisances: list[str] = []  # shape nuisances whose score components the data holds (the local sampler)
     if method is None or member is not None or (data_directory / SUMMARY_NAME).is_file():
         augmented = read_summary(data_directory)
+        nuisances = augmented.get("nuisances", [])
         method = method or augmented["method"]
         _check_sampler(method, augmented["method"], data_directory)
         if member is not None:
@@ -56,7 +58,7 @@ def train(method: str | None, data_directory: Path, config: Path, output: Path, 
     seed = 0 if seed is None else seed
     n_observables, n_parameters = len(analysis.observables), len(analysis.parameters)
     architecture = EstimatorSettings(n_observables, n_parameters, settings.hidden, settings.activation,
-                                     settings.dropout, settings.flow_transforms)
+                                     settings.dropout, settings.flow_transforms, len(nuisances))
     optimisation = TrainSettings(
         epochs=settings.epochs, batch_size=settings.batch_size, learning_rate=settings.learning_rate,
         final_learning_rate=settings.final_learning_rate, optimizer=settings.optimizer,  # type: ignore[arg-type]
@@ -73,7 +75,8 @@ def train(method: str | None, data_directory: Path, config: Path, output: Path, 
             "training": optimisation.to_dict(), "bootstrap": bootstrap, "n_train": fitted.n_train,
             "n_validation": fitted.n_validation, "member": member, "best_epoch": fitted.result.best_epoch,
             "best_loss": fitted.result.best_loss, "stopped_early": fitted.result.stopped_early,
-            "parameters": analysis.parameter_names, "observables": [o.name for o in analysis.observables],
+            "parameters": analysis.parameter_names, "nuisances": nuisances,
+            "observables": [o.name for o in analysis.observables],
             "score_theta": score_point(data_directory) if fitted.model.score_output else None,
             "history": fitted.result.history, "provenance": provenance.to_dict(),
         })
