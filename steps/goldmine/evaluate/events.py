@@ -84,10 +84,6 @@ class SimulatedEvents:
         """σ(θ) (G,) in pb for θ (G, P)."""
         return component_values(np.atleast_2d(thetas), self.components) @ self.component_weights.sum(axis=0)
 
-    def sigma_gradient(self, theta: np.ndarray) -> np.ndarray:
-        """∇σ (P,) in pb at one θ (P,)."""
-        return self.weight_gradients(theta).sum(axis=0)
-
     def without_nuisances(self) -> SimulatedEvents:
         """The same events with no shape nuisance."""
         empty = np.empty((len(self), 0))

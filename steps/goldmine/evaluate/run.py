@@ -362,27 +362,13 @@ def without_background(analysis: Analysis, evaluation: Evaluation) -> None:
     """What the background costs: the truth, rate and histogram information of the signal
     events alone (``signal_only:<name>``; histograms with the bins they have with the
     background), their expected limits (kind ``signal_only``), and per mode the size of the
-    68% region with the background over that without (the product of the profiled 68%
-    interval widths, each clipped to the grid: regions narrower than the grid spacing still
-    compare)."""
+    68% region with the background over that without (:func:`_limits_of_variant`)."""
     signal = Analysis.of(analysis.setup, analysis.config, analysis.simulated.signal_only(), [])
-    for label, (spec, histogram) in analysis.histograms.items():  # the same bins as with the background
-        columns = signal.columns(signal.simulated.observations, spec.observables)
-        signal.histograms[label] = (spec, histogram_of(columns, signal.weights_true, signal.simulated,
-                                                       histogram.edges))
+    signal.histograms.update(_refilled(analysis, signal.simulated, signal.weights_true))
     evaluation.information += [dataclasses.replace(item, name=f"{SIGNAL_ONLY}:{item.name}")
                                for item in information_matrices(signal)]
-    (asimov,) = data_sets(signal, None)
-    signal_config = dataclasses.replace(signal.config, modes=tuple(m for m in signal.config.modes
-                                                                   if m in SIGNAL_ONLY_MODES))
-    signal = dataclasses.replace(signal, config=signal_config)
-    with_background = {limit.mode: limit for limit in evaluation.limits if limit.kind == "expected"}
-    for limit in limits(signal, dataclasses.replace(asimov, kind=SIGNAL_ONLY), evaluation):
-        evaluation.limits.append(limit)
-        size_without = _interval_box(limit, evaluation.grid_axes)
-        if limit.mode in with_background and size_without > 0:
-            evaluation.background_area_ratios[limit.mode] = (
-                _interval_box(with_background[limit.mode], evaluation.grid_axes) / size_without)
+    evaluation.background_area_ratios.update(
+        _limits_of_variant(signal, SIGNAL_ONLY_MODES, SIGNAL_ONLY, evaluation))
 
 
 #: The modes whose likelihood is also evaluated with every nuisance fixed (they profile all).
@@ -393,24 +379,41 @@ NO_SYSTEMATICS = "no_systematics"
 def without_systematics(analysis: Analysis, evaluation: Evaluation) -> None:
     """What the systematics cost: expected limits of the counting modes with every nuisance
     fixed at its nominal value (kind ``no_systematics``), and per mode the size of the 68%
-    region with the nuisances profiled over that with them fixed (as for the background).
+    region with the nuisances profiled over that with them fixed (:func:`_limits_of_variant`).
     The information with them fixed is each estimate's ``projected`` matrix."""
     simulated = analysis.simulated.without_nuisances()
-    fixed = dataclasses.replace(
-        analysis, simulated=simulated, log_factors=np.zeros(0),
-        config=dataclasses.replace(analysis.config, modes=tuple(m for m in analysis.config.modes
-                                                                if m in NO_SYSTEMATICS_MODES)),
-        histograms={label: (spec, histogram_of(fixed_columns, analysis.weights_true, simulated, histogram.edges))
-                    for label, (spec, histogram) in analysis.histograms.items()
-                    for fixed_columns in [analysis.columns(simulated.observations, spec.observables)]})
-    (asimov,) = data_sets(fixed, None)
-    profiled = {limit.mode: limit for limit in evaluation.limits if limit.kind == "expected"}
-    for limit in limits(fixed, dataclasses.replace(asimov, kind=NO_SYSTEMATICS), evaluation):
+    fixed = dataclasses.replace(analysis, simulated=simulated, log_factors=np.zeros(0),
+                                histograms=_refilled(analysis, simulated, analysis.weights_true))
+    evaluation.systematics_area_ratios.update(
+        _limits_of_variant(fixed, NO_SYSTEMATICS_MODES, NO_SYSTEMATICS, evaluation))
+
+
+def _refilled(analysis: Analysis, simulated: SimulatedEvents,
+              weights: np.ndarray) -> dict[str, tuple[Any, Histogram]]:
+    """The analysis's histograms, with their bins, filled with ``simulated``'s events."""
+    return {label: (spec, histogram_of(analysis.columns(simulated.observations, spec.observables), weights,
+                                       simulated, histogram.edges))
+            for label, (spec, histogram) in analysis.histograms.items()}
+
+
+def _limits_of_variant(variant: Analysis, modes: tuple[str, ...], kind: str,
+                       evaluation: Evaluation) -> dict[str, float]:
+    """The expected limits of ``variant`` (the analysis on other events, or another model) in
+    those of ``modes`` the config asks for, appended to ``evaluation`` as ``kind``; per mode,
+    the size of the evaluation's expected 68% region over the variant's (the product of the
+    68% interval widths, each clipped to the grid: regions narrower than the grid spacing
+    still compare)."""
+    config = dataclasses.replace(variant.config, modes=tuple(m for m in variant.config.modes if m in modes))
+    variant = dataclasses.replace(variant, config=config)
+    (asimov,) = data_sets(variant, None)
+    expected = {limit.mode: limit for limit in evaluation.limits if limit.kind == "expected"}
+    ratios = {}
+    for limit in limits(variant, dataclasses.replace(asimov, kind=kind), evaluation):
         evaluation.limits.append(limit)
-        size_fixed = _interval_box(limit, evaluation.grid_axes)
-        if limit.mode in profiled and size_fixed > 0:
-            evaluation.systematics_area_ratios[limit.mode] = (
-                _interval_box(profiled[limit.mode], evaluation.grid_axes) / size_fixed)
+        size = _interval_box(limit, evaluation.grid_axes)
+        if limit.mode in expected and size > 0:
+            ratios[limit.mode] = _interval_box(expected[limit.mode], evaluation.grid_axes) / size
+    return ratios
 
 
 def _interval_box(limit: Limit, axes: tuple[np.ndarray, ...]) -> float:
