@@ -141,28 +141,13 @@ def _bin_integrals(a: np.ndarray) -> np.ndarray:
 @pytest.fixture(scope="module")
 def line_toy(tmp_path_factory):
     directory = tmp_path_factory.mktemp("line")
-    config = {
-        "name": "line",
-        "parameters": [{"name": "a", "lha_block": "toy", "lha_id": 1, "range": [-1.0, 1.0]}],
-        "benchmarks": {"sm": {"a": 0.0}, "a_pos": {"a": 1.0}, "a_neg": {"a": -1.0}},
-        "morphing": {"max_overall_power": 2, "basis": ["sm", "a_pos", "a_neg"]},
-        "generation": {"backend": "builtin", "events_per_job": 10, "sampling_benchmarks": ["sm"]},
-        "observables": [{"name": "z", "expression": "p_truth[0].px"}],
-        "systematics": [],
-        "evaluation": {"luminosity_fb": 0.05, "theta_true": [0.3], "grid": {"a": [-1.0, 1.0, 41]}, "modes": ["histo"],
-                       "histograms": [{"observables": ["z"], "bins": [EDGES]}], "information_bins": [EDGES]},
-    }
+    config = toys.line_config(luminosity_fb=0.05, theta_true=0.3, edges=EDGES)
     (directory / "line.yml").write_text(yaml.safe_dump(config))
     result = invoke("configure", directory / "line.yml", "--output", directory / "setup.h5", "--plan",
                     directory / "plan.yml")
     assert result.exit_code == 0, result.output
     setup = read_setup(directory / "setup.h5")
-    nodes, node_weights = np.polynomial.legendre.leggauss(NODES)
-    z, quadrature = [], []
-    for low, high in zip(EDGES[:-1], EDGES[1:]):
-        z.append((high - low) / 2 * nodes + (high + low) / 2)
-        quadrature.append((high - low) / 2 * node_weights)
-    z, quadrature = np.concatenate(z), np.concatenate(quadrature)
+    z, quadrature = toys.gauss_legendre(EDGES, NODES)
     weights = quadrature[:, None] * (1 + np.outer(z, setup.benchmark_values[:, 0])) ** 2
     with h5py.File(directory / "events.h5", "w") as file:
         write_setup_sections(file, setup)
@@ -237,9 +222,7 @@ def line_toy_with_background(line_toy, tmp_path_factory):
     writes them)."""
     directory = tmp_path_factory.mktemp("line_background")
     setup = read_setup(line_toy / "setup.h5")
-    nodes, node_weights = np.polynomial.legendre.leggauss(NODES)
-    z = np.concatenate([(h - lo) / 2 * nodes + (h + lo) / 2 for lo, h in zip(EDGES[:-1], EDGES[1:])])
-    quadrature = np.concatenate([(h - lo) / 2 * node_weights for lo, h in zip(EDGES[:-1], EDGES[1:])])
+    z, quadrature = toys.gauss_legendre(EDGES, NODES)
     signal = quadrature[:, None] * (1 + np.outer(z, setup.benchmark_values[:, 0])) ** 2
     background = np.repeat((quadrature * BACKGROUND_DENSITY)[:, None], len(setup.benchmarks), axis=1)
     shares = list(BACKGROUND_SHARES.values())
@@ -288,9 +271,7 @@ def test_background_widens_the_histogram_and_rate_limits_as_the_brute_force_like
     assert np.sum(d_nu**2 / asimov) < 0.8 * signal_only
     # per observation, L Σ (∂w)²/w: the signal and both background processes at each node are
     # one observation, so the background dilutes the truth too
-    nodes, node_weights = np.polynomial.legendre.leggauss(NODES)
-    z = np.concatenate([(h - lo) / 2 * nodes + (h + lo) / 2 for lo, h in zip(EDGES[:-1], EDGES[1:])])
-    quadrature = np.concatenate([(h - lo) / 2 * node_weights for lo, h in zip(EDGES[:-1], EDGES[1:])])
+    z, quadrature = toys.gauss_legendre(EDGES, NODES)
     by_observation = np.sum((quadrature * 2 * z * (1 + a_true * z)) ** 2
                             / (quadrature * ((1 + a_true * z) ** 2 + BACKGROUND_DENSITY)))
     np.testing.assert_allclose(truth, [[luminosity * by_observation]], rtol=1e-12)
@@ -346,9 +327,7 @@ def test_truth_information_with_background_is_that_of_the_mixture(line_toy, tmp_
     L ∫ (∂_a s)² / (s + b) dz (relative 1e-6), and that of the signal alone L ∫ (∂_a s)² / s."""
     setup = read_setup(line_toy / "setup.h5")
     panels = np.linspace(-1.0, 1.0, 41)
-    nodes, node_weights = np.polynomial.legendre.leggauss(8)
-    z = np.concatenate([(h - lo) / 2 * nodes + (h + lo) / 2 for lo, h in zip(panels[:-1], panels[1:])])
-    quadrature = np.concatenate([(h - lo) / 2 * node_weights for lo, h in zip(panels[:-1], panels[1:])])
+    z, quadrature = toys.gauss_legendre(panels, 8)
     signal = quadrature[:, None] * (1 + np.outer(z, setup.benchmark_values[:, 0])) ** 2
     background = np.repeat((quadrature * BACKGROUND_DENSITY)[:, None], len(setup.benchmarks), axis=1)
     with h5py.File(tmp_path / "events.h5", "w") as file:

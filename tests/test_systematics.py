@@ -14,6 +14,7 @@ import yaml
 from click.testing import CliRunner
 from scipy import integrate
 
+import toys
 from goldmine.cli import cli
 from goldmine.errors import InputFileError
 from goldmine.evaluate import fisher
@@ -64,25 +65,13 @@ def shape_toy(tmp_path_factory):
     ν = ±1 benchmarks hold s(z|0) exp(±g(z)), as madminer's readers store them (at the
     reference θ, after the physics benchmarks)."""
     directory = tmp_path_factory.mktemp("shape")
-    config = {
-        "name": "line",
-        "parameters": [{"name": "a", "lha_block": "toy", "lha_id": 1, "range": [-1.0, 1.0]}],
-        "benchmarks": {"sm": {"a": 0.0}, "a_pos": {"a": 1.0}, "a_neg": {"a": -1.0}},
-        "morphing": {"max_overall_power": 2, "basis": ["sm", "a_pos", "a_neg"]},
-        "generation": {"backend": "builtin", "events_per_job": 10, "sampling_benchmarks": ["sm"]},
-        "observables": [{"name": "z", "expression": "p_truth[0].px"}],
-        "evaluation": {"luminosity_fb": LUMINOSITY / 1000, "theta_true": [A_TRUE], "grid": {"a": [-1.0, 1.0, 41]},
-                       "modes": ["histo"], "histograms": [{"observables": ["z"], "bins": [EDGES.tolist()]}],
-                       "information_bins": [EDGES.tolist()]},
-    }
+    config = toys.line_config(luminosity_fb=LUMINOSITY / 1000, theta_true=A_TRUE, edges=EDGES.tolist())
     (directory / "line.yml").write_text(yaml.safe_dump(config))
     result = invoke("configure", directory / "line.yml", "--output", directory / "setup.h5", "--plan",
                     directory / "plan.yml")
     assert result.exit_code == 0, result.output
     setup = read_setup(directory / "setup.h5")
-    nodes, node_weights = np.polynomial.legendre.leggauss(NODES)
-    z = np.concatenate([(h - lo) / 2 * nodes + (h + lo) / 2 for lo, h in zip(EDGES[:-1], EDGES[1:])])
-    quadrature = np.concatenate([(h - lo) / 2 * node_weights for lo, h in zip(EDGES[:-1], EDGES[1:])])
+    z, quadrature = toys.gauss_legendre(EDGES, NODES)
     physics = quadrature[:, None] * s(z[:, None], setup.benchmark_values[:, 0])
     reference = physics[:, setup.reference_index]
     weights = np.column_stack([physics, reference * np.exp(g(z)), reference * np.exp(-g(z))])
@@ -96,6 +85,15 @@ def shape_toy(tmp_path_factory):
         SampleWriter(file, 1, 5).append(z[:, None], weights, np.zeros(len(z), dtype=int))
         write_sample_summary(file, np.array([len(z), 0, 0, 0, 0]), 0)
     return directory
+
+
+@pytest.fixture(scope="module")
+def shape_results(shape_toy):
+    """results.h5 of the shape toy, every event evaluated (the tests below read it)."""
+    result = invoke("evaluate", "--setup", shape_toy / "setup.h5", "--data", shape_toy / "events.h5", "--config",
+                    shape_toy / "line.yml", "--output", shape_toy / "results.h5", "--events", "all")
+    assert result.exit_code == 0, result.output
+    return shape_toy / "results.h5"
 
 
 def _integral(f, low: float = -1.0, high: float = 1.0) -> float:
@@ -134,21 +132,18 @@ def test_a_nuisance_naming_a_missing_benchmark_or_without_a_reference_is_refused
         read_setup(path)
 
 
-def test_profiled_information_is_the_analytic_schur_complement(shape_toy) -> None:
+def test_profiled_information_is_the_analytic_schur_complement(shape_toy, shape_results) -> None:
     """Truth (every node its own observation), rate and histogram information in (a, ν) equal
     L ∫ ∇w ∇wᵀ / w, L ∇σ ∇σᵀ / σ and its sum over bins (exact: the integrands are
     polynomials the quadrature integrates exactly, relative 1e-9), plus the unit constraint;
     profiled is the Schur complement I_aa − I_aν² / I_νν, projected I_aa."""
-    result = invoke("evaluate", "--setup", shape_toy / "setup.h5", "--data", shape_toy / "events.h5", "--config",
-                    shape_toy / "line.yml", "--output", shape_toy / "results.h5", "--events", "all")
-    assert result.exit_code == 0, result.output
     truth = LUMINOSITY * np.array([
         [_integral(lambda z: 4 * z**2), _integral(lambda z: 2 * z * (1 + A_TRUE * z) * g(z))],
         [0.0, _integral(lambda z: s(z, A_TRUE) * g(z) ** 2)]])
     truth[1, 0] = truth[0, 1]
     expected = {"truth": truth, "rate": _analytic(-1.0, 1.0),
                 "histo:z": sum(_analytic(low, high) for low, high in zip(EDGES[:-1], EDGES[1:]))}
-    with h5py.File(shape_toy / "results.h5") as file:
+    with h5py.File(shape_results) as file:
         for name, matrix in expected.items():
             constrained = matrix + np.diag([0.0, 1.0])
             group = file[f"fisher/{name}"]
@@ -192,7 +187,7 @@ print(json.dumps(out))
 """
 
 
-def test_madminer_reads_the_shape_nuisance_and_profiles_as_goldmine(shape_toy, madminer) -> None:
+def test_madminer_reads_the_shape_nuisance_and_profiles_as_goldmine(shape_toy, shape_results, madminer) -> None:
     """madminer 0.9.6 on the same event file: its truth information in (a, ν), constraint
     added, and its profile equal goldmine's (relative 1e-6).
 
@@ -201,11 +196,8 @@ def test_madminer_reads_the_shape_nuisance_and_profiles_as_goldmine(shape_toy, m
     information counts the same per-event morphing as its truth information, ∂σ/∂ν = Σ w(θ) a
     (the analytic value above). The test pins madminer's number to that cross-section-level
     form, so that a change on either side shows."""
-    result = invoke("evaluate", "--setup", shape_toy / "setup.h5", "--data", shape_toy / "events.h5", "--config",
-                    shape_toy / "line.yml", "--output", shape_toy / "results_mm.h5", "--events", "all")
-    assert result.exit_code == 0, result.output
     theirs = madminer.run(MADMINER_TRUTH, path=str(shape_toy / "events.h5"), theta=[A_TRUE], luminosity=LUMINOSITY)
-    with h5py.File(shape_toy / "results_mm.h5") as file:
+    with h5py.File(shape_results) as file:
         np.testing.assert_allclose(file["fisher/truth/full"][()], theirs["truth"]["full"], rtol=1e-6)
         np.testing.assert_allclose(file["fisher/truth/profiled"][()], theirs["truth"]["profiled"], rtol=1e-6)
         ours_rate = file["fisher/rate/full"][()]
@@ -267,6 +259,16 @@ def scale_chain(tmp_path_factory, examples):
     return directory, config, setup
 
 
+@pytest.fixture(scope="module")
+def scale_results(scale_chain):
+    """results.h5 of the chain's combined file, every event evaluated."""
+    directory, config, setup_path = scale_chain
+    result = invoke("evaluate", "--setup", setup_path, "--data", directory / "combined.h5", "--config", config,
+                    "--output", directory / "results.h5", "--events", "all")
+    assert result.exit_code == 0, result.output
+    return directory / "results.h5"
+
+
 def test_configure_declares_the_scale_nuisance_as_madminer_names_it(scale_chain) -> None:
     _, _, setup_path = scale_chain
     setup = read_setup(setup_path)
@@ -279,12 +281,12 @@ def test_configure_declares_the_scale_nuisance_as_madminer_names_it(scale_chain)
     assert all(b.values == setup.benchmarks[0].values for b in setup.benchmarks if b.is_nuisance)
 
 
-def test_scale_weights_ride_through_the_chain_into_the_profiled_information(scale_chain) -> None:
+def test_scale_weights_ride_through_the_chain_into_the_profiled_information(scale_chain, scale_results) -> None:
     """The ν = ±1 columns are the reference weight times the ratios at μ × 2 and μ / 2 (W h,
     through the PDFs and α_EM: σ up at μ × 2 by a few per cent; W + jet, through α_s: down),
     in the combined file too, and evaluate profiles the scale nuisance in the truth, rate
     and histogram information."""
-    directory, config, setup_path = scale_chain
+    directory, _, setup_path = scale_chain
     setup = read_setup(setup_path)
     up, down = (setup.benchmark_index(f"scale_nuisance_param_0_benchmark_{k}") for k in (0, 1))
     with h5py.File(directory / "combined.h5") as file:
@@ -295,10 +297,7 @@ def test_scale_weights_ride_through_the_chain_into_the_profiled_information(scal
         assert 0.005 < sign * (ratio_up - 1) < 0.3 and 0.005 < sign * (1 - ratio_down) < 0.3, (label, ratio_up,
                                                                                                   ratio_down)
         assert np.ptp(weights[events, up] / weights[events, 0]) > 0.01  # a shape, not a norm
-    result = invoke("evaluate", "--setup", setup_path, "--data", directory / "combined.h5", "--config", config,
-                    "--output", directory / "results.h5", "--events", "all")
-    assert result.exit_code == 0, result.output
-    with h5py.File(directory / "results.h5") as file:
+    with h5py.File(scale_results) as file:
         for name in ("truth", "rate", "histo:pt_w"):
             group = file[f"fisher/{name}"]
             assert json.loads(group.attrs["nuisances"]) == ["scale_nuisance_param_0", "lumi"]
@@ -366,42 +365,33 @@ print(json.dumps({"full": (full + information.nuisance_constraint_information())
 """
 
 
-def test_madminer_reads_goldmines_scale_systematic_and_gives_its_truth_information(scale_chain, madminer) -> None:
+def test_madminer_reads_goldmines_scale_systematic_and_gives_its_truth_information(scale_chain, scale_results,
+                                                                                   madminer) -> None:
     """madminer 0.9.6 on the combined file (signal and background, the val_* benchmarks left
     out of a copy for its einsum, the scale nuisance kept): its truth information in (θ, ν_scale)
     with the constraint equals goldmine's block of the same parameters (relative 1e-6), and
     so do the profiles over ν_scale. madminer cannot read the ``lumi`` normalisation
     systematic (its loader fails on a norm systematic: goldmine/systematics holds it)."""
-    directory, config, setup_path = scale_chain
-    results = directory / "results.h5"
-    if not results.exists():
-        result = invoke("evaluate", "--setup", setup_path, "--data", directory / "combined.h5", "--config", config,
-                        "--output", results, "--events", "all")
-        assert result.exit_code == 0, result.output
+    directory, _, setup_path = scale_chain
     setup = read_setup(setup_path)
     keep = [i for i, b in enumerate(setup.benchmarks) if not b.name.startswith("val_")]
     _without_validation_benchmarks(directory / "combined.h5", directory / "for_madminer.h5", keep)
     theirs = madminer.run(MADMINER_SCALE, path=str(directory / "for_madminer.h5"), theta=[0.0, 0.0],
                           luminosity=300_000.0)
     assert theirs["nuisances"] == ["scale_nuisance_param_0"]
-    with h5py.File(results) as file:
+    with h5py.File(scale_results) as file:
         ours = file["fisher/truth/full"][()][:3, :3]  # (CWL2, CPWL2, ν_scale); lumi is the fourth
     np.testing.assert_allclose(ours, theirs["full"], rtol=1e-6)
     np.testing.assert_allclose(fisher.profile_information(ours, 2),
                                fisher.profile_information(np.array(theirs["full"]), 2), rtol=1e-6)
 
 
-def test_histogram_limits_profile_the_shape_nuisance_as_a_brute_force_scan(shape_toy) -> None:
+def test_histogram_limits_profile_the_shape_nuisance_as_a_brute_force_scan(shape_results) -> None:
     """Asimov data at a = 0.3; per bin the expectation L ∫_b s(z|a) dz, expanded in ν to
     second order with the slope ∫_b s g / ∫_b s and curvature ∫_b s g² / ∫_b s − slope² (exact
     for w(z|a, ν) = s(z|a) exp(ν g(z)) where g is constant in the bin). At every a of the grid,
     the profiled histogram log likelihood equals a brute-force maximum over ν (bounded scalar
     search), and profiling lowers q away from the best fit."""
-    results = shape_toy / "results.h5"
-    if not results.exists():
-        result = invoke("evaluate", "--setup", shape_toy / "setup.h5", "--data", shape_toy / "events.h5", "--config",
-                        shape_toy / "line.yml", "--output", results, "--events", "all")
-        assert result.exit_code == 0, result.output
     from scipy import optimize
 
     grid = np.linspace(-1.0, 1.0, 41)
@@ -426,7 +416,7 @@ def test_histogram_limits_profile_the_shape_nuisance_as_a_brute_force_scan(shape
 
     brute = np.array([profiled(a) for a in grid])
     fixed = np.array([np.sum(observed * np.log(expansion(a)[0]) - expansion(a)[0]) for a in grid])
-    with h5py.File(results) as file:
+    with h5py.File(shape_results) as file:
         ours = file["limits/expected/histo:z/log_likelihood"][()]
     np.testing.assert_allclose(ours - ours[26], brute - brute[26], atol=1e-7 * np.abs(brute).max())
     q_profiled, q_fixed = 2 * (brute.max() - brute), 2 * (fixed.max() - fixed)
@@ -434,24 +424,19 @@ def test_histogram_limits_profile_the_shape_nuisance_as_a_brute_force_scan(shape
     assert np.all(q_profiled[far] < q_fixed[far])
 
 
-def test_limits_and_plots_with_and_without_systematics(scale_chain) -> None:
+def test_limits_and_plots_with_and_without_systematics(scale_chain, scale_results) -> None:
     """Expected limits of the counting modes come twice, nuisances profiled and fixed; the
     profiled 68% region is the larger, and summary.md and the plots show both."""
-    directory, config, setup_path = scale_chain
-    results = directory / "results.h5"
-    if not results.exists():
-        result = invoke("evaluate", "--setup", setup_path, "--data", directory / "combined.h5", "--config", config,
-                        "--output", results, "--events", "all")
-        assert result.exit_code == 0, result.output
+    directory = scale_chain[0]
     summary = json.loads((directory / "results.json").read_text())
     assert set(summary["limits"]["no_systematics"]) == {"rate", "histo:pt_w"}
     ratios = summary["systematics_area_ratios_68"]
     assert set(ratios) == {"rate", "histo:pt_w"} and all(r >= 1.0 for r in ratios.values()), ratios
-    with h5py.File(results) as file:
+    with h5py.File(scale_results) as file:
         profiled, fixed = (file[f"limits/{kind}/histo:pt_w/q"][()] for kind in ("expected", "no_systematics"))
     assert np.all(profiled <= fixed + 1e-9) and np.any(profiled < 0.9 * fixed)
 
-    result = invoke("plot", "--results", results, "--output", directory / "plots")
+    result = invoke("plot", "--results", scale_results, "--output", directory / "plots")
     assert result.exit_code == 0, result.output
     assert (directory / "plots" / "contours_systematics.png").stat().st_size > 0
     text = (directory / "plots" / "summary.md").read_text()

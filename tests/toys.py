@@ -115,3 +115,31 @@ def write_events(
         SampleWriter(file, observations.shape[1], len(thetas)).append(observations, weights / shares[:, None], ids)
         write_sample_summary(file, signal_events, int(np.sum(ids < 0)))
     return z
+
+
+# --- the line toy: dσ(z|a)/dz = (1 + a z)² on z ∈ [-1, 1], one parameter a ----------------
+
+
+def line_config(*, luminosity_fb: float, theta_true: float, edges: list[float]) -> dict:
+    """The line toy's config: benchmarks sm, a_pos, a_neg (the quadratic basis), the
+    observable z, and an evaluation of histogram limits in the bins ``edges``."""
+    return {
+        "name": "line",
+        "parameters": [{"name": "a", "lha_block": "toy", "lha_id": 1, "range": [-1.0, 1.0]}],
+        "benchmarks": {"sm": {"a": 0.0}, "a_pos": {"a": 1.0}, "a_neg": {"a": -1.0}},
+        "morphing": {"max_overall_power": 2, "basis": ["sm", "a_pos", "a_neg"]},
+        "generation": {"backend": "builtin", "events_per_job": 10, "sampling_benchmarks": ["sm"]},
+        "observables": [{"name": "z", "expression": "p_truth[0].px"}],
+        "evaluation": {"luminosity_fb": luminosity_fb, "theta_true": [theta_true], "grid": {"a": [-1.0, 1.0, 41]},
+                       "modes": ["histo"], "histograms": [{"observables": ["z"], "bins": [list(edges)]}],
+                       "information_bins": [list(edges)]},
+    }
+
+
+def gauss_legendre(edges, nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes z and weights of Gauss-Legendre quadrature with ``nodes`` nodes in every panel
+    between ``edges``: Σ weight·f(z) is ∫ f exactly for polynomials of degree < 2·nodes."""
+    points, point_weights = np.polynomial.legendre.leggauss(nodes)
+    panels = list(zip(edges[:-1], edges[1:]))
+    z = np.concatenate([(high - low) / 2 * points + (high + low) / 2 for low, high in panels])
+    return z, np.concatenate([(high - low) / 2 * point_weights for low, high in panels])
