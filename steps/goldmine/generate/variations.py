@@ -15,9 +15,8 @@ f′ read by Pythia from its own LHAPDF6 grid (α_s of the hard process stays Py
 The shower is not varied: its uncertainty is another systematic (Pythia's variations).
 
 Pythia evaluates a PDF one point per call (≈ 1 µs through its binding), so this loops over the
-events in Python: measured on 20 000 W h events, two μ variations (with the checks of the
-central values) took 7.7 µs per event against the 163 µs goldmine's Pythia run takes per hard
-process (≈ 13 ms per showered event): 5 % of the unshowered job, too little for a second,
+events in Python: two μ variations cost ≈ 5 µs per event against ≈ 120 µs for the hard process
+(≈ 13 ms per showered event; benchmarks/variation_weights.py), too little for a second,
 vectorised PDF reader.
 """
 
