@@ -20,88 +20,88 @@ from __future__ import annotations
 
 import awkward as ak
 import numpy as np
-import vector
 
 from goldmine.detector.card import DetectorCard, Lepton
 from goldmine.detector.objects import (
+    Momenta,
     btagged,
+    delta_r,
     jet_collection,
     lepton_collection,
     met_collection,
+    near,
     photon_collection,
     reconstruct,
+    same_event_pairs,
     smeared_jets,
 )
+from goldmine.io.hepmc import ParticleSelection
 from goldmine.physics.pdg import INVISIBLE, is_any
 
-__all__ = ["simulate"]
+__all__ = ["PARTICLES_USED", "simulate"]
 
-vector.register_awkward()
+#: The generator particles ``simulate`` looks at: the final state, and the b and c quarks
+#: (any status) that give jets their flavour.
+PARTICLES_USED = ParticleSelection(status=(1,), abs_pid=(4, 5))
 
 _ISOLATION_PT_MIN = 0.5  # GeV, particles counted in the isolation sum
 _FLAVOUR_PT_MIN = 1.0  # GeV, quarks that give a jet its flavour
 
 
-def _momenta(particles: ak.Array) -> ak.Array:
-    return ak.zip({"px": particles.px, "py": particles.py, "pz": particles.pz, "E": particles.e,
-                   "index": particles.index, "pid": particles.pid}, with_name="Momentum4D")
-
-
 def simulate(particles: ak.Array, card: DetectorCard, rng: np.random.Generator) -> dict[str, ak.Array]:
     """Delphes collections for ``particles`` (events × particles; records ``pid status
     px py pz e``, GeV)."""
-    particles = ak.with_field(particles, ak.local_index(particles.pid, axis=1), "index")
-    everything = _momenta(particles)
-    apid = abs(particles.pid)
+    everything = Momenta.from_jagged(particles)
+    status = ak.to_numpy(ak.flatten(particles.status))
+    apid = np.abs(everything.pid)
     transverse = everything.pt > 0.0
-    visible = everything[(particles.status == 1) & ~is_any(apid, INVISIBLE) & transverse]
-    visible = visible[abs(visible.eta) < card.jet.calorimeter_eta_max]
+    visible = everything[(status == 1) & ~is_any(apid, INVISIBLE) & transverse]
+    visible = visible[np.abs(visible.eta) < card.jet.calorimeter_eta_max]
 
     electrons = reconstruct(_isolated(visible, 11, card.electron), card.electron, rng)
     muons = reconstruct(_isolated(visible, 13, card.muon), card.muon, rng)
     photons = reconstruct(_isolated(visible, 22, card.photon), card.photon, rng)
-    used = ak.concatenate([electrons.index, muons.index, photons.index], axis=1)
-    jets = smeared_jets(_cluster(visible[~_contains(visible.index, used)], card), card, rng)
+    used = np.zeros(len(visible), bool)
+    for objects in (electrons, muons, photons):
+        used[np.searchsorted(visible.index + visible.event * (1 + len(everything)),
+                             objects.index + objects.event * (1 + len(everything)))] = True
+    jets = smeared_jets(_cluster(visible[~used], card), card, rng)
     quarks = everything[transverse & (everything.pt > _FLAVOUR_PT_MIN)]
-    quarks = quarks[abs(quarks.eta) < card.btag.eta_max]
-    has_b = _near(jets, quarks[abs(quarks.pid) == 5], card.btag.delta_r)
-    has_c = _near(jets, quarks[abs(quarks.pid) == 4], card.btag.delta_r)
+    quarks = quarks[np.abs(quarks.eta) < card.btag.eta_max]
+    has_b = near(jets, quarks[np.abs(quarks.pid) == 5], card.btag.delta_r)
+    has_c = near(jets, quarks[np.abs(quarks.pid) == 4], card.btag.delta_r)
     return {
         "Electron": lepton_collection(electrons),
         "Muon": lepton_collection(muons),
         "Photon": photon_collection(photons),
         "Jet": jet_collection(jets, btagged(jets, has_b, has_c, card, rng)),
-        "MissingET": met_collection(-ak.sum(visible.px, axis=1), -ak.sum(visible.py, axis=1)),
+        "MissingET": met_collection(-visible.per_event_sum(visible.px), -visible.per_event_sum(visible.py)),
     }
 
 
-def _contains(index: ak.Array, used: ak.Array) -> ak.Array:
-    """Per event: is each entry of ``index`` among ``used``?"""
-    return ak.any(index[:, :, None] == used[:, None, :], axis=2)
-
-
-def _isolated(visible: ak.Array, pid: int, section: Lepton) -> ak.Array:
+def _isolated(visible: Momenta, pid: int, section: Lepton) -> Momenta:
     """Candidates of ``pid`` above the card's lowest pT whose isolation ratio passes."""
     lowest = min(b.pt_min for b in section.efficiency)
-    candidates = visible[(abs(visible.pid) == pid) & (visible.pt >= lowest)]
+    candidates = visible[(np.abs(visible.pid) == pid) & (visible.pt >= lowest)]
     others = visible[visible.pt > _ISOLATION_PT_MIN]
-    distance = candidates[:, :, None].deltaR(others[:, None, :])
-    near = (distance < section.isolation.delta_r) & (candidates.index[:, :, None] != others.index[:, None, :])
-    ratio = ak.sum(ak.where(near, others.pt[:, None, :], 0.0), axis=2) / candidates.pt
-    return candidates[ratio < section.isolation.pt_ratio_max]
+    i, j = same_event_pairs(candidates, others)
+    near_pair = (delta_r(candidates, i, others, j) < section.isolation.delta_r) & (candidates.index[i]
+                                                                                   != others.index[j])
+    around = np.bincount(i[near_pair], weights=others.pt[j[near_pair]], minlength=len(candidates))
+    return candidates[around / candidates.pt < section.isolation.pt_ratio_max]
 
 
-def _cluster(inputs: ak.Array, card: DetectorCard) -> ak.Array:
-    """Anti-kT jets (fastjet) of ``inputs``, above half the card's pT cut before smearing."""
+def _cluster(inputs: Momenta, card: DetectorCard) -> Momenta:
+    """Anti-kT jets (fastjet, many events per call) of ``inputs``, above half the card's pT
+    cut before smearing."""
     import fastjet
 
     definition = fastjet.JetDefinition(fastjet.antikt_algorithm, card.jet.radius)
-    four = ak.zip({"px": inputs.px, "py": inputs.py, "pz": inputs.pz, "E": inputs.E})
+    four = ak.zip({name: inputs.jagged(values) for name, values in
+                   (("px", inputs.px), ("py", inputs.py), ("pz", inputs.pz), ("E", inputs.energy))})
     clustered = fastjet.ClusterSequence(four, definition).inclusive_jets(0.5 * card.jet.pt_min)
-    none = ak.values_astype(ak.zeros_like(clustered.px), np.int64) - 1
-    return ak.zip({"px": clustered.px, "py": clustered.py, "pz": clustered.pz, "E": clustered.E,
-                   "index": none, "pid": none}, with_name="Momentum4D")
-
-
-def _near(jets: ak.Array, quarks: ak.Array, radius: float) -> ak.Array:
-    return ak.any(jets[:, :, None].deltaR(quarks[:, None, :]) < radius, axis=2)
+    counts = ak.to_numpy(ak.num(clustered.px, axis=1))
+    flat = {name: ak.to_numpy(ak.flatten(clustered[name])) for name in ("px", "py", "pz", "E")}
+    none = np.full(len(flat["px"]), -1)
+    return Momenta(inputs.n_events, np.repeat(np.arange(inputs.n_events), counts), flat["px"], flat["py"],
+                   flat["pz"], flat["E"], none * 0, none)

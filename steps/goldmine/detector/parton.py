@@ -14,6 +14,7 @@ import numpy as np
 
 from goldmine.detector.card import DetectorCard
 from goldmine.detector.objects import (
+    Momenta,
     btagged,
     jet_collection,
     lepton_collection,
@@ -29,17 +30,16 @@ __all__ = ["smear_partons"]
 
 def smear_partons(particles: ak.Array, card: DetectorCard, rng: np.random.Generator) -> dict[str, ak.Array]:
     """Delphes collections for LHE ``particles`` (records ``pid status px py pz e m``)."""
-    outgoing = particles[particles.status == 1]
-    momenta = ak.zip({"px": outgoing.px, "py": outgoing.py, "pz": outgoing.pz, "E": outgoing.e,
-                      "index": ak.local_index(outgoing.pid, axis=1), "pid": outgoing.pid}, with_name="Momentum4D")
-    apid = abs(outgoing.pid)
+    momenta = Momenta.from_jagged(particles)
+    momenta = momenta[ak.to_numpy(ak.flatten(particles.status)) == 1]
+    apid = np.abs(momenta.pid)
     jets = smeared_jets(momenta[is_any(apid, JET_PARTONS)], card, rng)
-    flavour = abs(jets.pid)
+    flavour = np.abs(jets.pid)
     neutrinos = momenta[is_any(apid, NEUTRINOS)]
     return {
         "Electron": lepton_collection(reconstruct(momenta[apid == 11], card.electron, rng)),
         "Muon": lepton_collection(reconstruct(momenta[apid == 13], card.muon, rng)),
         "Photon": photon_collection(reconstruct(momenta[apid == 22], card.photon, rng)),
         "Jet": jet_collection(jets, btagged(jets, flavour == 5, flavour == 4, card, rng)),
-        "MissingET": met_collection(ak.sum(neutrinos.px, axis=1), ak.sum(neutrinos.py, axis=1)),
+        "MissingET": met_collection(neutrinos.per_event_sum(neutrinos.px), neutrinos.per_event_sum(neutrinos.py)),
     }

@@ -12,7 +12,7 @@ import numpy as np
 import uproot
 
 from goldmine.detector.card import DetectorCard
-from goldmine.detector.fast import simulate
+from goldmine.detector.fast import PARTICLES_USED, simulate
 from goldmine.detector.parton import smear_partons
 from goldmine.errors import InputFileError
 from goldmine.io.atomic import atomic_path
@@ -50,7 +50,7 @@ def simulate_hepmc(hepmc: Path, card: DetectorCard, output: Path, *, seed: int, 
                    chunk_events: int = 1000) -> int:
     """Fast detector simulation of every event of ``hepmc``; returns the event count."""
     def chunks() -> Iterator[tuple[ak.Array, np.ndarray, tuple[str, ...]]]:
-        for chunk in iter_hepmc(hepmc, chunk_events=chunk_events):
+        for chunk in iter_hepmc(hepmc, chunk_events=chunk_events, select=PARTICLES_USED):
             names = chunk.weight_names or tuple(f"weight_{i}" for i in range(chunk.weights.shape[1]))
             yield chunk.particles, chunk.weights, names
 

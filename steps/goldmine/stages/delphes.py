@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from goldmine.config.loader import load_config
 from goldmine.errors import OutputExistsError
 from goldmine.io.provenance import Provenance
 from goldmine.stages.options import seed_option
@@ -37,6 +36,8 @@ def delphes(hepmc: Path | None, lhe: Path | None, card: Path | None, output: Pat
             config: Path | None, delphes_path: Path | None, chunk_size: int, seed: int | None) -> None:
     """Simulate the detector: real Delphes, the built-in fast simulation, or parton-level smearing."""
     if config is not None:
+        from goldmine.config.loader import load_config  # the config's schema and setup code: not needed without it
+
         detector = load_config(config).detector
         backend = backend or detector.backend
         card = card or detector.card
