@@ -16,7 +16,7 @@ from goldmine.config.loader import load_yaml
 from goldmine.errors import ConfigError
 from goldmine.expressions import ExpressionError, compile_arithmetic
 
-__all__ = ["DEFAULT_CARD", "Bin", "DetectorCard", "Formula", "Resolution", "load_card"]
+__all__ = ["DEFAULT_CARD", "Bin", "DetectorCard", "Formula", "Resolution", "Towers", "load_card"]
 
 DEFAULT_CARD = Path(__file__).with_name("cms.yml")
 
@@ -95,6 +95,15 @@ class Jets:
 
 
 @dataclass(frozen=True)
+class Towers:
+    """Calorimeter cells of ``tower_eta`` × ``tower_phi`` (radians): the photons that hit one
+    cell are one photon candidate, as Delphes' ECal towers merge them (a π⁰'s two photons)."""
+
+    tower_eta: float
+    tower_phi: float
+
+
+@dataclass(frozen=True)
 class BTag:
     """A jet's flavour is b (c) if a b (c) quark with pT > 1 GeV and |η| < ``eta_max`` lies
     within ``delta_r``, else light; it is tagged with its flavour's ``efficiency``."""
@@ -111,6 +120,7 @@ class DetectorCard:
     photon: Lepton
     jet: Jets
     btag: BTag
+    ecal: Towers
     source: str
 
 
@@ -168,5 +178,6 @@ def load_card(path: str | Path | None = None) -> DetectorCard:
         photon=_lepton(raw["photon"], "photon"),
         jet=_build(Jets, jet, "jet", energy_resolution=resolution, energy_scale=scale),
         btag=_build(BTag, btag, "btag", efficiency=efficiency),
+        ecal=_build(Towers, raw["ecal"], "ecal"),
         source=str(path or DEFAULT_CARD),
     )

@@ -5,23 +5,29 @@ From the generator-level particles of each event (HepMC, all statuses):
 1. visible final state: status 1, not a neutrino (or neutralino), |η| below the
    calorimeter edge;
 2. electrons, muons, photons: isolated (Σ pT of other visible particles above
-   0.5 GeV within ΔR, over the candidate's pT, below the card's ratio), kept with the
-   card's efficiency, smeared in energy (e, γ) or pT (μ);
+   0.5 GeV, electrons and muons aside, within ΔR, over the candidate's pT, below the
+   card's ratio), kept with the
+   card's efficiency, smeared in energy (e, γ) or pT (μ); a photon candidate is an ECal
+   tower, the sum of the photons in one cell (a π⁰'s two photons are one candidate);
 3. jets: anti-kT (fastjet) on the visible final state minus the reconstructed
    electrons, muons and photons; energy smeared; pT (times the energy scale) and |η| cuts; b-tagged
    with the probability of their flavour at their pT and η (b or c quark with pT > 1 GeV
    and |η| below the card's limit within ΔR, else light);
-4. missing ET: minus the vector sum of the visible final state's transverse momenta.
+4. missing ET: minus the vector sum of the visible final state's transverse momenta, with
+   each clustered jet's smearing carried over (its smeared minus its true momentum): the
+   resolution of Delphes' particle-flow missing ET, whose jets dominate it.
 
 The result is a dict of Delphes collections (jagged records with Delphes' field names).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import awkward as ak
 import numpy as np
 
-from goldmine.detector.card import DetectorCard, Lepton
+from goldmine.detector.card import DetectorCard, Lepton, Towers
 from goldmine.detector.objects import (
     Momenta,
     btagged,
@@ -33,6 +39,7 @@ from goldmine.detector.objects import (
     photon_collection,
     reconstruct,
     same_event_pairs,
+    selected_jets,
     smeared_jets,
 )
 from goldmine.io.hepmc import ParticleSelection
@@ -55,17 +62,18 @@ def simulate(particles: ak.Array, card: DetectorCard, rng: np.random.Generator) 
     status = ak.to_numpy(ak.flatten(particles.status))
     apid = np.abs(everything.pid)
     transverse = everything.pt > 0.0
-    visible = everything[(status == 1) & ~is_any(apid, INVISIBLE) & transverse]
-    visible = visible[np.abs(visible.eta) < card.jet.calorimeter_eta_max]
+    with np.errstate(invalid="ignore"):  # η of particles along the beam is ±inf, and cut
+        inside = np.abs(everything.eta) < card.jet.calorimeter_eta_max
+    visible = everything[(status == 1) & ~is_any(apid, INVISIBLE) & transverse & inside]
 
-    electrons = reconstruct(_isolated(visible, 11, card.electron), card.electron, rng)
-    muons = reconstruct(_isolated(visible, 13, card.muon), card.muon, rng)
-    photons = reconstruct(_isolated(visible, 22, card.photon), card.photon, rng)
-    used = np.zeros(len(visible), bool)
-    for objects in (electrons, muons, photons):
-        used[np.searchsorted(visible.index + visible.event * (1 + len(everything)),
-                             objects.index + objects.event * (1 + len(everything)))] = True
-    jets = smeared_jets(_cluster(visible[~used], card), card, rng)
+    visible, towers = _with_ecal_towers(visible, card.ecal)
+    electrons = reconstruct(_isolated(visible, visible, 11, card.electron), card.electron, rng)
+    muons = reconstruct(_isolated(visible, visible, 13, card.muon), card.muon, rng)
+    photons = reconstruct(_isolated(towers, visible, 22, card.photon), card.photon, rng)
+    used = np.isin(visible.index, np.concatenate([electrons.index, muons.index, photons.index]))
+    clustered = _cluster(visible[~used], card)
+    smeared = smeared_jets(clustered, card, rng)
+    jets = selected_jets(smeared, card)
     quarks = everything[transverse & (everything.pt > _FLAVOUR_PT_MIN)]
     quarks = quarks[np.abs(quarks.eta) < card.btag.eta_max]
     has_b = near(jets, quarks[np.abs(quarks.pid) == 5], card.btag.delta_r)
@@ -75,15 +83,48 @@ def simulate(particles: ak.Array, card: DetectorCard, rng: np.random.Generator) 
         "Muon": lepton_collection(muons),
         "Photon": photon_collection(photons),
         "Jet": jet_collection(jets, btagged(jets, has_b, has_c, card, rng)),
-        "MissingET": met_collection(-visible.per_event_sum(visible.px), -visible.per_event_sum(visible.py)),
+        "MissingET": met_collection(*_missing(visible, clustered, smeared)),
     }
 
 
-def _isolated(visible: Momenta, pid: int, section: Lepton) -> Momenta:
-    """Candidates of ``pid`` above the card's lowest pT whose isolation ratio passes."""
+def _missing(visible: Momenta, clustered: Momenta, smeared: Momenta) -> tuple[np.ndarray, np.ndarray]:
+    """Missing ET's x and y (n_events,): minus the visible momenta, each jet's smearing
+    (smeared minus true momentum) carried over."""
+    return tuple(-visible.per_event_sum(getattr(visible, axis))
+                 - smeared.per_event_sum(getattr(smeared, axis) - getattr(clustered, axis)) for axis in ("px", "py"))
+
+
+def _with_ecal_towers(visible: Momenta, ecal: Towers) -> tuple[Momenta, Momenta]:
+    """``visible`` with ``index`` naming the object each particle belongs to (its position;
+    for a photon, its ECal tower's number after every position), and the towers: the summed
+    photons of each cell (Delphes' eflowPhotons, from which its photon candidates come)."""
+    position = np.arange(len(visible))
+    photon = visible.pid == 22
+    eta_cell = np.floor(visible.eta[photon] / ecal.tower_eta).astype(np.int64)  # |cell| < 2^20 for |η| < 5
+    phi_cell = np.floor(visible.phi[photon] / ecal.tower_phi).astype(np.int64)
+    cell = (visible.event[photon] << 42) + ((eta_cell + (1 << 20)) << 21) + (phi_cell + (1 << 20))
+    _, tower = np.unique(cell, return_inverse=True)
+    n_towers = int(tower.max()) + 1 if len(tower) else 0
+    owner = position.copy()
+    owner[photon] = len(visible) + tower
+    summed = {name: np.bincount(tower, weights=getattr(visible, name)[photon], minlength=n_towers)
+              for name in ("px", "py", "pz", "energy")}
+    event = np.zeros(n_towers, np.int64)
+    event[tower] = visible.event[photon]
+    towers = Momenta(visible.n_events, event, summed["px"], summed["py"], summed["pz"], summed["energy"],
+                     np.full(n_towers, 22), len(visible) + np.arange(n_towers))
+    return replace(visible, index=owner), towers
+
+
+def _isolated(objects: Momenta, visible: Momenta, pid: int, section: Lepton) -> Momenta:
+    """Candidates among ``objects`` of ``pid`` above the card's lowest pT whose isolation
+    ratio passes: Σ pT of the ``visible`` particles within ΔR, over the candidate's pT.
+    Counted are particles above 0.5 GeV other than the candidate's own, and not electrons
+    or muons: Delphes isolates against its particle flow without them (EFlowFilter), so
+    that a photon radiated by the W's lepton can be an isolated photon."""
     lowest = min(b.pt_min for b in section.efficiency)
-    candidates = visible[(np.abs(visible.pid) == pid) & (visible.pt >= lowest)]
-    others = visible[visible.pt > _ISOLATION_PT_MIN]
+    candidates = objects[(np.abs(objects.pid) == pid) & (objects.pt >= lowest)]
+    others = visible[(visible.pt > _ISOLATION_PT_MIN) & ~is_any(np.abs(visible.pid), (11, 13))]
     i, j = same_event_pairs(candidates, others)
     near_pair = (delta_r(candidates, i, others, j) < section.isolation.delta_r) & (candidates.index[i]
                                                                                    != others.index[j])

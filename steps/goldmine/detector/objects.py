@@ -18,7 +18,7 @@ from goldmine.detector import response
 from goldmine.detector.card import DetectorCard, Lepton
 
 __all__ = ["Momenta", "btagged", "jet_collection", "lepton_collection", "met_collection", "near",
-           "photon_collection", "reconstruct", "same_event_pairs", "smeared_jets"]
+           "photon_collection", "reconstruct", "same_event_pairs", "selected_jets", "smeared_jets"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -135,14 +135,18 @@ def reconstruct(candidates: Momenta, section: Lepton, rng: np.random.Generator) 
 
 
 def smeared_jets(jets: Momenta, card: DetectorCard, rng: np.random.Generator) -> Momenta:
-    """Jet energies smeared, then the card's pT and |η| cuts, sorted by pT.
+    """Jet energies smeared with the card's resolution (all jets, no cut)."""
+    energy = jets.energy
+    return jets.scaled(response.smear(energy, response.energy_sigma(card.jet.energy_resolution, energy), rng) / energy)
+
+
+def selected_jets(jets: Momenta, card: DetectorCard) -> Momenta:
+    """The card's pT and |η| cuts, sorted by pT.
 
     Delphes clusters calorimeter-level objects (a response below 1), cuts them at
     ``pt_min`` and then scales them back up (JetEnergyScale); these jets are clustered from
     particles (response 1), so the same cut is ``pt_min`` times the energy scale there,
     and their momenta are not scaled."""
-    energy = jets.energy
-    jets = jets.scaled(response.smear(energy, response.energy_sigma(card.jet.energy_resolution, energy), rng) / energy)
     eta = jets.eta
     threshold = card.jet.pt_min * card.jet.energy_scale(np.full(len(eta), card.jet.pt_min), eta)
     return jets[(jets.pt >= threshold) & (np.abs(eta) <= card.jet.eta_max)].by_pt()

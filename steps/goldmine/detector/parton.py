@@ -21,6 +21,7 @@ from goldmine.detector.objects import (
     met_collection,
     photon_collection,
     reconstruct,
+    selected_jets,
     smeared_jets,
 )
 from goldmine.physics.pdg import JET_PARTONS, NEUTRINOS, is_any
@@ -33,7 +34,7 @@ def smear_partons(particles: ak.Array, card: DetectorCard, rng: np.random.Genera
     momenta = Momenta.from_jagged(particles)
     momenta = momenta[ak.to_numpy(ak.flatten(particles.status)) == 1]
     apid = np.abs(momenta.pid)
-    jets = smeared_jets(momenta[is_any(apid, JET_PARTONS)], card, rng)
+    jets = selected_jets(smeared_jets(momenta[is_any(apid, JET_PARTONS)], card, rng), card)
     flavour = np.abs(jets.pid)
     neutrinos = momenta[is_any(apid, NEUTRINOS)]
     return {
