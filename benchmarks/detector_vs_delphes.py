@@ -4,12 +4,15 @@ selection, the default example's observables, object multiplicities, and time.
     .venv/bin/python benchmarks/detector_vs_delphes.py \
         --hepmc ../shared/fixtures/builtin-wh-delphes-300/events.hepmc.gz \
         --delphes-root ../shared/fixtures/builtin-wh-delphes-300/delphes_cms.root
-    .venv/bin/python benchmarks/detector_vs_delphes.py --hepmc events.hepmc.gz --delphes /scratch/delphes
+    .venv/bin/python benchmarks/detector_vs_delphes.py --hepmc a.hepmc.gz b.hepmc.gz --delphes /scratch/delphes
+
+Several files are compared as one sample (timings summed).
 
 With ``--delphes`` (a Delphes install prefix or build tree) Delphes runs here too, and
 both programs are timed as whole processes (``goldmine delphes --backend builtin`` and
-``DelphesHepMC3`` reading the decompressed HepMC from a pipe), beside the floor: reading
-and decompressing the file alone.
+``DelphesHepMC3`` reading the decompressed HepMC from a pipe), beside the floor: a process
+that only reads the file as the built-in detector does (decompress, parse the final state
+and the b and c quarks), and decompressing it alone.
 """
 
 from __future__ import annotations
@@ -60,22 +63,39 @@ def selected_observables(root: Path, config: Path) -> dict[str, np.ndarray]:
             **{f"n_{k}": np.concatenate(v) for k, v in counts.items()}}
 
 
-def compare(delphes: dict[str, np.ndarray], builtin: dict[str, np.ndarray]) -> dict:
-    """Passing events, means and quartiles of the observables, multiplicity histograms."""
+def compare(delphes: dict[str, np.ndarray], builtin: dict[str, np.ndarray], *, n_bootstrap: int = 200) -> dict:
+    """Passing events (ratio with the paired error), each observable's mean and quartiles
+    and their ratios built-in / Delphes with bootstrap errors, multiplicity histograms."""
+    passed = builtin["passed"].astype(float) - delphes["passed"].astype(float)
     table = {"passed": {"delphes": int(delphes["passed"].sum()), "builtin": int(builtin["passed"].sum()),
-                        "events": len(delphes["passed"])}}
+                        "events": len(delphes["passed"]),
+                        "ratio_error": float(passed.std(ddof=1) * np.sqrt(len(passed)) / delphes["passed"].sum())}}
+    rng = np.random.default_rng(0)
+
+    def summary(values: np.ndarray) -> np.ndarray:
+        return np.array([values.mean(), *np.quantile(values, QUANTILES)])
+
     for name in OBSERVABLES:
-        table[name] = {
-            tool: {"mean": float(np.mean(sample[name])),
-                   "quartiles": np.quantile(sample[name], QUANTILES).round(2).tolist()}
-            for tool, sample in (("delphes", delphes), ("builtin", builtin))
-        }
-        table[name]["mean_ratio"] = table[name]["builtin"]["mean"] / table[name]["delphes"]["mean"]
+        ours, theirs = builtin[name], delphes[name]
+        ratio = summary(ours) / summary(theirs)
+        resampled = [summary(rng.choice(ours, len(ours))) / summary(rng.choice(theirs, len(theirs)))
+                     for _ in range(n_bootstrap)]
+        table[name] = {tool: {"mean": float(sample[name].mean()),
+                              "quartiles": np.quantile(sample[name], QUANTILES).round(2).tolist()}
+                       for tool, sample in (("delphes", delphes), ("builtin", builtin))}
+        table[name]["ratios"] = ratio.tolist()
+        table[name]["ratio_errors"] = np.std(resampled, axis=0).tolist()
     for name in ("n_leptons", "n_jets", "n_bjets", "n_photons"):
         top = int(max(delphes[name].max(), builtin[name].max()))
         table[name] = {tool: np.bincount(sample[name], minlength=top + 1).tolist()
                        for tool, sample in (("delphes", delphes), ("builtin", builtin))}
     return table
+
+
+#: A whole process that only reads the HepMC file as the built-in detector does.
+_READ_ONLY = ("import sys; from goldmine.io.hepmc import iter_hepmc; "
+              "from goldmine.detector.fast import PARTICLES_USED; "
+              "[None for _ in iter_hepmc(sys.argv[1], select=PARTICLES_USED)]")
 
 
 def _timed(command: str) -> tuple[float, float]:
@@ -91,57 +111,78 @@ def _timed(command: str) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--hepmc", type=Path, required=True)
-    parser.add_argument("--delphes-root", type=Path, help="Delphes' output for --hepmc (else run --delphes)")
+    parser.add_argument("--hepmc", type=Path, nargs="+", required=True)
+    parser.add_argument("--delphes-root", type=Path, nargs="+", help="Delphes' output for each --hepmc (else run "
+                        "--delphes)")
     parser.add_argument("--delphes", type=Path, help="Delphes install prefix or CMake build tree")
     parser.add_argument("--config", type=Path, default=REPO / "examples" / "wh-builtin.yml")
     parser.add_argument("--repeat", type=int, default=3)
     arguments = parser.parse_args()
+    if arguments.delphes_root and len(arguments.delphes_root) != len(arguments.hepmc):
+        parser.error("give one --delphes-root per --hepmc")
 
+    timings: dict[str, list[tuple[float, float]]] = {}
+    samples: dict[str, list[dict[str, np.ndarray]]] = {"builtin": [], "delphes": []}
     with tempfile.TemporaryDirectory() as scratch:
-        scratch = Path(scratch)
-        timings = {}
-        builtin = scratch / "builtin.root"
-        runs = []
-        for repeat in range(arguments.repeat):
-            builtin.unlink(missing_ok=True)
-            runs.append(_timed(f"{GOLDMINE} -q delphes --backend builtin --hepmc {arguments.hepmc} "
-                               f"--output {builtin} --seed {repeat + 1}"))
-        timings["builtin (goldmine delphes)"] = min(runs)
-        timings["floor: zcat > /dev/null"] = min(_timed(f"zcat {arguments.hepmc} > /dev/null")
-                                                 for _ in range(arguments.repeat))
-        reference = arguments.delphes_root
-        if reference is None:
-            from goldmine.detector.delphes import default_card, find_delphes
+        for index, hepmc in enumerate(arguments.hepmc):
+            for name, (wall_cpu, root) in _timed_programs(hepmc, Path(scratch) / str(index), arguments, index).items():
+                timings.setdefault(name, []).append(wall_cpu)
+                if root is not None:
+                    samples["builtin" if name.startswith("builtin") else "delphes"].append(
+                        selected_observables(root, arguments.config))
+    table = compare(*({key: np.concatenate([s[key] for s in samples[tool]]) for key in samples[tool][0]}
+                      for tool in ("delphes", "builtin")))
+    print(markdown(table, {name: tuple(np.sum(runs, axis=0)) for name, runs in timings.items()}))
 
-            executable = find_delphes(3, arguments.delphes)
-            card = default_card(executable)
-            reference = scratch / "delphes.root"
-            runs = []
-            for _ in range(arguments.repeat):
-                reference.unlink(missing_ok=True)
-                runs.append(_timed(f"zcat {arguments.hepmc} | {executable} {card} {reference} -"))
-            timings["Delphes CMS card (DelphesHepMC3)"] = min(runs)
-        table = compare(selected_observables(reference, arguments.config),
-                        selected_observables(builtin, arguments.config))
-    print(markdown(table, timings))
+
+def _timed_programs(hepmc: Path, scratch: Path, arguments: argparse.Namespace,
+                    index: int) -> dict[str, tuple[tuple[float, float], Path | None]]:
+    """Each program's (wall, CPU) seconds on ``hepmc``, fastest of ``--repeat``, and the
+    ROOT file it wrote (None for the floors)."""
+    scratch.mkdir()
+    builtin = scratch / "builtin.root"
+    runs = []
+    for repeat in range(arguments.repeat):
+        builtin.unlink(missing_ok=True)
+        runs.append(_timed(f"{GOLDMINE} -q delphes --backend builtin --hepmc {hepmc} --output {builtin} "
+                           f"--seed {repeat + 1}"))
+    programs = {"builtin (goldmine delphes)": (min(runs), builtin),
+                "floor: reading the HepMC (decompress, parse what the detector uses)": (
+                    min(_timed(f"{sys.executable} -c '{_READ_ONLY}' {hepmc}") for _ in range(arguments.repeat)), None),
+                "floor: decompressing it alone (zcat > /dev/null)": (
+                    min(_timed(f"zcat {hepmc} > /dev/null") for _ in range(arguments.repeat)), None)}
+    if arguments.delphes_root:
+        programs["Delphes (given)"] = ((0.0, 0.0), arguments.delphes_root[index])
+        return programs
+    from goldmine.detector.delphes import default_card, find_delphes
+
+    executable = find_delphes(3, arguments.delphes)
+    reference = scratch / "delphes.root"
+    runs = []
+    for _ in range(arguments.repeat):
+        reference.unlink(missing_ok=True)
+        runs.append(_timed(f"zcat {hepmc} | {executable} {default_card(executable)} {reference} -"))
+    programs["Delphes CMS card (zcat | DelphesHepMC3)"] = (min(runs), reference)
+    return programs
 
 
 def markdown(table: dict, timings: dict[str, tuple[float, float]]) -> str:
     """The comparison as README's tables."""
     passed = table["passed"]
-    lines = [f"events passing the cuts: Delphes {passed['delphes']}, built-in {passed['builtin']} "
-             f"of {passed['events']}", "", "| observable | Delphes mean [25, 50, 75 %] | built-in mean [25, 50, 75 %] "
-             "| built-in / Delphes (mean) |", "|---|---|---|---|"]
+    lines = [f"events passing the cuts: Delphes {passed['delphes']}, built-in {passed['builtin']} of "
+             f"{passed['events']} (ratio {passed['builtin'] / passed['delphes']:.3f} ± {passed['ratio_error']:.3f})",
+             "", "| observable | Delphes mean [25, 50, 75 %] | built-in mean [25, 50, 75 %] "
+             "| built-in / Delphes: mean [25, 50, 75 %] |", "|---|---|---|---|"]
     for name in OBSERVABLES:
         row = table[name]
         cells = [f"{row[t]['mean']:.1f} {row[t]['quartiles']}" for t in ("delphes", "builtin")]
-        lines.append(f"| {name} | {cells[0]} | {cells[1]} | {row['mean_ratio']:.3f} |")
+        ratios = [f"{r:.3f} ± {e:.3f}" for r, e in zip(row["ratios"], row["ratio_errors"], strict=True)]
+        lines.append(f"| {name} | {cells[0]} | {cells[1]} | {ratios[0]} [{', '.join(ratios[1:])}] |")
     lines += ["", "| multiplicity (events with 0, 1, 2, ...) | Delphes | built-in |", "|---|---|---|"]
     for name in ("n_leptons", "n_jets", "n_bjets", "n_photons"):
         lines.append(f"| {name} | {table[name]['delphes']} | {table[name]['builtin']} |")
-    lines += ["", "| program (whole process) | wall s | CPU s |", "|---|---|---|"]
-    lines += [f"| {name} | {wall:.2f} | {cpu:.2f} |" for name, (wall, cpu) in timings.items()]
+    lines += ["", "| program (whole process, fastest run) | wall s | CPU s |", "|---|---|---|"]
+    lines += [f"| {name} | {wall:.2f} | {cpu:.2f} |" for name, (wall, cpu) in timings.items() if cpu > 0]
     return "\n".join(lines)
 
 
