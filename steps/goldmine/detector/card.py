@@ -92,6 +92,7 @@ class Jets:
     calorimeter_eta_max: float
     energy_resolution: Resolution
     energy_scale: Formula  # Delphes' JetEnergyScale, which sets the cut on particle-level jets
+    response: Formula  # reconstructed / particle-level jet momentum, in pt and eta
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,7 @@ def load_card(path: str | Path | None = None) -> DetectorCard:
     jet, btag = dict(raw["jet"]), dict(raw["btag"])
     resolution = _build(Resolution, jet.pop("energy_resolution", None), "jet.energy_resolution")
     scale = Formula.parse(jet.pop("energy_scale", 1.0), "jet.energy_scale", low=0.0, high=10.0)
+    jet_response = Formula.parse(jet.pop("response", 1.0), "jet.response", low=0.1, high=10.0)
     efficiency = btag.pop("efficiency", None)
     if not isinstance(efficiency, dict) or set(efficiency) != {"b", "c", "light"}:
         raise ConfigError("btag.efficiency", "expected probabilities (numbers or formulas) for b, c and light")
@@ -176,7 +178,7 @@ def load_card(path: str | Path | None = None) -> DetectorCard:
         electron=_lepton(raw["electron"], "electron"),
         muon=_lepton(raw["muon"], "muon"),
         photon=_lepton(raw["photon"], "photon"),
-        jet=_build(Jets, jet, "jet", energy_resolution=resolution, energy_scale=scale),
+        jet=_build(Jets, jet, "jet", energy_resolution=resolution, energy_scale=scale, response=jet_response),
         btag=_build(BTag, btag, "btag", efficiency=efficiency),
         ecal=_build(Towers, raw["ecal"], "ecal"),
         source=str(path or DEFAULT_CARD),

@@ -135,9 +135,11 @@ def reconstruct(candidates: Momenta, section: Lepton, rng: np.random.Generator) 
 
 
 def smeared_jets(jets: Momenta, card: DetectorCard, rng: np.random.Generator) -> Momenta:
-    """Jet energies smeared with the card's resolution (all jets, no cut)."""
+    """Jet energies smeared with the card's resolution and scaled by its response (all
+    jets, no cut)."""
     energy = jets.energy
-    return jets.scaled(response.smear(energy, response.energy_sigma(card.jet.energy_resolution, energy), rng) / energy)
+    smeared = response.smear(energy, response.energy_sigma(card.jet.energy_resolution, energy), rng) / energy
+    return jets.scaled(smeared * card.jet.response(jets.pt, jets.eta))
 
 
 def selected_jets(jets: Momenta, card: DetectorCard) -> Momenta:
