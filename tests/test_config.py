@@ -261,7 +261,7 @@ def test_duplicate_benchmark_name_is_refused(tmp_path, examples) -> None:
 
 
 def test_yaml_aliases_that_expand_modestly_still_load(tmp_path) -> None:
-    from goldmine.config.loader import load_yaml
+    from goldmine.config.yaml_text import load_yaml
 
     path = tmp_path / "aliases.yml"
     path.write_text("point: &p {a: 1, b: [2, 3]}\nsame: *p\nlist: [*p, *p]\n")

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from goldmine.config.loader import load_yaml
+from goldmine.config.yaml_text import load_yaml
 from goldmine.errors import ConfigError
 from goldmine.expressions import ExpressionError, compile_arithmetic
 
