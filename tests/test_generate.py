@@ -25,9 +25,12 @@ BENCHMARKS = ["sm", "w_pos", "w_neg", "pw_pos", "pw_neg", "mixed", "val_1", "val
               "scale_nuisance_param_0_benchmark_0", "scale_nuisance_param_0_benchmark_1"]
 
 
-def _config(tmp_path: Path, examples: Path, *, shower: bool = True, **builtin: object) -> Path:
+def _config(tmp_path: Path, examples: Path, *, shower: bool = True, cuts: list[str] | None = None,
+            **builtin: object) -> Path:
     raw = yaml.safe_load((examples / "wh-builtin.yml").read_text())
     raw["generation"]["builtin"].update({"shower": shower, **builtin})
+    if cuts is not None:
+        raw["cuts"] = cuts
     path = tmp_path / "analysis.yml"
     path.write_text(yaml.safe_dump(raw))
     return path
@@ -53,7 +56,7 @@ def _lhe_text(path: Path) -> str:
 
 
 def test_builtin_job_writes_lhe_hepmc_and_summary(tmp_path, examples) -> None:
-    config = _config(tmp_path, examples)
+    config = _config(tmp_path, examples, cuts=["len(l) >= 1"])  # the example's own keep ~6 % of 40 events
     setup = _configure(tmp_path, config)
     result = _generate(setup, config, tmp_path / "job")
     assert result.exit_code == 0, result.output
