@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from scipy import stats
 
 import toys
+from goldmine.augment import run as augment_run
 from goldmine.augment import unweighting
 from goldmine.events.partitions import split_events
 from goldmine.cli import cli
@@ -168,6 +169,8 @@ def test_summary_describes_the_outputs(outputs, toy) -> None:
     thetas = np.array(train["thetas"])
     np.testing.assert_allclose(train["sigma_pb"], toys.sigma(thetas), rtol=1e-12)
     assert min(train["n_effective"]) > 10_000
+    assert train["distinct_events"] == len(np.unique(load(outputs, "alices")["x"][:, 2]))  # x[:, 2]: event index
+    assert 10_000 < train["distinct_events"] < 40_000
     assert summary["provenance"]["seeds"] == {"seed": 5}
     assert str(toy / "events.h5") in summary["provenance"]["inputs"]
 
@@ -235,6 +238,21 @@ def test_theta_outside_the_range_warns_with_the_distance(toy, tmp_path, caplog) 
         result = run_augment(toy, "sally", tmp_path / "out", config=config)
     assert result.exit_code == 0, result.output
     assert "1 of 1 points have a outside its range [-1, 1]; the farthest, a = 1.5, is 0.5 above it" in caplog.text
+
+
+def test_rows_that_repeat_few_events_are_warned_about(toy, tmp_path, caplog, monkeypatch) -> None:
+    """40,000 rows drawn (with replacement, by weight) from 70,000 events repeat about
+    30,000: with the threshold at one row per event the warning names the counts."""
+    monkeypatch.setattr(augment_run, "REPEATS_WARNED", 1.0)
+    with caplog.at_level(logging.WARNING, logger="goldmine.augment.run"):
+        assert run_augment(toy, "sally", tmp_path / "out").exit_code == 0
+    summary = json.loads((tmp_path / "out" / "augment.json").read_text())["partitions"]["train"]
+    assert f"40000 rows repeat {summary['distinct_events']} distinct events" in caplog.text
+    caplog.clear()
+    monkeypatch.setattr(augment_run, "REPEATS_WARNED", 10.0)
+    with caplog.at_level(logging.WARNING, logger="goldmine.augment.run"):
+        assert run_augment(toy, "sally", tmp_path / "again").exit_code == 0
+    assert "distinct events" not in caplog.text
 
 
 def test_partition_without_events(toy, tmp_path) -> None:

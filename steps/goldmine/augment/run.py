@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 #: Per-θ figures are listed in the summary up to this many points, summarised beyond.
 LISTED_THETAS = 50
 
+#: Rows per distinct event above which a partition's rows mostly repeat a few events: a
+#: network trained on them learns those events, not the distribution (it overfits at once).
+REPEATS_WARNED = 10.0
+
 
 @dataclass(frozen=True, eq=False)
 class PartitionResult:
@@ -42,6 +46,7 @@ class PartitionResult:
     sigma: np.ndarray
     n_effective: np.ndarray
     files: dict[str, list[int]]
+    distinct_events: int  # events behind the rows, each counted once
 
     def summary(self) -> dict[str, Any]:
         thetas = self.plan.thetas
@@ -50,6 +55,7 @@ class PartitionResult:
             "events": [self.partition.start, self.partition.stop],
             "weight_scale": self.partition.weight_scale,
             "n_rows": len(self.plan.draw_theta),
+            "distinct_events": self.distinct_events,
             "n_thetas": len(thetas),
             "files": self.files,
             "thetas": thetas.tolist() if listed else None,
@@ -142,16 +148,25 @@ def augment_partition(
     shapes = column_shapes(SAMPLER_COLUMNS[sampler], len(setup.observables), len(setup.parameters), n_score)
     arrays = ArraySet(directory, partition.name, n_rows, shapes)
     positions = rng.permutation(n_rows)
+    drawn_events = []
     for drawn in drawn_chunks:
         columns = row_columns(plan, drawn, setup.morpher.components, statistics.sigma_components,
                               statistics.nuisance_sigma_components)
         arrays.write(positions[drawn.rows], columns)
+        drawn_events.append(drawn.event_index)
     files = arrays.close()
+    distinct = len(np.unique(np.concatenate(drawn_events))) if drawn_events else 0
     log.info(
-        "%s: %d rows from events %d-%d at %d theta points (n_eff min %.0f)",
-        partition.name, n_rows, partition.start, partition.stop - 1, len(plan.thetas), n_effective.min(),
+        "%s: %d rows from %d distinct events of events %d-%d at %d theta points (n_eff min %.0f)",
+        partition.name, n_rows, distinct, partition.start, partition.stop - 1, len(plan.thetas), n_effective.min(),
     )
-    return PartitionResult(partition, plan, sigma, n_effective, files)
+    if distinct and n_rows > REPEATS_WARNED * distinct:
+        log.warning(
+            "%s (%s): %d rows repeat %d distinct events (%.0f rows per event): training on them fits those events; "
+            "generate more events or draw fewer rows (augmentation.n_samples)",
+            sampler, partition.name, n_rows, distinct, n_rows / distinct,
+        )
+    return PartitionResult(partition, plan, sigma, n_effective, files, distinct)
 
 
 def augment_method(
