@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import types
 
 import h5py
 import numpy as np
@@ -14,7 +15,10 @@ from scipy import integrate, special, stats
 
 import toys
 from goldmine.cli import cli
+from goldmine.errors import GoldmineError
 from goldmine.evaluate import fisher
+from goldmine.evaluate import models as evaluate_models
+from goldmine.evaluate import run as evaluate_run
 from goldmine.evaluate.events import load_simulated
 from goldmine.evaluate.information import rate_matrix, truth_matrix
 from goldmine.evaluate.likelihood import poisson_log_likelihood, profiled_poisson_log_likelihood, wilks
@@ -448,6 +452,58 @@ def test_every_mode_gives_expected_and_observed_limits(results) -> None:
         estimated, joint = file["validation/alices/estimated"][()], file["validation/alices/joint"][()]
         assert np.corrcoef(estimated, joint)[0, 1] > 0.8  # 15 epochs; a mispairing gives ~0
         assert len(json.loads(file["histories/sally/sally_1"][()])) > 0
+
+
+def test_ratio_calibration_removes_a_bias_of_the_ratios_normalisation(monkeypatch) -> None:
+    """A toy whose estimate is known to be biased: p(z|θ) = (1 + θ z)/2 on [-1, 1], events
+    at θ₁ = 0 (z symmetric about 0, so their r = 1 + θ z averages to exactly 1), and an
+    estimate log r̂ = log r + 2θ (a θ-dependent normalisation error). The Asimov likelihood
+    at θ_true = 0.3 peaks far off with the estimate, and calibrated (r̂ divided by its mean
+    under θ₁, computed block by block) it equals the true likelihood."""
+    z = np.concatenate([np.linspace(-0.99, 0.99, 199), -np.linspace(-0.99, 0.99, 199)])
+    thetas = np.linspace(-0.9, 0.9, 181)[:, None]
+    log_r = np.log1p(thetas * z)  # (G, n)
+    estimate = log_r + 2.0 * thetas
+
+    def blocks(group, x, thetas_in, reference, batch_size):  # noqa: ANN001, ANN202 - stands in for the network
+        assert np.array_equal(thetas_in, thetas)
+        for first in range(0, len(thetas), 50):
+            for start in range(0, len(z), 64):
+                yield slice(first, first + 50), slice(start, start + 64), estimate[first:first + 50, start:start + 64]
+
+    monkeypatch.setattr(evaluate_models, "_ensemble_log_ratios", blocks)
+    counts = 1000 * (1 + 0.3 * z) / len(z)  # Asimov data at θ_true = 0.3, N = 1000
+    weights = np.full(len(z), 1 / len(z))  # the events weighted at θ₁
+    biased = evaluate_models.kinematic_log_likelihood(None, z[:, None], counts, thetas, np.zeros(1), 64)
+    log_c = evaluate_models.log_ratio_normalisation(None, z[:, None], weights, thetas, np.zeros(1), 64)
+    np.testing.assert_allclose(log_c, 2.0 * thetas[:, 0], atol=1e-12)
+    calibrated = biased - counts.sum() * log_c
+    np.testing.assert_allclose(calibrated, log_r @ counts, rtol=1e-12, atol=1e-9)
+    assert thetas[np.argmax(calibrated), 0] == pytest.approx(0.3, abs=0.01)
+    assert thetas[np.argmax(biased), 0] > 0.8  # uncalibrated: pushed to the grid's edge
+
+
+def test_calibrated_ml_limits_through_the_command(toy, sally_model, tmp_path) -> None:
+    """evaluate with calibrate_ratios divides ALICES' r̂(x|θ, sm) by its mean over the
+    simulated events weighted at sm, the θ₁ it was trained against (recorded by train);
+    its calibrated Asimov limits stay at the SM."""
+    alices = sally_model[-1]
+    assert json.loads((alices / "settings.json").read_text())["denominator_theta"] == [0.0, 0.0]
+    config = yaml.safe_load((toy / "toy.yml").read_text())
+    config["evaluation"]["calibrate_ratios"] = True
+    (tmp_path / "toy.yml").write_text(yaml.safe_dump(config))
+    result = invoke("evaluate", "--setup", toy / "setup.h5", "--data", toy / "events.h5", "--models", alices,
+                    "--config", tmp_path / "toy.yml", "--output", tmp_path / "results.h5", "--device", "cpu")
+    assert result.exit_code == 0, result.output
+    expected = json.loads((tmp_path / "results.json").read_text())["limits"]["expected"]["ml:alices"]
+    assert expected["best_fit"]["a"] == pytest.approx(0.0, abs=0.05)
+    assert expected["best_fit"]["b"] == pytest.approx(0.0, abs=0.05)
+
+
+def test_calibration_needs_one_denominator() -> None:
+    group = types.SimpleNamespace(method="alices", log_likelihood_output="log_r_hat", denominator=lambda ref: None)
+    with pytest.raises(GoldmineError, match="alices was trained against several theta1 points"):
+        evaluate_run._calibration_weights(None, group, np.zeros(2))
 
 
 def test_models_of_another_setup_are_refused(toy, sally_model, tmp_path) -> None:

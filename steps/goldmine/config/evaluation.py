@@ -49,6 +49,7 @@ class EvaluationConfig:
     information_bins: Binning
     batch_size: int
     validation_events: int
+    calibrate_ratios: bool = False
 
     def grid(self) -> np.ndarray:
         """Every grid point, shape (G, P), the last parameter varying fastest."""
@@ -132,4 +133,5 @@ def build_evaluation(
         information_bins=_binning(raw["information_bins"], 1, "evaluation.information_bins"),
         batch_size=int(raw["batch_size"]),
         validation_events=int(raw["validation_events"]),
+        calibrate_ratios=bool(raw["calibrate_ratios"]),
     )

@@ -6,7 +6,7 @@ Model directories of one method form an ensemble; its estimate is the members' m
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ import numpy as np
 from goldmine.errors import GoldmineError
 from goldmine.setup import Setup
 
-__all__ = ["ModelGroup", "kinematic_log_likelihood", "load_groups", "member_scores"]
+__all__ = ["ModelGroup", "kinematic_log_likelihood", "load_groups", "log_ratio_normalisation", "member_scores"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,17 @@ class ModelGroup:
     @property
     def score_theta(self) -> list[float] | None:
         return self.members[0].settings.get("score_theta")
+
+    def denominator(self, reference: np.ndarray) -> np.ndarray | None:
+        """θ₁ (P,) of the ratio log r̂(x|θ, θ₁) this group's ML limits sum: ``reference`` for
+        doubly parameterized ratios, the one θ₁ a parameterized ratio was trained against
+        (None if its rows held several), None for likelihood models (log p̂)."""
+        if self.log_likelihood_output != "log_r_hat":
+            return None
+        if self.members[0].settings.get("family") == "doubly_parameterized_ratio":
+            return reference
+        theta1 = self.members[0].settings.get("denominator_theta")
+        return None if theta1 is None else np.asarray(theta1, dtype=float)
 
     @property
     def nuisances(self) -> list[str]:
@@ -89,6 +100,29 @@ def member_scores(group: ModelGroup, x: np.ndarray, batch_size: int) -> np.ndarr
                      for m in group.members])
 
 
+def _ensemble_log_ratios(group: ModelGroup, x: np.ndarray, thetas: np.ndarray, reference: np.ndarray,
+                         batch_size: int) -> Iterator[tuple[slice, slice, np.ndarray]]:
+    """Blocks ``(θ rows, event rows, values)`` covering thetas (G, P) × events x (n, O): the
+    ensemble mean of log r̂ (or log p̂) of those events at those θ, (g, e)."""
+    from goldmine.inference.evaluation import evaluate
+
+    n_events = len(x)
+    thetas_per_call = max(1, batch_size // max(n_events, 1))
+    events_per_call = max(1, min(n_events, batch_size))
+    output = group.log_likelihood_output
+    for first in range(0, len(thetas), thetas_per_call):
+        theta_rows = slice(first, first + thetas_per_call)
+        theta_batch = thetas[theta_rows]
+        for start in range(0, n_events, events_per_call):
+            event_rows = slice(start, start + events_per_call)
+            x_chunk = x[event_rows]
+            x_rows = np.tile(x_chunk, (len(theta_batch), 1))
+            theta_columns = np.repeat(theta_batch, len(x_chunk), axis=0)
+            values = np.mean([evaluate(member, member.model.input_columns(x_rows, theta_columns, reference),
+                                       score=False, batch_size=len(x_rows))[output] for member in group.members], axis=0)
+            yield theta_rows, event_rows, values.reshape(len(theta_batch), len(x_chunk))
+
+
 def kinematic_log_likelihood(
     group: ModelGroup,
     x: np.ndarray,
@@ -101,21 +135,32 @@ def kinematic_log_likelihood(
     model's own denominator (parameterized ratios), against ``reference`` (doubly
     parameterized) or log p̂ (likelihood models). x (n, O), c (n,) (event counts: 1 for
     observed events, L·w(θ_true) for Asimov data)."""
-    from goldmine.inference.evaluation import evaluate
-
-    n_events = len(x)
-    thetas_per_call = max(1, batch_size // max(n_events, 1))
-    events_per_call = min(n_events, batch_size)
-    output = group.log_likelihood_output
     totals = np.zeros(len(thetas))
-    for member in group.members:
-        for first in range(0, len(thetas), thetas_per_call):
-            theta_batch = thetas[first : first + thetas_per_call]
-            for start in range(0, n_events, events_per_call):
-                x_chunk, c_chunk = x[start : start + events_per_call], counts[start : start + events_per_call]
-                x_rows = np.tile(x_chunk, (len(theta_batch), 1))
-                theta_rows = np.repeat(theta_batch, len(x_chunk), axis=0)
-                columns = member.model.input_columns(x_rows, theta_rows, reference)
-                values = evaluate(member, columns, score=False, batch_size=len(x_rows))[output]
-                totals[first : first + len(theta_batch)] += values.reshape(len(theta_batch), -1) @ c_chunk
-    return totals / len(group.members)
+    for theta_rows, event_rows, values in _ensemble_log_ratios(group, x, thetas, reference, batch_size):
+        totals[theta_rows] += values @ counts[event_rows]
+    return totals
+
+
+def log_ratio_normalisation(
+    group: ModelGroup,
+    x: np.ndarray,
+    weights: np.ndarray,
+    thetas: np.ndarray,
+    reference: np.ndarray,
+    batch_size: int,
+) -> np.ndarray:
+    """log c(θ) (G,), c(θ) = Σ_e w_e r̂(x_e|θ) / Σ_e w_e over events x (n, O) weighted by
+    ``weights`` (n,) at the ratio's denominator: the mean of r̂ under the denominator, which
+    is 1 for the true ratio. Dividing r̂ by it calibrates its normalisation in θ."""
+    largest = np.full(len(thetas), -np.inf)  # running log-sum-exp: Σ_e w_e exp(v_e) = scaled · exp(largest)
+    scaled = np.zeros(len(thetas))
+    for theta_rows, event_rows, values in _ensemble_log_ratios(group, x, thetas, reference, batch_size):
+        block_largest = values.max(axis=1)
+        new_largest = np.maximum(largest[theta_rows], block_largest)
+        block_sum = np.exp(values - new_largest[:, None]) @ weights[event_rows]
+        scaled[theta_rows] = scaled[theta_rows] * np.exp(largest[theta_rows] - new_largest) + block_sum
+        largest[theta_rows] = new_largest
+    if np.any(scaled <= 0) or weights.sum() <= 0:
+        raise GoldmineError("ratio calibration: the events weighted at the reference sum to zero or less; "
+                            "calibrate on events with positive weights there")
+    return np.log(scaled) + largest - np.log(weights.sum())

@@ -26,7 +26,7 @@ from goldmine.evaluate import information as info
 from goldmine.evaluate.events import SimulatedEvents
 from goldmine.evaluate.histograms import Histogram, adaptive_edges, cell_indices
 from goldmine.evaluate.likelihood import Limit
-from goldmine.evaluate.models import ModelGroup, kinematic_log_likelihood, member_scores
+from goldmine.evaluate.models import ModelGroup, kinematic_log_likelihood, log_ratio_normalisation, member_scores
 from goldmine.evaluate.modes import (
     DataSet,
     LogLikelihood,
@@ -252,12 +252,33 @@ def _ml(analysis: Analysis, data: DataSet) -> dict[str, LogLikelihood]:
     reference = analysis.setup.benchmark_values[analysis.setup.benchmark_index(config.reference)]
     modes = {}
     for group in (g for g in analysis.groups if g.log_likelihood_output):
-        def kinematic(thetas: np.ndarray, group: ModelGroup = group) -> np.ndarray:
-            return kinematic_log_likelihood(group, data.observations, data.counts, np.atleast_2d(thetas), reference,
-                                            config.batch_size)
+        denominator_weights = _calibration_weights(analysis, group, reference) if config.calibrate_ratios else None
+
+        def kinematic(thetas: np.ndarray, group: ModelGroup = group,
+                      denominator_weights: np.ndarray | None = denominator_weights) -> np.ndarray:
+            thetas = np.atleast_2d(thetas)
+            total = kinematic_log_likelihood(group, data.observations, data.counts, thetas, reference,
+                                             config.batch_size)
+            if denominator_weights is not None:  # r̂ / c(θ): each ratio divided by its mean under its denominator
+                total -= data.counts.sum() * log_ratio_normalisation(
+                    group, analysis.simulated.observations, denominator_weights, thetas, reference, config.batch_size)
+            return total
         modes[f"ml:{group.method}"] = ml_mode(kinematic, analysis.simulated, data, analysis.luminosity,
                                               analysis.log_factors)
     return modes
+
+
+def _calibration_weights(analysis: Analysis, group: ModelGroup, reference: np.ndarray) -> np.ndarray | None:
+    """The simulated events' weights (n,) at the denominator θ₁ of a ratio model, under which
+    a calibrated r̂(x|θ, θ₁) averages to one; None for likelihood models (log p̂ needs none)."""
+    if group.log_likelihood_output != "log_r_hat":
+        return None
+    denominator = group.denominator(reference)
+    if denominator is None:
+        raise GoldmineError(f"evaluation.calibrate_ratios: {group.method} was trained against several theta1 "
+                            "points (augmentation.ratio.theta1); its ratio has no one denominator to calibrate "
+                            "against: train it against one benchmark or point, or switch calibrate_ratios off")
+    return analysis.simulated.weights(denominator)
 
 
 #: The limit modes of ``evaluation.modes``, each building its log-likelihoods of θ on one data set.

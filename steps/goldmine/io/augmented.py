@@ -21,7 +21,7 @@ import numpy as np
 from goldmine.errors import InputFileError
 from goldmine.io.atomic import reserve
 
-__all__ = ["SUMMARY_NAME", "ArraySet", "column_shapes", "load_columns", "read_summary", "score_point"]
+__all__ = ["SUMMARY_NAME", "ArraySet", "column_shapes", "load_columns", "read_summary", "single_point"]
 
 SUMMARY_NAME = "augment.json"
 
@@ -110,10 +110,11 @@ def read_summary(directory: Path) -> dict[str, Any]:
         raise InputFileError(f"{path}: not JSON ({err})") from None
 
 
-def score_point(directory: Path) -> list[float] | None:
-    """The one θ (P,) of a score method's training rows (``theta_train.npy``), where the
-    learned score is t(x|θ); None when the rows hold several points or no θ."""
-    path = column_path(directory, "theta", "train")
+def single_point(directory: Path, column: str = "theta") -> list[float] | None:
+    """The one θ (P,) of a θ ``column`` of the training rows (``theta_train.npy``: where a
+    score method learned t(x|θ); ``theta1_train.npy``: a parameterized ratio's denominator);
+    None when the rows hold several points or no such column."""
+    path = column_path(directory, column, "train")
     if not path.exists():
         return None
     theta = np.load(path, mmap_mode="r")

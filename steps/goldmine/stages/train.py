@@ -10,7 +10,7 @@ import click
 from goldmine.config.loader import load_config
 from goldmine.errors import GoldmineError
 from goldmine.io.atomic import atomic_directory
-from goldmine.io.augmented import SUMMARY_NAME, read_summary, score_point
+from goldmine.io.augmented import SUMMARY_NAME, read_summary, single_point
 from goldmine.io.provenance import Provenance
 from goldmine.methods import METHODS, TRAINABLE
 from goldmine.stages.options import seed_option
@@ -77,7 +77,9 @@ def train(method: str | None, data_directory: Path, config: Path, output: Path, 
             "best_loss": fitted.result.best_loss, "stopped_early": fitted.result.stopped_early,
             "parameters": analysis.parameter_names, "nuisances": nuisances,
             "observables": [o.name for o in analysis.observables],
-            "score_theta": score_point(data_directory) if fitted.model.score_output else None,
+            "score_theta": single_point(data_directory) if fitted.model.score_output else None,
+            "denominator_theta": (single_point(data_directory, "theta1")
+                                  if METHODS[method].family == "parameterized_ratio" else None),
             "history": fitted.result.history, "provenance": provenance.to_dict(),
         })
     log.info("wrote %s (%s, best epoch %d, loss %.5g)", output, method, fitted.result.best_epoch,
