@@ -160,9 +160,10 @@ def assert_no_room(result: subprocess.CompletedProcess, folder: Path, output: st
 
 
 def tiny_config(path: Path, *, epochs: int) -> Path:
-    """The tiny config, training ``epochs`` epochs, written to ``path``."""
+    """The tiny config, training every one of ``epochs`` epochs (no early stop), written to ``path``."""
     config = yaml.safe_load(TINY.read_text())
     config["training"]["epochs"] = epochs
+    config["training"]["patience"] = None
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 
