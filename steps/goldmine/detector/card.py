@@ -78,10 +78,14 @@ class Isolation:
 
 @dataclass(frozen=True)
 class Lepton:
+    """``efficiency``: identification (times tracking where no ``tracking`` table is given);
+    ``tracking``: the tracker's efficiency for electrons, whose misses the ECal sees alone."""
+
     efficiency: tuple[Bin, ...]
     resolution: Resolution
     resolution_of: str  # "energy" or "pt"
     isolation: Isolation
+    tracking: tuple[Bin, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -143,15 +147,21 @@ def _build(kind: type, raw: Any, key: str, **built: Any) -> Any:
 
 def _lepton(raw: dict[str, Any], key: str) -> Lepton:
     resolution_of = "pt" if "pt_resolution" in raw else "energy"
-    table = raw.get("efficiency")
+    resolution = _build(Resolution, raw.get(f"{resolution_of}_resolution"), f"{key}.{resolution_of}_resolution")
+    tracking = _table(raw["tracking"], f"{key}.tracking") if "tracking" in raw else ()
+    return Lepton(_table(raw.get("efficiency"), f"{key}.efficiency"), resolution, resolution_of,
+                  _build(Isolation, raw.get("isolation"), f"{key}.isolation"), tracking)
+
+
+def _table(table: Any, key: str) -> tuple[Bin, ...]:
+    """An efficiency table: a list of {eta_max, pt_min, value} bins of probabilities."""
     if not isinstance(table, list) or not table:
-        raise ConfigError(f"{key}.efficiency", "expected a list of {eta_max, pt_min, value} bins")
-    bins = tuple(_build(Bin, entry, f"{key}.efficiency[{i}]") for i, entry in enumerate(table))
+        raise ConfigError(key, "expected a list of {eta_max, pt_min, value} bins")
+    bins = tuple(_build(Bin, entry, f"{key}[{i}]") for i, entry in enumerate(table))
     for i, b in enumerate(bins):
         if not 0.0 <= b.value <= 1.0:
-            raise ConfigError(f"{key}.efficiency[{i}].value", f"{b.value} is not a probability")
-    resolution = _build(Resolution, raw.get(f"{resolution_of}_resolution"), f"{key}.{resolution_of}_resolution")
-    return Lepton(bins, resolution, resolution_of, _build(Isolation, raw.get("isolation"), f"{key}.isolation"))
+            raise ConfigError(f"{key}[{i}].value", f"{b.value} is not a probability")
+    return bins
 
 
 def load_card(path: str | Path | None = None) -> DetectorCard:

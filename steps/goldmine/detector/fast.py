@@ -4,7 +4,8 @@ From the generator-level particles of each event (HepMC, all statuses):
 
 1. visible final state: status 1, not a neutrino (or neutralino), |η| below the
    calorimeter edge;
-2. electrons, muons, photons: isolated (Σ pT of other visible particles above
+2. electrons the tracker misses (the card's tracking efficiency) count as photons from here on;
+   electrons, muons, photons: isolated (Σ pT of other visible particles above
    0.5 GeV, electrons and muons aside, within ΔR, over the candidate's pT, below the
    card's ratio), kept with the
    card's efficiency, smeared in energy (e, γ) or pT (μ); a photon candidate is an ECal
@@ -41,6 +42,7 @@ from goldmine.detector.objects import (
     same_event_pairs,
     selected_jets,
     smeared_jets,
+    tracked,
 )
 from goldmine.io.hepmc import ParticleSelection
 from goldmine.physics.pdg import INVISIBLE, is_any
@@ -66,6 +68,7 @@ def simulate(particles: ak.Array, card: DetectorCard, rng: np.random.Generator) 
         inside = np.abs(everything.eta) < card.jet.calorimeter_eta_max
     visible = everything[(status == 1) & ~is_any(apid, INVISIBLE) & transverse & inside]
 
+    visible = _untracked_electrons_as_photons(visible, card.electron, rng)
     visible, towers = _with_ecal_towers(visible, card.ecal)
     electrons = reconstruct(_isolated(visible, visible, 11, card.electron), card.electron, rng)
     muons = reconstruct(_isolated(visible, visible, 13, card.muon), card.muon, rng)
@@ -92,6 +95,16 @@ def _missing(visible: Momenta, clustered: Momenta, smeared: Momenta) -> tuple[np
     (smeared minus true momentum) carried over."""
     return tuple(-visible.per_event_sum(getattr(visible, axis))
                  - smeared.per_event_sum(getattr(smeared, axis) - getattr(clustered, axis)) for axis in ("px", "py"))
+
+
+def _untracked_electrons_as_photons(visible: Momenta, section: Lepton, rng: np.random.Generator) -> Momenta:
+    """``visible`` with the electrons the tracker misses counted as photons: the ECal sees
+    them alone (Delphes makes them eflowPhotons, photon candidates and neutral particle flow)."""
+    electron = np.flatnonzero(np.abs(visible.pid) == 11)
+    missed = electron[~tracked(visible[electron], section, rng)]
+    pid = visible.pid.copy()
+    pid[missed] = 22
+    return replace(visible, pid=pid)
 
 
 def _with_ecal_towers(visible: Momenta, ecal: Towers) -> tuple[Momenta, Momenta]:

@@ -18,7 +18,8 @@ from goldmine.detector import response
 from goldmine.detector.card import DetectorCard, Lepton
 
 __all__ = ["Momenta", "btagged", "jet_collection", "lepton_collection", "met_collection", "near",
-           "photon_collection", "reconstruct", "same_event_pairs", "selected_jets", "smeared_jets"]
+           "photon_collection", "reconstruct", "same_event_pairs", "selected_jets", "smeared_jets",
+           "tracked"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,6 +121,14 @@ def near(objects: Momenta, others: Momenta, radius: float) -> np.ndarray:
     result = np.zeros(len(objects), bool)
     result[close] = True
     return result
+
+
+def tracked(objects: Momenta, section: Lepton, rng: np.random.Generator) -> np.ndarray:
+    """(n,) bool: does the tracker find each object, with the section's tracking efficiency
+    (all do where the section has no tracking table: its efficiency includes tracking)."""
+    if not section.tracking:
+        return np.ones(len(objects), bool)
+    return rng.random(len(objects)) < response.efficiency(section.tracking, objects.pt, objects.eta)
 
 
 def reconstruct(candidates: Momenta, section: Lepton, rng: np.random.Generator) -> Momenta:

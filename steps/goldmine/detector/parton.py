@@ -23,10 +23,16 @@ from goldmine.detector.objects import (
     reconstruct,
     selected_jets,
     smeared_jets,
+    tracked,
 )
 from goldmine.physics.pdg import JET_PARTONS, NEUTRINOS, is_any
 
 __all__ = ["smear_partons"]
+
+
+def _tracked_only(electrons: Momenta, card: DetectorCard, rng: np.random.Generator) -> Momenta:
+    """The electrons the tracker finds (at parton level, a missed one is simply lost)."""
+    return electrons[tracked(electrons, card.electron, rng)]
 
 
 def smear_partons(particles: ak.Array, card: DetectorCard, rng: np.random.Generator) -> dict[str, ak.Array]:
@@ -38,7 +44,7 @@ def smear_partons(particles: ak.Array, card: DetectorCard, rng: np.random.Genera
     flavour = np.abs(jets.pid)
     neutrinos = momenta[is_any(apid, NEUTRINOS)]
     return {
-        "Electron": lepton_collection(reconstruct(momenta[apid == 11], card.electron, rng)),
+        "Electron": lepton_collection(reconstruct(_tracked_only(momenta[apid == 11], card, rng), card.electron, rng)),
         "Muon": lepton_collection(reconstruct(momenta[apid == 13], card.muon, rng)),
         "Photon": photon_collection(reconstruct(momenta[apid == 22], card.photon, rng)),
         "Jet": jet_collection(jets, btagged(jets, flavour == 5, flavour == 4, card, rng)),
