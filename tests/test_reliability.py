@@ -100,7 +100,8 @@ def killed_midway(arguments: list[object], output: Path, signal_number: int) -> 
         assert process.poll() is None and time.monotonic() < deadline, process.communicate()[0]
         time.sleep(0.05)
     time.sleep(1.0)
-    assert process.poll() is None, "the command finished before it could be stopped: give it more work"
+    if process.poll() is not None:  # communicate() reads and closes its pipes: nothing leaks into later tests
+        pytest.fail(f"the command finished before it could be stopped: give it more work\n{process.communicate()[0]}")
     process.send_signal(signal_number)
     process.communicate(timeout=60)
     process.tag = tag  # type: ignore[attr-defined]
