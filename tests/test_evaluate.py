@@ -479,6 +479,9 @@ def test_ratio_calibration_removes_a_bias_of_the_ratios_normalisation(monkeypatc
     np.testing.assert_allclose(log_c, 2.0 * thetas[:, 0], atol=1e-12)
     calibrated = biased - counts.sum() * log_c
     np.testing.assert_allclose(calibrated, log_r @ counts, rtol=1e-12, atol=1e-9)
+    one_pass = evaluate_models.kinematic_log_likelihood(None, z[:, None], counts, thetas, np.zeros(1), 64,
+                                                        calibration_weights=weights)  # Asimov: the same events
+    np.testing.assert_allclose(one_pass, calibrated, rtol=1e-12, atol=1e-9)
     assert thetas[np.argmax(calibrated), 0] == pytest.approx(0.3, abs=0.01)
     assert thetas[np.argmax(biased), 0] > 0.8  # uncalibrated: pushed to the grid's edge
 

@@ -123,6 +123,28 @@ def _ensemble_log_ratios(group: ModelGroup, x: np.ndarray, thetas: np.ndarray, r
             yield theta_rows, event_rows, values.reshape(len(theta_batch), len(x_chunk))
 
 
+class _LogWeightedMean:
+    """log(Σ_e w_e exp(v_e) / Σ_e w_e) per θ, accumulated over blocks of θ × events: a running
+    log-sum-exp (Σ_e w_e exp(v_e) = scaled · exp(largest)) that never overflows."""
+
+    def __init__(self, weights: np.ndarray, n_thetas: int) -> None:
+        self.weights = weights
+        self.largest = np.full(n_thetas, -np.inf)
+        self.scaled = np.zeros(n_thetas)
+
+    def add(self, theta_rows: slice, event_rows: slice, values: np.ndarray) -> None:
+        new_largest = np.maximum(self.largest[theta_rows], values.max(axis=1))
+        block_sum = np.exp(values - new_largest[:, None]) @ self.weights[event_rows]
+        self.scaled[theta_rows] = self.scaled[theta_rows] * np.exp(self.largest[theta_rows] - new_largest) + block_sum
+        self.largest[theta_rows] = new_largest
+
+    def value(self) -> np.ndarray:
+        if np.any(self.scaled <= 0) or self.weights.sum() <= 0:
+            raise GoldmineError("ratio calibration: the events weighted at the reference sum to zero or less; "
+                                "calibrate on events with positive weights there")
+        return np.log(self.scaled) + self.largest - np.log(self.weights.sum())
+
+
 def kinematic_log_likelihood(
     group: ModelGroup,
     x: np.ndarray,
@@ -130,15 +152,22 @@ def kinematic_log_likelihood(
     thetas: np.ndarray,
     reference: np.ndarray,
     batch_size: int,
+    *,
+    calibration_weights: np.ndarray | None = None,
 ) -> np.ndarray:
     """Σ_e c_e log r̂(x_e|θ) for each θ (G, P) → (G,), ensemble mean: log r̂ against the
     model's own denominator (parameterized ratios), against ``reference`` (doubly
     parameterized) or log p̂ (likelihood models). x (n, O), c (n,) (event counts: 1 for
-    observed events, L·w(θ_true) for Asimov data)."""
+    observed events, L·w(θ_true) for Asimov data). With ``calibration_weights`` (n,), the
+    same events weighted at the ratio's denominator (Asimov data), each r̂ is divided by its
+    mean under them (:func:`log_ratio_normalisation`) in the same pass over the events."""
     totals = np.zeros(len(thetas))
+    mean = None if calibration_weights is None else _LogWeightedMean(calibration_weights, len(thetas))
     for theta_rows, event_rows, values in _ensemble_log_ratios(group, x, thetas, reference, batch_size):
         totals[theta_rows] += values @ counts[event_rows]
-    return totals
+        if mean is not None:
+            mean.add(theta_rows, event_rows, values)
+    return totals if mean is None else totals - counts.sum() * mean.value()
 
 
 def log_ratio_normalisation(
@@ -152,15 +181,7 @@ def log_ratio_normalisation(
     """log c(θ) (G,), c(θ) = Σ_e w_e r̂(x_e|θ) / Σ_e w_e over events x (n, O) weighted by
     ``weights`` (n,) at the ratio's denominator: the mean of r̂ under the denominator, which
     is 1 for the true ratio. Dividing r̂ by it calibrates its normalisation in θ."""
-    largest = np.full(len(thetas), -np.inf)  # running log-sum-exp: Σ_e w_e exp(v_e) = scaled · exp(largest)
-    scaled = np.zeros(len(thetas))
+    mean = _LogWeightedMean(weights, len(thetas))
     for theta_rows, event_rows, values in _ensemble_log_ratios(group, x, thetas, reference, batch_size):
-        block_largest = values.max(axis=1)
-        new_largest = np.maximum(largest[theta_rows], block_largest)
-        block_sum = np.exp(values - new_largest[:, None]) @ weights[event_rows]
-        scaled[theta_rows] = scaled[theta_rows] * np.exp(largest[theta_rows] - new_largest) + block_sum
-        largest[theta_rows] = new_largest
-    if np.any(scaled <= 0) or weights.sum() <= 0:
-        raise GoldmineError("ratio calibration: the events weighted at the reference sum to zero or less; "
-                            "calibrate on events with positive weights there")
-    return np.log(scaled) + largest - np.log(weights.sum())
+        mean.add(theta_rows, event_rows, values)
+    return mean.value()

@@ -257,9 +257,13 @@ def _ml(analysis: Analysis, data: DataSet) -> dict[str, LogLikelihood]:
         def kinematic(thetas: np.ndarray, group: ModelGroup = group,
                       denominator_weights: np.ndarray | None = denominator_weights) -> np.ndarray:
             thetas = np.atleast_2d(thetas)
+            # r̂ / c(θ): each ratio divided by its mean under its denominator, over the simulated events; for
+            # Asimov data those are the data's own events, and one pass gives both sums
+            asimov = data.observations is analysis.simulated.observations
             total = kinematic_log_likelihood(group, data.observations, data.counts, thetas, reference,
-                                             config.batch_size)
-            if denominator_weights is not None:  # r̂ / c(θ): each ratio divided by its mean under its denominator
+                                             config.batch_size,
+                                             calibration_weights=denominator_weights if asimov else None)
+            if denominator_weights is not None and not asimov:
                 total -= data.counts.sum() * log_ratio_normalisation(
                     group, analysis.simulated.observations, denominator_weights, thetas, reference, config.batch_size)
             return total
