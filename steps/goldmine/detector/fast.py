@@ -156,6 +156,6 @@ def _cluster(inputs: Momenta, card: DetectorCard) -> Momenta:
     clustered = fastjet.ClusterSequence(four, definition).inclusive_jets(0.5 * card.jet.pt_min)
     counts = ak.to_numpy(ak.num(clustered.px, axis=1))
     flat = {name: ak.to_numpy(ak.flatten(clustered[name])) for name in ("px", "py", "pz", "E")}
-    none = np.full(len(flat["px"]), -1)
+    n_jets = len(flat["px"])
     return Momenta(inputs.n_events, np.repeat(np.arange(inputs.n_events), counts), flat["px"], flat["py"],
-                   flat["pz"], flat["E"], none * 0, none)
+                   flat["pz"], flat["E"], np.zeros(n_jets, np.int64), np.full(n_jets, -1))

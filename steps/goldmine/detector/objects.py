@@ -17,7 +17,7 @@ import numpy as np
 from goldmine.detector import response
 from goldmine.detector.card import DetectorCard, Lepton
 
-__all__ = ["Momenta", "btagged", "jet_collection", "lepton_collection", "met_collection", "near",
+__all__ = ["Momenta", "btagged", "delta_r", "jet_collection", "lepton_collection", "met_collection", "near",
            "photon_collection", "reconstruct", "same_event_pairs", "selected_jets", "smeared_jets",
            "tracked"]
 
@@ -25,8 +25,9 @@ __all__ = ["Momenta", "btagged", "jet_collection", "lepton_collection", "met_col
 @dataclass(frozen=True, eq=False)
 class Momenta:
     """Objects of ``n_events`` events: ``event`` (n,) the event of each, non-decreasing;
-    ``px py pz energy`` (n,) GeV; ``pid`` (n,) PDG id (0 for jets); ``index`` (n,) the
-    object's position among the event's generator particles (-1 for jets)."""
+    ``px py pz energy`` (n,) GeV; ``pid`` (n,) PDG id (0 for jets); ``index`` (n,) names the
+    object, equal indices within an event being the same one (``from_jagged``: its position
+    among the event's generator particles; -1 for jets)."""
 
     n_events: int
     event: np.ndarray
