@@ -1,10 +1,12 @@
 """The built-in generator: Pythia 8 draws p p → W h (W → ℓ ν) in the SM, and the exact
 EWdim6 amplitude reweights every event to every benchmark.
 
-Per event, w(θ_b) = w_SM · |A(θ_b)|² / |A(0)|², where w_SM is Pythia's weight normalised so
-that its mean is the SM cross section in pb (MadGraph's ``event_norm = average``). With
-``shat_bias`` = b, Pythia samples ŝ with an extra (ŝ/GeV²)^b, populating the EFT tails, and
-its event weights undo the bias.
+A job sampled at θ_s has its events distributed as p(x | θ_s) (:mod:`goldmine.generate.wh_sampling`:
+a selection bias and a redrawn W decay); per event, w(θ) = w_P · R̄_s · |A(θ)|² / |A(θ_s)|²,
+where w_P is Pythia's weight normalised so that its mean is the SM cross section in pb
+(MadGraph's ``event_norm = average``) and R̄_s the decay-averaged |A(θ_s)|²/|A(0)|² (1 in
+the SM). With ``shat_bias`` = b, Pythia samples ŝ with an extra (ŝ/GeV²)^b, and its event
+weights undo that bias too.
 
 One Pythia run makes each event whole: a user hook records the hard process (for the LHE
 file and the amplitudes; h undecayed, as in MadGraph's events) and, with a shower, Pythia
@@ -25,7 +27,9 @@ import numpy as np
 
 from goldmine.generate.pythia import batch_size, configured_pythia, event_columns
 from goldmine.generate.variations import CouplingOrders, variation_ratios
-from goldmine.generate.wh_events import amplitudes_from_particles
+from goldmine.generate.wh_events import wh_momenta_from_particles
+from goldmine.generate.wh_sampling import WHDecaySampler, decay_averaged_ratio
+from goldmine.physics.wh_amplitude import wh_amplitudes
 from goldmine.io.lhe_writer import LHEEvents, LHEInit
 from goldmine.systematics import Variation
 
@@ -76,25 +80,49 @@ class HardProcess:
 _Record = tuple[list[int], list[int], list[list[int]], list[list[int]], list[list[float]]]
 
 
-def _generator_hooks(pythia8: Any, shat_power: float, records: list[_Record], undecayed: tuple[int, ...]) -> Any:
+def _generator_hooks(pythia8: Any, shat_power: float, records: list[_Record], undecayed: tuple[int, ...],
+                     sampler: WHDecaySampler | None) -> Any:
     class GeneratorHooks(pythia8.UserHooks):
-        """Records every hard process in ``records``; samples with an extra (ŝ/GeV²)^power."""
+        """Records every hard process in ``records``; samples with an extra (ŝ/GeV²)^power
+        and, with a ``sampler``, at its θ (selection bias and W decay redrawn)."""
 
         def canBiasSelection(self) -> bool:
-            return shat_power != 0.0
+            return shat_power != 0.0 or sampler is not None
 
         def biasSelectionBy(self, sigma_process: Any, phase_space: Any, in_event: bool) -> float:
-            self.selBias = phase_space.sHat() ** shat_power  # Pythia's weight is 1/selBias
-            return self.selBias
+            bias = phase_space.sHat() ** shat_power
+            if sampler is not None:  # particle 3 is the h, 4 the W
+                bias *= sampler.selection_bias(phase_space.sHat(), phase_space.tHat(), phase_space.m3, phase_space.m4)
+            self.selBias = bias  # Pythia's weight is 1/selBias
+            return bias
 
         def canVetoProcessLevel(self) -> bool:
             return True
 
         def doVetoProcessLevel(self, process: Any) -> bool:
+            if sampler is not None:
+                _redraw_w_decay(process, sampler)
             records.append(_record(process, undecayed))
             return False
 
     return GeneratorHooks()
+
+
+def _redraw_w_decay(process: Any, sampler: WHDecaySampler) -> None:
+    """Replace the W decay products' momenta in Pythia's process record (q q̄′ in entries
+    3 and 4, then h and W) by ones drawn at the sampler's θ; the W momentum is kept."""
+    import pythia8mc
+
+    w = next(index for index in range(5, process.size()) if process[index].idAbs() == 24)
+    daughters = [process[w].daughter1(), process[w].daughter2()]
+    higgs = next(index for index in range(5, process.size()) if process[index].id() == 25)
+    quark, antiquark = (3, 4) if process[3].id() > 0 else (4, 3)
+    fermion, antifermion = daughters if process[daughters[0]].id() > 0 else daughters[::-1]
+    momentum = lambda index: np.array([[process[index].e(), process[index].px(), process[index].py(),
+                                        process[index].pz()]])
+    new_fermion, new_antifermion = sampler.redraw(momentum(quark), momentum(antiquark), momentum(higgs), momentum(w))
+    for index, (energy, px, py, pz) in ((fermion, new_fermion[0]), (antifermion, new_antifermion[0])):
+        process[index].p(pythia8mc.Vec4(px, py, pz, energy))
 
 
 def _record(process: Any, undecayed: tuple[int, ...]) -> _Record:
@@ -141,14 +169,18 @@ def _incoming_pz(columns: Any) -> np.ndarray:
 
 def generate_events(n_events: int, *, beam_energy: float, w_charge: Literal["plus", "minus", "both"],
                     shat_bias: float, seed: int, hepmc: HepMCWriterProcess | None = None,
-                    variations: Sequence[Variation] = ()) -> HardProcess:
-    """Run Pythia 8 for ``n_events`` events and return their hard processes (SM weights)
-    and their weight ratios under the ``variations``; with ``hepmc``, the events are
-    showered and hadronised, their particles put to ``hepmc`` batch by batch (its weights are
-    the caller's to give)."""
+                    variations: Sequence[Variation] = (), sampling_theta: np.ndarray | None = None) -> HardProcess:
+    """Run Pythia 8 for ``n_events`` events and return their hard processes (SM weights:
+    Pythia's, see :func:`reweight`) and their weight ratios under the ``variations``; with
+    ``sampling_theta`` ((CWL2, CPWL2), TeV⁻²), the events are distributed as at that θ, not
+    the SM; with ``hepmc``, they are showered and hadronised, their particles put to
+    ``hepmc`` batch by batch (its weights are the caller's to give)."""
     settings = pythia_settings(beam_energy, w_charge, shower=hepmc is not None)
+    sampler = None
+    if sampling_theta is not None and np.any(np.asarray(sampling_theta) != 0):
+        sampler = WHDecaySampler(sampling_theta, np.random.default_rng([seed, 24]), max_mass=2 * beam_energy)
     kept, info, pythia = run_pythia(settings, n_events, seed=seed, shat_bias=shat_bias, hepmc=hepmc, undecayed=(25,),
-                                    process_name="f fbar' -> W h")
+                                    process_name="f fbar' -> W h", sampler=sampler)
     # Pythia's σ includes the h "open fraction" (h → b b̄ with the shower): the LHE's h is undecayed.
     higgs_open_fraction, run_info = pythia.particleData.resOpenFrac(25, 0, 0), pythia.infoPython()
     cross_section = run_info.sigmaGen() * MB_TO_PB / higgs_open_fraction
@@ -166,16 +198,17 @@ INFO_FIELDS = ("weights", "Q2Fac", "Q2Ren", "alphaEM", "alphaS", "id1", "id2", "
 
 
 def run_pythia(settings: list[str], n_events: int, *, seed: int, shat_bias: float, hepmc: HepMCWriterProcess | None,
-               undecayed: tuple[int, ...], process_name: str) -> tuple[list[_Record], dict[str, np.ndarray], Any]:
+               undecayed: tuple[int, ...], process_name: str,
+               sampler: WHDecaySampler | None = None) -> tuple[list[_Record], dict[str, np.ndarray], Any]:
     """Run Pythia 8 with ``settings`` for ``n_events`` events: their hard processes (LHE
     conventions, see :func:`_record`), per event the :data:`INFO_FIELDS` (n,) each, and the
     Pythia instance (for its cross section); with ``hepmc``, showered particles go to it
-    batch by batch."""
+    batch by batch; with a ``sampler`` (W h only), events sampled at its θ."""
     import pythia8mc
 
     records: list[_Record] = []
     pythia = configured_pythia(settings, seed)
-    hooks = _generator_hooks(pythia8mc, shat_bias, records, undecayed)  # Pythia holds no Python reference: keep it
+    hooks = _generator_hooks(pythia8mc, shat_bias, records, undecayed, sampler)  # Pythia holds no Python reference: keep it
     pythia.setUserHooksPtr(hooks)
     if not pythia.init():
         raise RuntimeError(f"Pythia 8 failed to initialise the hard process {process_name}")
@@ -226,14 +259,19 @@ def lhe_events(records: list[_Record], info: dict[str, np.ndarray], cross_sectio
 
 
 def reweight(events: LHEEvents, lha_theta: np.ndarray, sampling: int) -> LHEEvents:
-    """Weights at every benchmark from SM-weighted events.
+    """Weights at every benchmark from events sampled at benchmark index ``sampling`` with
+    Pythia's weights in ``events.nominal`` (mean σ_SM): w(θ) = w_P R̄_s |A(θ)|²/|A(θ_s)|².
 
     ``lha_theta`` (B, 2): (CWL2, CPWL2) in TeV⁻² of each benchmark; the nominal weight
-    becomes the weight at benchmark index ``sampling``.
+    becomes the weight at the sampling benchmark.
     """
     lhe_momenta = events.momenta[..., [3, 0, 1, 2]]  # (E, px, py, pz)
-    amplitudes = amplitudes_from_particles(events.pid, events.status, lhe_momenta, source="Pythia 8 hard process")
-    ratios = amplitudes.squared(lha_theta) / amplitudes.squared(np.zeros(2))  # (B, n)
+    momenta = wh_momenta_from_particles(events.pid, events.status, lhe_momenta, source="Pythia 8 hard process")
+    amplitudes = wh_amplitudes(momenta.quark, momenta.antiquark, momenta.fermion, momenta.antifermion, momenta.higgs)
+    sampling_theta = lha_theta[sampling]
+    ratios = amplitudes.squared(lha_theta) / amplitudes.squared(sampling_theta)  # (B, n)
+    if np.any(sampling_theta != 0):
+        ratios *= decay_averaged_ratio(momenta.quark, momenta.antiquark, momenta.higgs, momenta.w, sampling_theta)
     weights = (events.nominal * ratios).T
     return LHEEvents(events.pid, events.status, events.mothers, events.colours, events.momenta, events.scale,
                      events.alpha_qed, events.alpha_qcd, weights[:, sampling].copy(), weights)

@@ -111,7 +111,7 @@ def run_builtin_job(setup: Setup, spec: GenerationJobSpec, output: Path, *, w_ch
         with _hepmc_writer(spec, folder / HEPMC_NAME, weight_names) as hepmc:
             hard = generate_events(spec.n_events, beam_energy=spec.beam_energy, w_charge=w_charge,
                                    shat_bias=shat_bias, seed=spec.seed, hepmc=hepmc,
-                                   variations=tuple(varied.values()))
+                                   variations=tuple(varied.values()), sampling_theta=lha_theta[sampling])
             events = reweight(hard.events, lha_theta, sampling)  # nuisance benchmarks: at the reference θ
             _vary(setup, events.weights, varied, hard.variation_ratios)
             if hepmc is not None:  # the writer process writes the HepMC file while this one writes the LHE

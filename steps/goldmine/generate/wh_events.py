@@ -7,6 +7,8 @@ joint likelihood ratio and joint score are exact here.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from goldmine.errors import InputFileError
@@ -14,7 +16,8 @@ from goldmine.io.lhe_events import LHEChunk
 from goldmine.physics.pdg import NEUTRINOS, is_any
 from goldmine.physics.wh_amplitude import WHAmplitudes, wh_amplitudes
 
-__all__ = ["amplitudes_from_lhe", "amplitudes_from_particles", "cross_section_components", "joint_log_likelihood_ratio", "joint_score"]
+__all__ = ["WHMomenta", "amplitudes_from_lhe", "amplitudes_from_particles", "cross_section_components",
+           "joint_log_likelihood_ratio", "joint_score", "wh_momenta_from_particles"]
 
 _CHARGED_LEPTONS = (11, 13, 15)
 
@@ -30,9 +33,25 @@ def _one(mask: np.ndarray, what: str, source: str, first_event: int) -> np.ndarr
     return mask.argmax(axis=1)
 
 
-def amplitudes_from_particles(pid: np.ndarray, status: np.ndarray, momenta: np.ndarray, *,
-                              source: str = "events", first_event: int = 0) -> WHAmplitudes:
-    """Amplitudes for events of k particles: ``pid``, ``status`` (LHE ISTUP) (n, k) and
+@dataclass(frozen=True)
+class WHMomenta:
+    """The five momenta of q q̄′ → W h → ℓ ν h, each (n, 4) as (E, px, py, pz) in GeV: the
+    lepton pair's fermion is ν for W⁺, ℓ⁻ for W⁻."""
+
+    quark: np.ndarray
+    antiquark: np.ndarray
+    fermion: np.ndarray
+    antifermion: np.ndarray
+    higgs: np.ndarray
+
+    @property
+    def w(self) -> np.ndarray:
+        return self.fermion + self.antifermion
+
+
+def wh_momenta_from_particles(pid: np.ndarray, status: np.ndarray, momenta: np.ndarray, *,
+                              source: str = "events", first_event: int = 0) -> WHMomenta:
+    """The momenta of events of k particles: ``pid``, ``status`` (LHE ISTUP) (n, k) and
     ``momenta`` (n, k, 4) as (E, px, py, pz) in GeV. An event that is not q q̄' → W h,
     W → ℓ ν raises :class:`InputFileError` naming ``source`` and the event number."""
     incoming, final = status == -1, status == 1
@@ -42,13 +61,20 @@ def amplitudes_from_particles(pid: np.ndarray, status: np.ndarray, momenta: np.n
     def take(mask: np.ndarray, what: str) -> np.ndarray:
         return momenta[rows, _one(mask, what, source, first_event)]
 
-    return wh_amplitudes(
+    return WHMomenta(
         quark=take(incoming & (pid > 0), "incoming quarks"),
         antiquark=take(incoming & (pid < 0), "incoming antiquarks"),
         fermion=take(lepton & (pid > 0), "outgoing lepton-pair fermions"),
         antifermion=take(lepton & (pid < 0), "outgoing lepton-pair antifermions"),
         higgs=take(final & (pid == 25), "Higgs bosons"),
     )
+
+
+def amplitudes_from_particles(pid: np.ndarray, status: np.ndarray, momenta: np.ndarray, *,
+                              source: str = "events", first_event: int = 0) -> WHAmplitudes:
+    """Amplitudes for events as :func:`wh_momenta_from_particles` reads them."""
+    wh = wh_momenta_from_particles(pid, status, momenta, source=source, first_event=first_event)
+    return wh_amplitudes(wh.quark, wh.antiquark, wh.fermion, wh.antifermion, wh.higgs)
 
 
 def amplitudes_from_lhe(chunk: LHEChunk, source: str) -> WHAmplitudes:
