@@ -5,10 +5,12 @@ SM-sampled job's."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
 import pytest
+
 from goldmine.generate import wh_sampling
 from goldmine.generate.builtin import generate_events, reweight
 from goldmine.generate.wh_sampling import WHDecaySampler, decay_averaged_ratio, draw_decay, two_to_two
@@ -129,3 +131,17 @@ def test_cross_sections_of_an_eft_sampled_job_agree_with_an_sm_sampled_one() -> 
     pulls = (mean(eft) - mean(sm)) / np.hypot(error(eft, eft_norm), error(sm, sm_norm))
     assert np.abs(pulls).max() < 4.0, dict(zip(EXAMPLE_BENCHMARKS, pulls.round(2), strict=True))
     assert mean(eft)[list(EXAMPLE_BENCHMARKS).index("val_3")] > 4 * mean(eft)[0]  # far from the SM: a real check
+
+
+@pytest.mark.fixtures
+@pytest.mark.parametrize("benchmark", ["sm", "w_pos", "val_1", "val_2", "val_3"])
+def test_a_job_sampled_at_a_benchmark_gives_madgraphs_cross_sections(benchmark, wh_fixtures) -> None:
+    """σ(W⁺h) at every benchmark MadGraph generated directly (cross_sections.json), from a
+    built-in job sampled at ``benchmark`` with MadGraph's electroweak inputs."""
+    direct = json.loads((wh_fixtures / "cross_sections.json").read_text())
+    weights, norm = _job(benchmark, 4000, seed=70 + list(EXAMPLE_BENCHMARKS).index(benchmark))
+    for name, madgraph in direct.items():
+        column = weights[:, list(EXAMPLE_BENCHMARKS).index(name)]
+        assert tuple(madgraph["theta"]) == EXAMPLE_BENCHMARKS[name]
+        error = np.hypot(np.hypot(column.std() / np.sqrt(len(column)), norm * column.mean()), madgraph["xsec_err_pb"])
+        assert abs(column.mean() - madgraph["xsec_pb"]) < 3.5 * error, (name, column.mean(), error)

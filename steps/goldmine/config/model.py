@@ -37,11 +37,15 @@ class MorphingConfig:
 
 @dataclass(frozen=True)
 class BuiltinGeneration:
-    """The built-in Pythia 8 + EWdim6 generator. ``shat_bias``: sampling bias exponent."""
+    """The built-in Pythia 8 + EWdim6 generator. ``shat_bias``: sampling bias exponent;
+    ``electroweak``: whose electroweak inputs (goldmine.generate.electroweak);
+    ``pt_hat_min``: the hard process's minimum pT (GeV)."""
 
     w_charge: Literal["plus", "minus", "both"]
     shat_bias: float
     shower: bool
+    electroweak: Literal["madgraph", "pythia"] = "madgraph"
+    pt_hat_min: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,13 @@
-"""The built-in generator: Pythia 8 draws p p → W h (W → ℓ ν) in the SM, and the exact
-EWdim6 amplitude reweights every event to every benchmark.
+"""The built-in generator: Pythia 8 draws p p → W h (W → ℓ ν) as at a benchmark θ_s, and
+the exact EWdim6 amplitude reweights every event to every benchmark.
 
 A job sampled at θ_s has its events distributed as p(x | θ_s) (:mod:`goldmine.generate.wh_sampling`:
-a selection bias and a redrawn W decay); per event, w(θ) = w_P · R̄_s · |A(θ)|² / |A(θ_s)|²,
-where w_P is Pythia's weight normalised so that its mean is the SM cross section in pb
-(MadGraph's ``event_norm = average``) and R̄_s the decay-averaged |A(θ_s)|²/|A(0)|² (1 in
-the SM). With ``shat_bias`` = b, Pythia samples ŝ with an extra (ŝ/GeV²)^b, and its event
-weights undo that bias too.
+Pythia's SM cross section multiplied by the decay-averaged |A(θ_s)|²/|A(0)|², R̄_s, and the W
+decay redrawn). Per event, w(θ) = w_s · |A(θ)|² / |A(θ_s)|², where w_s is the weight at θ_s:
+Pythia's σ over the events (MadGraph's ``event_norm = average``) times R̄_s/R̄_table (the
+table that Pythia's trial points saw, ≈ 1) and, with MadGraph's electroweak inputs
+(:mod:`goldmine.generate.electroweak`), their coupling factor. With ``shat_bias`` = b,
+Pythia samples ŝ with an extra (ŝ/GeV²)^b, and its event weights undo that bias.
 
 One Pythia run makes each event whole: a user hook records the hard process (for the LHE
 file and the amplitudes; h undecayed, as in MadGraph's events) and, with a shower, Pythia
@@ -25,11 +26,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from goldmine.generate.electroweak import MadGraphElectroweak
 from goldmine.generate.pythia import batch_size, configured_pythia, event_columns
 from goldmine.generate.variations import CouplingOrders, variation_ratios
-from goldmine.generate.wh_events import wh_momenta_from_particles
+from goldmine.generate.wh_events import amplitudes_from_particles, wh_momenta_from_particles
 from goldmine.generate.wh_sampling import WHDecaySampler, decay_averaged_ratio
-from goldmine.physics.wh_amplitude import wh_amplitudes
 from goldmine.io.lhe_writer import LHEEvents, LHEInit
 from goldmine.systematics import Variation
 
@@ -51,10 +52,12 @@ _HARD_PROCESS_BATCH = 1000  # events per nextBatch without a shower (no writer t
 WH_COUPLING_ORDERS = CouplingOrders(alpha_s=0, alpha_em=2)
 
 
-def pythia_settings(beam_energy: float, w_charge: Literal["plus", "minus", "both"], *, shower: bool) -> list[str]:
-    """Pythia 8 settings: f f̄' → W h, W → e ν or μ ν; with ``shower``, h → b b̄, showers and
-    hadronisation, else the hard process only, h stable."""
-    process = [
+def pythia_settings(beam_energy: float, w_charge: Literal["plus", "minus", "both"], *, shower: bool,
+                    electroweak: MadGraphElectroweak | None = None, pt_hat_min: float = 0.0) -> list[str]:
+    """Pythia 8 settings: f f̄' → W h, W → e ν or μ ν, pT of the W h pair above ``pt_hat_min``
+    GeV; with ``shower``, h → b b̄, showers and hadronisation, else the hard process only, h
+    stable; with ``electroweak``, its W and sin²θ_W."""
+    process = [*(electroweak.pythia_settings() if electroweak else []), f"PhaseSpace:pTHatMin = {pt_hat_min!r}",
         "Beams:idA = 2212", "Beams:idB = 2212", "Beams:frameType = 2",
         f"Beams:eA = {beam_energy!r}", f"Beams:eB = {beam_energy!r}",
         "HiggsSM:ffbar2HW = on",
@@ -67,9 +70,9 @@ def pythia_settings(beam_energy: float, w_charge: Literal["plus", "minus", "both
 
 @dataclass(frozen=True)
 class HardProcess:
-    """SM-weighted hard events: ``events`` with SM weights in ``events.nominal`` (pb,
-    mean = ``cross_section``) and no benchmark weights yet; the SM cross section ± error in
-    pb; each event's weight ratio (n, V) under V variations (goldmine.systematics)."""
+    """Hard events sampled at θ_s: ``events`` with their weights at θ_s in ``events.nominal``
+    (pb, mean = ``cross_section``) and no benchmark weights yet; σ(θ_s) ± error in pb; each
+    event's weight ratio (n, V) under V variations (goldmine.systematics)."""
 
     events: LHEEvents
     cross_section: float
@@ -83,18 +86,24 @@ _Record = tuple[list[int], list[int], list[list[int]], list[list[int]], list[lis
 def _generator_hooks(pythia8: Any, shat_power: float, records: list[_Record], undecayed: tuple[int, ...],
                      sampler: WHDecaySampler | None) -> Any:
     class GeneratorHooks(pythia8.UserHooks):
-        """Records every hard process in ``records``; samples with an extra (ŝ/GeV²)^power
-        and, with a ``sampler``, at its θ (selection bias and W decay redrawn)."""
+        """Records every hard process in ``records``; samples with an extra (ŝ/GeV²)^power;
+        with a ``sampler``, the process as at its θ (σ multiplied by its decay-averaged
+        ratio, the W decay redrawn)."""
 
         def canBiasSelection(self) -> bool:
-            return shat_power != 0.0 or sampler is not None
+            return shat_power != 0.0
 
         def biasSelectionBy(self, sigma_process: Any, phase_space: Any, in_event: bool) -> float:
-            bias = phase_space.sHat() ** shat_power
-            if sampler is not None:  # particle 3 is the h, 4 the W
-                bias *= sampler.selection_bias(phase_space.sHat(), phase_space.tHat(), phase_space.m3, phase_space.m4)
-            self.selBias = bias  # Pythia's weight is 1/selBias
-            return bias
+            self.selBias = phase_space.sHat() ** shat_power  # Pythia's weight is 1/selBias
+            return self.selBias
+
+        def canModifySigma(self) -> bool:
+            return sampler is not None
+
+        def multiplySigmaBy(self, sigma_process: Any, phase_space: Any, in_event: bool) -> float:
+            # Pythia's σ and sampling follow the product: its σ estimates σ(θ_s) precisely.
+            # Particle 3 is the h, 4 the W.
+            return sampler.selection_bias(phase_space.sHat(), phase_space.tHat(), phase_space.m3, phase_space.m4)
 
         def canVetoProcessLevel(self) -> bool:
             return True
@@ -169,13 +178,18 @@ def _incoming_pz(columns: Any) -> np.ndarray:
 
 def generate_events(n_events: int, *, beam_energy: float, w_charge: Literal["plus", "minus", "both"],
                     shat_bias: float, seed: int, hepmc: HepMCWriterProcess | None = None,
-                    variations: Sequence[Variation] = (), sampling_theta: np.ndarray | None = None) -> HardProcess:
-    """Run Pythia 8 for ``n_events`` events and return their hard processes (SM weights:
-    Pythia's, see :func:`reweight`) and their weight ratios under the ``variations``; with
-    ``sampling_theta`` ((CWL2, CPWL2), TeV⁻²), the events are distributed as at that θ, not
-    the SM; with ``hepmc``, they are showered and hadronised, their particles put to
-    ``hepmc`` batch by batch (its weights are the caller's to give)."""
-    settings = pythia_settings(beam_energy, w_charge, shower=hepmc is not None)
+                    variations: Sequence[Variation] = (), sampling_theta: np.ndarray | None = None,
+                    electroweak: MadGraphElectroweak | None = MadGraphElectroweak(),
+                    pt_hat_min: float = 0.0) -> HardProcess:
+    """Run Pythia 8 for ``n_events`` events and return their hard processes with their
+    weights at ``sampling_theta`` ((CWL2, CPWL2), TeV⁻²; default the SM), as which they are
+    distributed, and their weight ratios under the ``variations``; ``electroweak``: whose
+    couplings (default MadGraph's inputs; None: Pythia's own); ``pt_hat_min``: the minimum
+    pT of the hard process, GeV; with ``hepmc``, the events
+    are showered and hadronised, their particles put to ``hepmc`` batch by batch (its
+    weights are the caller's to give)."""
+    settings = pythia_settings(beam_energy, w_charge, shower=hepmc is not None, electroweak=electroweak,
+                               pt_hat_min=pt_hat_min)
     sampler = None
     if sampling_theta is not None and np.any(np.asarray(sampling_theta) != 0):
         sampler = WHDecaySampler(sampling_theta, np.random.default_rng([seed, 24]), max_mass=2 * beam_energy)
@@ -185,10 +199,34 @@ def generate_events(n_events: int, *, beam_energy: float, w_charge: Literal["plu
     higgs_open_fraction, run_info = pythia.particleData.resOpenFrac(25, 0, 0), pythia.infoPython()
     cross_section = run_info.sigmaGen() * MB_TO_PB / higgs_open_fraction
     cross_section_error = run_info.sigmaErr() * MB_TO_PB / higgs_open_fraction
+    factors = np.ones(len(kept))
+    if electroweak is not None:
+        factors *= electroweak.weight_factors(pythia, info["alphaEM"], info["id1"], info["id2"], open_lepton_channels=2)
+    if sampler is not None:
+        factors *= _exact_over_tabulated_ratio(kept, sampler)
+    rescale = float(np.mean(info["weights"] * factors) / np.mean(info["weights"]))
+    cross_section, cross_section_error = cross_section * rescale, cross_section_error * rescale
+    info = {**info, "weights": info["weights"] * factors}
     events = lhe_events(kept, info, cross_section, _PARTICLES_PER_EVENT)
     ratios = variation_ratios(pythia, info, variations, WH_COUPLING_ORDERS)
-    log.info("Pythia 8: %d events, sigma(SM) = %.5g +- %.2g pb", n_events, cross_section, cross_section_error)
+    log.info("Pythia 8: %d events, sigma = %.5g +- %.2g pb at the sampling point", n_events, cross_section,
+             cross_section_error)
     return HardProcess(events, cross_section, cross_section_error, ratios)
+
+
+def _exact_over_tabulated_ratio(records: list[_Record], sampler: WHDecaySampler) -> np.ndarray:
+    """R̄_s / R̄_table per event (n,): the exact decay-averaged ratio over the tabulated one
+    by which Pythia multiplied the event's σ (the same ŝ, t̂ and masses; even in t̂ ↔ û)."""
+    pid = np.array([row[0] for row in records])
+    status = np.array([row[1] for row in records])
+    momenta = np.array([row[4] for row in records])[..., [3, 0, 1, 2]]
+    wh = wh_momenta_from_particles(pid, status, momenta, source="Pythia 8 hard process")
+    exact = decay_averaged_ratio(wh.quark, wh.antiquark, wh.higgs, wh.w, sampler.theta)
+    square = lambda p: p[:, 0] ** 2 - (p[:, 1:] ** 2).sum(axis=1)
+    shat, that = square(wh.quark + wh.antiquark), square(wh.quark - wh.higgs)
+    m_higgs, m_w = np.sqrt(np.maximum(square(wh.higgs), 0)), np.sqrt(np.maximum(square(wh.w), 0))
+    tabulated = np.array([sampler.selection_bias(*point) for point in zip(shat, that, m_higgs, m_w, strict=True)])
+    return exact / tabulated
 
 
 #: Pythia's per-event information kept from each batch (``nextBatch(...).info``): the weight,
@@ -259,19 +297,14 @@ def lhe_events(records: list[_Record], info: dict[str, np.ndarray], cross_sectio
 
 
 def reweight(events: LHEEvents, lha_theta: np.ndarray, sampling: int) -> LHEEvents:
-    """Weights at every benchmark from events sampled at benchmark index ``sampling`` with
-    Pythia's weights in ``events.nominal`` (mean σ_SM): w(θ) = w_P R̄_s |A(θ)|²/|A(θ_s)|².
+    """Weights at every benchmark, w(θ) = w_s |A(θ)|²/|A(θ_s)|², of events whose weights at
+    the sampling benchmark θ_s (index ``sampling``) are ``events.nominal``.
 
-    ``lha_theta`` (B, 2): (CWL2, CPWL2) in TeV⁻² of each benchmark; the nominal weight
-    becomes the weight at the sampling benchmark.
+    ``lha_theta`` (B, 2): (CWL2, CPWL2) in TeV⁻² of each benchmark.
     """
     lhe_momenta = events.momenta[..., [3, 0, 1, 2]]  # (E, px, py, pz)
-    momenta = wh_momenta_from_particles(events.pid, events.status, lhe_momenta, source="Pythia 8 hard process")
-    amplitudes = wh_amplitudes(momenta.quark, momenta.antiquark, momenta.fermion, momenta.antifermion, momenta.higgs)
-    sampling_theta = lha_theta[sampling]
-    ratios = amplitudes.squared(lha_theta) / amplitudes.squared(sampling_theta)  # (B, n)
-    if np.any(sampling_theta != 0):
-        ratios *= decay_averaged_ratio(momenta.quark, momenta.antiquark, momenta.higgs, momenta.w, sampling_theta)
+    amplitudes = amplitudes_from_particles(events.pid, events.status, lhe_momenta, source="Pythia 8 hard process")
+    ratios = amplitudes.squared(lha_theta) / amplitudes.squared(lha_theta[sampling])  # (B, n)
     weights = (events.nominal * ratios).T
     return LHEEvents(events.pid, events.status, events.mothers, events.colours, events.momenta, events.scale,
                      events.alpha_qed, events.alpha_qcd, weights[:, sampling].copy(), weights)

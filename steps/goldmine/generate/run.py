@@ -89,10 +89,14 @@ def _hepmc_writer(spec: GenerationJobSpec | BackgroundJobSpec, path: Path, weigh
 
 
 def run_builtin_job(setup: Setup, spec: GenerationJobSpec, output: Path, *, w_charge: Literal["plus", "minus", "both"],
-                    shat_bias: float, provenance: Provenance) -> dict[str, Any]:
-    """Pythia 8 events (hard process, with the shower optional), exact reweighting to every
-    benchmark, LHE and HepMC."""
+                    shat_bias: float, provenance: Provenance,
+                    electroweak: Literal["madgraph", "pythia"] = "madgraph", pt_hat_min: float = 0.0) -> dict[str, Any]:
+    """Pythia 8 events (hard process, with the shower optional) sampled at the job's
+    benchmark, exact reweighting to every benchmark, LHE and HepMC; ``electroweak``: whose
+    electroweak inputs (:mod:`goldmine.generate.electroweak`); ``pt_hat_min``: the hard
+    process's minimum pT, GeV."""
     from goldmine.generate.builtin import generate_events, lhe_init, reweight
+    from goldmine.generate.electroweak import MadGraphElectroweak
     from goldmine.generate.shower import NOMINAL_WEIGHT
     from goldmine.io.lhe_writer import write_lhe
     from goldmine.physics.wh_amplitude import lha_coefficients
@@ -111,7 +115,9 @@ def run_builtin_job(setup: Setup, spec: GenerationJobSpec, output: Path, *, w_ch
         with _hepmc_writer(spec, folder / HEPMC_NAME, weight_names) as hepmc:
             hard = generate_events(spec.n_events, beam_energy=spec.beam_energy, w_charge=w_charge,
                                    shat_bias=shat_bias, seed=spec.seed, hepmc=hepmc,
-                                   variations=tuple(varied.values()), sampling_theta=lha_theta[sampling])
+                                   variations=tuple(varied.values()), sampling_theta=lha_theta[sampling],
+                                   electroweak=MadGraphElectroweak() if electroweak == "madgraph" else None,
+                                   pt_hat_min=pt_hat_min)
             events = reweight(hard.events, lha_theta, sampling)  # nuisance benchmarks: at the reference θ
             _vary(setup, events.weights, varied, hard.variation_ratios)
             if hepmc is not None:  # the writer process writes the HepMC file while this one writes the LHE
@@ -131,8 +137,8 @@ def run_builtin_job(setup: Setup, spec: GenerationJobSpec, output: Path, *, w_ch
         document = _summary(spec, "builtin", cross_section, cross_section * relative_error,
                             list(weight_names), showered,
                             _versions("pythia8mc"), provenance,
-                            sm_cross_section_pb={"value": hard.cross_section, "error": hard.cross_section_error},
-                            benchmark_cross_sections_pb=per_benchmark, w_charge=w_charge, shat_bias=shat_bias)
+                            benchmark_cross_sections_pb=per_benchmark, w_charge=w_charge, shat_bias=shat_bias,
+                            electroweak=electroweak, pt_hat_min_gev=pt_hat_min)
         write_json(folder / SUMMARY_NAME, document)
     return document
 

@@ -105,7 +105,11 @@ def extract_observables(
             result = selection.apply(chunk.objects, n_events, first_event=chunk.first_event, source=str(events))
             columns.check_sampling(chunk.weights, chunk.first_event)
             weights = columns.select(chunk.weights[result.passed]) * (scale * result.efficiency)[:, None]
-            writer.append(result.observations, weights, np.full(len(weights), sampling_index))
+            # An event weighing nothing anywhere is no event of the sample (the built-in
+            # generator's CKM-off-diagonal flavours under MadGraph's diagonal CKM matrix).
+            weighs = (weights != 0).any(axis=1)
+            weights, observations = weights[weighs], result.observations[weighs]
+            writer.append(observations, weights, np.full(len(weights), sampling_index))
             n_passed += len(weights)
             sums += weights.sum(axis=0)
         signal = np.zeros(len(benchmarks), dtype=np.int64)
