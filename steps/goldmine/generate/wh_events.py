@@ -17,7 +17,8 @@ from goldmine.physics.pdg import NEUTRINOS, is_any
 from goldmine.physics.wh_amplitude import WHAmplitudes, wh_amplitudes
 
 __all__ = ["WHMomenta", "amplitudes_from_lhe", "amplitudes_from_particles", "cross_section_components",
-           "joint_log_likelihood_ratio", "joint_score", "wh_momenta_from_particles"]
+           "joint_log_likelihood_ratio", "joint_score", "quadratic_monomial_gradient", "quadratic_monomials",
+           "wh_momenta_from_particles"]
 
 _CHARGED_LEPTONS = (11, 13, 15)
 
@@ -100,12 +101,14 @@ def cross_section_components(amplitudes: WHAmplitudes, weights: np.ndarray, refe
     return weights @ per_event
 
 
-def _monomials(theta: np.ndarray) -> np.ndarray:
+def quadratic_monomials(theta: np.ndarray) -> np.ndarray:
+    """(1, θ₀, θ₀², θ₁, θ₀θ₁, θ₁²), the order of :meth:`WHAmplitudes.quadratic_components`."""
     cw, cpw = np.asarray(theta, dtype=float)
     return np.array([1.0, cw, cw**2, cpw, cw * cpw, cpw**2])
 
 
-def _monomial_gradient(theta: np.ndarray) -> np.ndarray:
+def quadratic_monomial_gradient(theta: np.ndarray) -> np.ndarray:
+    """∂/∂θ of :func:`quadratic_monomials`, shape (2, 6)."""
     cw, cpw = np.asarray(theta, dtype=float)
     return np.array([[0.0, 1.0, 2 * cw, 0.0, cpw, 0.0], [0.0, 0.0, 0.0, 1.0, cw, 2 * cpw]])
 
@@ -113,11 +116,11 @@ def _monomial_gradient(theta: np.ndarray) -> np.ndarray:
 def joint_log_likelihood_ratio(amplitudes: WHAmplitudes, theta0: np.ndarray, theta1: np.ndarray,
                                xsec_components: np.ndarray) -> np.ndarray:
     """log r(x, z | θ0, θ1) = log p(x, z | θ0) − log p(x, z | θ1), shape (n,)."""
-    xsec0, xsec1 = xsec_components @ _monomials(theta0), xsec_components @ _monomials(theta1)
+    xsec0, xsec1 = xsec_components @ quadratic_monomials(theta0), xsec_components @ quadratic_monomials(theta1)
     return np.log(amplitudes.squared(theta0)) - np.log(amplitudes.squared(theta1)) - np.log(xsec0 / xsec1)
 
 
 def joint_score(amplitudes: WHAmplitudes, theta: np.ndarray, xsec_components: np.ndarray) -> np.ndarray:
     """t(x, z | θ) = ∇_θ log p(x, z | θ), shape (n, 2), TeV²."""
-    xsec_gradient = _monomial_gradient(theta) @ xsec_components / (xsec_components @ _monomials(theta))
+    xsec_gradient = quadratic_monomial_gradient(theta) @ xsec_components / (xsec_components @ quadratic_monomials(theta))
     return amplitudes.gradient_log_squared(theta) - xsec_gradient
