@@ -42,7 +42,7 @@ def test_configure_writes_setup_and_plan(tmp_path, examples) -> None:
     setup = read_setup(tmp_path / "setup.h5")
     assert setup.benchmark_names[:6] == ["sm", "w_pos", "w_neg", "pw_pos", "pw_neg", "mixed"]
     assert setup.morpher.matrix.shape == (6, 6)
-    assert [o.name for o in setup.observables][:2] == ["pt_l", "eta_l"]
+    assert [o.name for o in setup.observables][:5] == ["e_l", "px_l", "py_l", "pz_l", "charge_l"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.yml", "setup.h5"]
 
     with h5py.File(tmp_path / "setup.h5") as file:
@@ -54,15 +54,16 @@ def test_configure_writes_setup_and_plan(tmp_path, examples) -> None:
     assert len(provenance.config_hash) == 64
 
     plan = yaml.safe_load((tmp_path / "plan.yml").read_text())
-    # three signal jobs at each sampling benchmark, then one job per background
+    # two signal jobs at each sampling benchmark, then one job per background
     assert plan["n_jobs"] == 10
-    assert plan["samples"] == ["sm"] * 3 + ["w_pos"] * 3 + ["ttbar_lplus", "ttbar_lminus", "w_jets", "single_top"]
+    assert plan["samples"] == ["sm"] * 2 + ["w_pos"] * 2 + ["pw_pos"] * 2 + ["ttbar_lplus", "ttbar_lminus", "w_jets",
+                                                                            "single_top"]
     assert plan["sample_options"] == ["benchmark"] * 6 + ["background"] * 4
-    assert plan["job_names"][:4] == ["sm_0", "sm_1", "sm_2", "w_pos_0"] and plan["job_names"][-1] == "single_top_0"
+    assert plan["job_names"][:4] == ["sm_0", "sm_1", "w_pos_0", "w_pos_1"] and plan["job_names"][-1] == "single_top_0"
     assert plan["events"] == [3000] * 6 + [4000, 4000, 3000, 2000]
     assert len(set(plan["seeds"])) == 10
-    assert plan["jobs"][3] == {
-        "name": "w_pos_0", "benchmark": "w_pos", "job_index": 0, "seed": plan["seeds"][3], "events": 3000,
+    assert plan["jobs"][2] == {
+        "name": "w_pos_0", "benchmark": "w_pos", "job_index": 0, "seed": plan["seeds"][2], "events": 3000,
     }
     assert plan["background_jobs"][2] == {
         "name": "w_jets_0", "background": "w_jets", "job_index": 0, "seed": plan["seeds"][8], "events": 3000,

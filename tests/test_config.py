@@ -39,7 +39,8 @@ def test_examples_load(examples, name) -> None:
     assert [(p.lha_block, p.lha_id) for p in config.parameters] == [("dim6", 2), ("dim6", 5)]
     assert config.benchmark("val_2").values == (-15.0, 8.0)
     assert config.morphing is not None and config.morphing.max_overall_power == 2
-    assert config.generation.sampling_benchmarks == ("sm", "w_pos")
+    expected = {"wh-builtin.yml": ("sm", "w_pos", "pw_pos"), "wh-madgraph.yml": ("sm", "w_pos")}[name]
+    assert config.generation.sampling_benchmarks == expected
 
 
 def test_madgraph_cards_resolve_against_the_config_folder(examples) -> None:
@@ -174,7 +175,7 @@ BAD_CONFIGS: list[tuple[str, Mutation, str]] = [
      "systematics[0].scale: key 'scale' does not apply to a 'norm' systematic"),
     ("observable_syntax", _set("observables.0.expression", "l[0].pt +"),
      "observables[0].expression: invalid syntax at position 9 of 'l[0].pt +'"),
-    ("observable_duplicate", _set("observables.1.name", "pt_l"), "observables[1].name: duplicate name 'pt_l'"),
+    ("observable_duplicate", _set("observables.1.name", "e_l"), "observables[1].name: duplicate name 'e_l'"),
     ("cut_syntax", _set("cuts", ["len(l) >>= 1"]), "cuts[0]: invalid syntax at position 7 of 'len(l) >>= 1'"),
     ("observable_unknown_object", _set("observables.0.expression", "tau[0].pt"),
      "observables[0].expression: unknown name 'tau'"),
