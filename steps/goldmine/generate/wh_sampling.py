@@ -100,24 +100,35 @@ def _quadratic_form(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def draw_decay(quark: np.ndarray, antiquark: np.ndarray, higgs: np.ndarray, w: np.ndarray, theta: np.ndarray,
                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """W decay products (n, 4) each with the fermion's direction drawn from |A(θ, n)|²,
-    by accept–reject against the uniform sphere with the bound |b| + λ_max(Q) ≥ f(n)."""
+    by accept–reject against the uniform sphere with the bound |b| + λ_max(Q) ≥ f(n).
+
+    The first round evaluates the quadratic form's points and the proposals together (the
+    hook calls this once per event, where numpy's per-call cost dominates)."""
     n_events = len(w)
-    values = _squared(quark, antiquark, higgs, w, np.broadcast_to(_FORM_POINTS, (n_events, 12, 3)), theta)[0]
-    linear, form = _quadratic_form(values)
+    proposals = _uniform_directions(rng, n_events)
+    values = _squared(quark, antiquark, higgs, w,
+                      np.concatenate([np.broadcast_to(_FORM_POINTS, (n_events, 12, 3)), proposals], axis=1), theta)[0]
+    linear, form = _quadratic_form(values[:, :12])
     bound = (np.linalg.norm(linear, axis=1) + np.linalg.eigvalsh(form)[:, -1]) * (1 + 1e-9)
     chosen = np.full((n_events, 3), np.nan)
-    todo = np.arange(n_events)
-    while todo.size:
-        proposals = rng.normal(size=(todo.size, _PROPOSALS, 3))
-        proposals /= np.linalg.norm(proposals, axis=-1, keepdims=True)
-        values = _squared(quark[todo], antiquark[todo], higgs[todo], w[todo], proposals, theta)[0]
+    todo, values = np.arange(n_events), values[:, 12:]
+    while True:
         accepted = rng.uniform(size=values.shape) * bound[todo, None] < values
-        first = accepted.argmax(axis=1)
-        done = accepted.any(axis=1)
+        first, done = accepted.argmax(axis=1), accepted.any(axis=1)
         chosen[todo[done]] = proposals[done, first[done]]
         todo = todo[~done]
+        if not todo.size:
+            break
+        proposals = _uniform_directions(rng, todo.size)
+        values = _squared(quark[todo], antiquark[todo], higgs[todo], w[todo], proposals, theta)[0]
     fermion, antifermion = decay_products(w, chosen[:, None, :])
     return fermion[:, 0], antifermion[:, 0]
+
+
+def _uniform_directions(rng: np.random.Generator, n_events: int) -> np.ndarray:
+    """:data:`_PROPOSALS` uniform unit vectors per event, (n, k, 3)."""
+    directions = rng.normal(size=(n_events, _PROPOSALS, 3))
+    return directions / np.linalg.norm(directions, axis=-1, keepdims=True)
 
 
 def two_to_two(shat: float, that: float, m_higgs: float, m_w: float) -> tuple[np.ndarray, ...]:
