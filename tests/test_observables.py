@@ -251,6 +251,26 @@ def test_bad_inputs_are_named(tmp_path, examples, wh_fixtures) -> None:
     assert result.exit_code == 1 and "object 'p_truth' is not available for this input" in result.output
 
 
+def test_an_event_weighing_nothing_anywhere_is_dropped(tmp_path, examples, wh_fixtures) -> None:
+    """As the built-in generator's CKM-off-diagonal events under MadGraph's diagonal CKM: zero at
+    every benchmark, they are no event of the sample; one zero weight alone keeps the event."""
+    config = _config(tmp_path, examples, cuts=[], observables=[{"name": "pt_l", "expression": "l[0].pt"}])
+    setup = _configure(tmp_path, config)
+    with gzip.open(wh_fixtures / "events_sm.lhe.gz", "rt") as stream:
+        events = stream.read().split("<event>")
+    events[4] = re.sub(r"^(\s*\S+\s+\S+\s+)\S+", r"\g<1>0.0", events[4].lstrip("\n"), count=1)  # XWGTUP
+    events[4] = re.sub(r"(<wgt id='\w+'>)\s*\S+\s*(</wgt>)", r"\1 0.0 \2", events[4])
+    events[7] = re.sub(r"(<wgt id='val_2'>)\s*\S+\s*(</wgt>)", r"\1 0.0 \2", events[7])
+    (tmp_path / "zero.lhe").write_text("<event>".join(events))
+    full = _observe(setup, config, "--input", str(wh_fixtures / "events_sm.lhe.gz"), "--output", str(tmp_path / "f.h5"))
+    zero = _observe(setup, config, "--input", str(tmp_path / "zero.lhe"), "--output", str(tmp_path / "z.h5"))
+    assert full.exit_code == 0 and zero.exit_code == 0, (full.output, zero.output)
+    full_weights, zero_weights = _read(tmp_path / "f.h5")[1], _read(tmp_path / "z.h5")[1]
+    expected = np.delete(full_weights, 3, axis=0)  # event 3 weighs nothing anywhere
+    expected[5, BENCHMARKS.index("val_2")] = 0.0  # event 6, one zero weight, stays
+    np.testing.assert_array_equal(zero_weights, expected)
+
+
 def test_nan_weight_and_truncated_lhe_are_named(tmp_path, examples, wh_fixtures) -> None:
     config = _config(tmp_path, examples)
     setup = _configure(tmp_path, config)
