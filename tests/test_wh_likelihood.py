@@ -62,11 +62,9 @@ def _brute_force_likelihood(wh: WHMomenta, w_charge: np.ndarray, theta: np.ndarr
             if abs(abs(charge) - 1) > 1e-9:
                 continue
             makes = np.isclose(charge, w_charge)
-            quark_first = a > 0
-            quark = np.where(quark_first, 1, 0)
             momenta_a, momenta_b = beam(x1, 1), beam(x2, -1)
-            amplitude = wh_amplitudes(momenta_a if quark else momenta_b, momenta_b if quark else momenta_a,
-                                      wh.fermion, wh.antifermion, wh.higgs)
+            quark, antiquark = (momenta_a, momenta_b) if a > 0 else (momenta_b, momenta_a)
+            amplitude = wh_amplitudes(quark, antiquark, wh.fermion, wh.antifermion, wh.higgs)
             luminosity = pdf.xf(a, x1, shat) * pdf.xf(b, x2, shat)
             likelihood += np.where(makes, luminosity * amplitude.squared(theta), 0.0)
     return likelihood

@@ -89,14 +89,14 @@ def test_redrawn_decays_follow_the_eft_amplitude(root_s, cosine) -> None:
         np.abs(sm_form / np.trace(sm_form) - form / trace).max() > 10 * error
 
 
-def test_the_selection_bias_table_follows_the_exact_average() -> None:
+def test_the_sigma_factor_table_follows_the_exact_average() -> None:
     sampler = WHDecaySampler(THETAS[2], np.random.default_rng(0), max_mass=13_000.0)
     rng = np.random.default_rng(2)
     for _ in range(400):
         root_s, cosine = math.exp(rng.uniform(math.log(206.0), math.log(13_000.0))), rng.uniform(-1, 1)
         that = wh_sampling._that(root_s**2, cosine)
         exact = decay_averaged_ratio(*two_to_two(root_s**2, that, 125.0, 80.4), THETAS[2])[0]
-        assert sampler.selection_bias(root_s**2, that, 125.0, 80.4) == pytest.approx(exact, rel=0.01)
+        assert sampler.sigma_factor(root_s**2, that, 125.0, 80.4) == pytest.approx(exact, rel=0.01)
 
 
 def _job(benchmark: str, n_events: int, seed: int, shat_bias: float = 0.0) -> tuple[np.ndarray, float]:

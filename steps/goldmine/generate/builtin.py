@@ -103,7 +103,7 @@ def _generator_hooks(pythia8: Any, shat_power: float, records: list[_Record], un
         def multiplySigmaBy(self, sigma_process: Any, phase_space: Any, in_event: bool) -> float:
             # Pythia's σ and sampling follow the product: its σ estimates σ(θ_s) precisely.
             # Particle 3 is the h, 4 the W.
-            return sampler.selection_bias(phase_space.sHat(), phase_space.tHat(), phase_space.m3, phase_space.m4)
+            return sampler.sigma_factor(phase_space.sHat(), phase_space.tHat(), phase_space.m3, phase_space.m4)
 
         def canVetoProcessLevel(self) -> bool:
             return True
@@ -225,7 +225,7 @@ def _exact_over_tabulated_ratio(records: list[_Record], sampler: WHDecaySampler)
     square = lambda p: p[:, 0] ** 2 - (p[:, 1:] ** 2).sum(axis=1)
     shat, that = square(wh.quark + wh.antiquark), square(wh.quark - wh.higgs)
     m_higgs, m_w = np.sqrt(np.maximum(square(wh.higgs), 0)), np.sqrt(np.maximum(square(wh.w), 0))
-    tabulated = np.array([sampler.selection_bias(*point) for point in zip(shat, that, m_higgs, m_w, strict=True)])
+    tabulated = np.array([sampler.sigma_factor(*point) for point in zip(shat, that, m_higgs, m_w, strict=True)])
     return exact / tabulated
 
 

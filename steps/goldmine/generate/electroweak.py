@@ -70,20 +70,24 @@ class MadGraphElectroweak:
         """Per-event factor (n,) from Pythia's couplings to MadGraph's: ``alpha_em`` is each
         event's α_EM, ``id1``, ``id2`` its incoming PDG ids; ``open_lepton_channels`` the
         W → ℓν channels open (2: e, μ), whose share of the W's decays Pythia's σ includes."""
-        up_type = np.where(np.abs(id1) % 2 == 0, id1, id2)
-        w_plus = up_type > 0  # u d̄ → W⁺, d ū → W⁻
+        up, down = _up_and_down(id1, id2)
+        w_plus = up > 0  # u d̄ → W⁺, d ū → W⁻
         pythia_branching = np.where(w_plus, pythia.particleData.resOpenFrac(24, 0, 0),
                                     pythia.particleData.resOpenFrac(-24, 0, 0))
         branching = open_lepton_channels * self.lepton_branching / pythia_branching
-        return (self.alpha / alpha_em) ** 2 * branching * _diagonal_over_pythia_ckm(pythia, id1, id2)
+        return (self.alpha / alpha_em) ** 2 * branching * _diagonal_over_pythia_ckm(pythia, up, down)
 
 
-def _diagonal_over_pythia_ckm(pythia: Any, id1: np.ndarray, id2: np.ndarray) -> np.ndarray:
-    """|V|² of a diagonal CKM matrix over Pythia's for each incoming (quark, antiquark) pair."""
-    up = np.where(np.abs(id1) % 2 == 0, np.abs(id1), np.abs(id2))
-    down = np.where(np.abs(id1) % 2 == 0, np.abs(id2), np.abs(id1))
-    factors = np.zeros(len(id1))
+def _up_and_down(id1: np.ndarray, id2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The PDG ids (n,) of each event's incoming up-type and down-type (anti)quark."""
+    up_first = np.abs(id1) % 2 == 0
+    return np.where(up_first, id1, id2), np.where(up_first, id2, id1)
+
+
+def _diagonal_over_pythia_ckm(pythia: Any, up: np.ndarray, down: np.ndarray) -> np.ndarray:
+    """|V|² of a diagonal CKM matrix over Pythia's for each incoming (up-type, down-type) pair."""
+    factors = np.zeros(len(up))
     for (u, d) in ((2, 1), (4, 3)):
-        pair = (up == u) & (down == d)
+        pair = (np.abs(up) == u) & (np.abs(down) == d)
         factors[pair] = 1.0 / pythia.settings.parm(f"StandardModel:V{_UP[u]}{_DOWN[d]}") ** 2
     return factors

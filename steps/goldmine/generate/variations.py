@@ -31,7 +31,7 @@ import numpy as np
 
 from goldmine.systematics import Variation
 
-__all__ = ["CouplingOrders", "pdf_of_set", "variation_ratios"]
+__all__ = ["CouplingOrders", "pdf_of_set", "pdf_xf", "variation_ratios"]
 
 _PROTON = 2212
 
@@ -63,7 +63,7 @@ def variation_ratios(pythia: Any, info: dict[str, np.ndarray], variations: Seque
                  (alpha_em.alphaEM, info["alphaEM"], orders.alpha_em, "alpha_EM")]
     partons = [(info["id1"], info["x1"], info["pdf1"]), (info["id2"], info["x2"], info["pdf2"])]
     for beam, (ids, x, central) in enumerate(partons, start=1):
-        _check(_xf(pdf, ids, x, info["Q2Fac"]), central, f"the PDF of beam {beam}")
+        _check(pdf_xf(pdf, ids, x, info["Q2Fac"]), central, f"the PDF of beam {beam}")
     for coupling, central, power, name in couplings:
         if power:
             _check(_each(coupling, info["Q2Ren"]), central, f"{name} of the hard process")
@@ -72,11 +72,11 @@ def variation_ratios(pythia: Any, info: dict[str, np.ndarray], variations: Seque
         if variation.pdf_set is not None:
             owner, other = pdf_of_set(variation.pdf_set)  # the owner holds the grid while it is read
             for ids, x, central in partons:
-                ratios[:, column] *= _xf(other, ids, x, info["Q2Fac"]) / central
+                ratios[:, column] *= pdf_xf(other, ids, x, info["Q2Fac"]) / central
         if variation.factorization != 1.0:
             q2 = variation.factorization**2 * info["Q2Fac"]
             for ids, x, central in partons:
-                ratios[:, column] *= _xf(pdf, ids, x, q2) / central
+                ratios[:, column] *= pdf_xf(pdf, ids, x, q2) / central
         if variation.renormalization != 1.0:
             q2 = variation.renormalization**2 * info["Q2Ren"]
             for coupling, central, power, _ in couplings:
@@ -105,7 +105,8 @@ def pdf_of_set(name: str) -> tuple[Any, Any]:
     return pythia, pythia.getPDFPtr(_PROTON)
 
 
-def _xf(pdf: Any, ids: np.ndarray, x: np.ndarray, q2: np.ndarray) -> np.ndarray:
+def pdf_xf(pdf: Any, ids: np.ndarray, x: np.ndarray, q2: np.ndarray) -> np.ndarray:
+    """x f(x, Q²) of a Pythia PDF object for each (parton id, x, Q² in GeV²) of the (n,) arrays."""
     return np.array([pdf.xf(i, xi, qi) for i, xi, qi in zip(ids.tolist(), x.tolist(), q2.tolist())])
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from goldmine.generate.variations import pdf_xf
 from goldmine.generate.wh_events import WHMomenta, quadratic_monomial_gradient, quadratic_monomials
 from goldmine.physics.wh_amplitude import wh_amplitudes
 
@@ -51,8 +52,7 @@ class GeneratorPDF:
         self._pdf = self._pythia.getPDFPtr(_PROTON)
 
     def xf(self, pid: int, x: np.ndarray, q2: np.ndarray) -> np.ndarray:
-        return np.array([self._pdf.xf(pid, xi, qi) for xi, qi in zip(np.ravel(x).tolist(), np.ravel(q2).tolist(),
-                                                                       strict=True)])
+        return pdf_xf(self._pdf, np.full(len(x), pid), np.asarray(x), np.asarray(q2))
 
 
 def _incoming(momenta: WHMomenta) -> tuple[np.ndarray, np.ndarray]:

@@ -1,18 +1,18 @@
-"""Events of q q̄′ → W h → ℓ ν h distributed as p(x | θ_b), from Pythia's SM process.
+"""Events of q q̄′ → W h → ℓ ν h distributed as p(x | θ_s), from Pythia's SM process.
 
 Pythia generates the 2 → 2 step q q̄′ → W h, then the W decay with the SM angular
-correlation. To sample at θ_b instead, both steps are changed exactly:
+correlation. To sample at θ_s instead, both steps are changed exactly:
 
-1. the 2 → 2 selection is biased by R̄_b, the ratio |A(θ_b)|²/|A(0)|² averaged over the
-   W decay direction in the W rest frame (a user hook's ``biasSelectionBy``, called for
+1. the 2 → 2 cross section is multiplied by R̄_s, the ratio |A(θ_s)|²/|A(0)|² averaged over
+   the W decay direction in the W rest frame (a user hook's ``multiplySigmaBy``, called for
    every trial point: a table in (log √ŝ, the h's angle to the beam) at the W pole mass,
-   interpolated);
-2. the W decay direction n is drawn again from |A(θ_b, n)|² (the user hook rewrites the
+   interpolated), so that Pythia's σ estimates σ(θ_s);
+2. the W decay direction n is drawn again from |A(θ_s, n)|² (the user hook rewrites the
    ℓ and ν momenta in the process record, W momentum kept).
 
-The events are then distributed as p(x | θ_b); Pythia's weight w_P ∝ 1/bias (its σ stays
-the SM one), so the weight at any θ is w_P R̄_b |A(θ)|²/|A(θ_b)|² with the exact R̄_b of
-each event: constant at θ_b but for the table's interpolation and the W's line shape.
+The events are then distributed as p(x | θ_s), and the weight at any θ is
+w_s |A(θ)|²/|A(θ_s)|² with w_s = (Pythia's σ / N) · R̄_s/R̄_table, R̄_s the event's exact
+ratio: flat at θ_s but for the table's interpolation and the W's line shape.
 
 Both steps rest on |A|² being a quadratic polynomial in n (the lepton tensor is bilinear
 in the massless ℓ, ν momenta, each linear in n): the octahedron ±e_i averages it over
@@ -23,6 +23,7 @@ accept–reject. Momenta are arrays (…, 4) of (E, px, py, pz) in GeV.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -36,7 +37,7 @@ _DIAGONALS = np.array([(np.eye(3)[i] + np.eye(3)[j]) / np.sqrt(2) for i, j in _P
 #: Where |A|² is evaluated to recover its quadratic form: ±e_i, then ±(e_i + e_j)/√2.
 _FORM_POINTS = np.vstack([_OCTAHEDRON, _DIAGONALS, -_DIAGONALS])
 _PROPOSALS = 16  # uniform directions proposed per event and round
-#: The selection-bias table: W and h masses (GeV), log-spaced √ŝ points per e-fold, points in
+#: The σ-factor table: W and h masses (GeV), log-spaced √ŝ points per e-fold, points in
 #: the h's polar angle over [0, π/2] (the ratio varies fastest in the forward direction).
 _TABLE_W_MASS, _TABLE_H_MASS, _TABLE_PER_EFOLD, _TABLE_ANGLES = 80.4, 125.0, 40, 41
 
@@ -131,17 +132,28 @@ def _uniform_directions(rng: np.random.Generator, n_events: int) -> np.ndarray:
     return directions / np.linalg.norm(directions, axis=-1, keepdims=True)
 
 
-def two_to_two(shat: float, that: float, m_higgs: float, m_w: float) -> tuple[np.ndarray, ...]:
-    """Quark, antiquark, h and W momenta (1, 4) each of q q̄′ → h W in the partonic rest
-    frame, quark along +z, from Pythia's ŝ, t̂ = (p_quark − p_h)² and masses, GeV."""
-    root_s = np.sqrt(shat)
-    momentum = np.sqrt(max((shat - (m_higgs + m_w) ** 2) * (shat - (m_higgs - m_w) ** 2), 0.0)) / (2 * root_s)
-    energy_h = (shat + m_higgs**2 - m_w**2) / (2 * root_s)
-    cos_h = np.clip((that - m_higgs**2 + root_s * energy_h) / (root_s * momentum), -1.0, 1.0) if momentum > 0 else 1.0
-    sin_h = np.sqrt(1.0 - cos_h**2)
-    quark = np.array([[root_s / 2, 0.0, 0.0, root_s / 2]])
-    antiquark = np.array([[root_s / 2, 0.0, 0.0, -root_s / 2]])
-    higgs = np.array([[energy_h, momentum * sin_h, 0.0, momentum * cos_h]])
+def _two_body(shat: Any, m_higgs: float, m_w: float) -> tuple[Any, Any, Any]:
+    """√ŝ, the h's (and W's) momentum and the h's energy in the partonic rest frame, GeV:
+    floats (for Pythia's trial points) or arrays."""
+    root_s = shat**0.5
+    kallen = (shat - (m_higgs + m_w) ** 2) * (shat - (m_higgs - m_w) ** 2)
+    momentum = (kallen * (kallen > 0)) ** 0.5 / (2 * root_s)
+    return root_s, momentum, (shat + m_higgs**2 - m_w**2) / (2 * root_s)
+
+
+def two_to_two(shat: Any, that: Any, m_higgs: float, m_w: float) -> tuple[np.ndarray, ...]:
+    """Quark, antiquark, h and W momenta (n, 4) each of q q̄′ → h W in the partonic rest
+    frame, quark along +z, from Pythia's ŝ, t̂ = (p_quark − p_h)² (numbers or (n,)) and
+    masses, GeV."""
+    shat, that = np.atleast_1d(np.asarray(shat, dtype=float)), np.atleast_1d(np.asarray(that, dtype=float))
+    root_s, momentum, energy_h = _two_body(shat, m_higgs, m_w)
+    moving = momentum > 0
+    cos_h = np.where(moving, (that - m_higgs**2 + root_s * energy_h) / (root_s * np.where(moving, momentum, 1.0)), 1.0)
+    cos_h = np.clip(cos_h, -1.0, 1.0)
+    sin_h, zeros = np.sqrt(1.0 - cos_h**2), np.zeros_like(root_s)
+    quark = np.column_stack([root_s / 2, zeros, zeros, root_s / 2])
+    antiquark = np.column_stack([root_s / 2, zeros, zeros, -root_s / 2])
+    higgs = np.column_stack([energy_h, momentum * sin_h, zeros, momentum * cos_h])
     return quark, antiquark, higgs, quark + antiquark - higgs
 
 
@@ -155,19 +167,16 @@ class WHDecaySampler:
         self._log_min = math.log(threshold * (1 + 1e-6))
         n_mass = int(math.ceil((math.log(max_mass) - self._log_min) * _TABLE_PER_EFOLD)) + 2
         log_masses = self._log_min + np.arange(n_mass) / _TABLE_PER_EFOLD
-        cosines = np.cos(np.linspace(0.0, math.pi / 2, _TABLE_ANGLES))
-        points = [two_to_two(math.exp(2 * m), _that(math.exp(2 * m), c), _TABLE_H_MASS, _TABLE_W_MASS)
-                  for m in log_masses for c in cosines]
-        quark, antiquark, higgs, w = (np.concatenate(column) for column in zip(*points, strict=True))
-        ratios = decay_averaged_ratio(quark, antiquark, higgs, w, self.theta)
+        shat = np.repeat(np.exp(2 * log_masses), _TABLE_ANGLES)
+        cosines = np.tile(np.cos(np.linspace(0.0, math.pi / 2, _TABLE_ANGLES)), n_mass)
+        points = two_to_two(shat, _that(shat, cosines), _TABLE_H_MASS, _TABLE_W_MASS)
+        ratios = decay_averaged_ratio(*points, self.theta)
         self._log_table = np.log(ratios).reshape(n_mass, _TABLE_ANGLES).tolist()  # lists: read per trial point
 
-    def selection_bias(self, shat: float, that: float, m_higgs: float, m_w: float) -> float:
+    def sigma_factor(self, shat: float, that: float, m_higgs: float, m_w: float) -> float:
         """≈ R̄ at one 2 → 2 point, from the table (even in cos θ_h, so the quark's side does
         not matter); plain floats, as Pythia calls it for every trial point."""
-        root_s = math.sqrt(shat)
-        momentum = math.sqrt(max((shat - (m_higgs + m_w) ** 2) * (shat - (m_higgs - m_w) ** 2), 0.0)) / (2 * root_s)
-        energy_h = (shat + m_higgs**2 - m_w**2) / (2 * root_s)
+        root_s, momentum, energy_h = _two_body(shat, m_higgs, m_w)
         cosine = min(abs(that - m_higgs**2 + root_s * energy_h) / (root_s * momentum), 1.0) if momentum > 0 else 1.0
         row = min(max((math.log(root_s) - self._log_min) * _TABLE_PER_EFOLD, 0.0), len(self._log_table) - 1.000001)
         column = math.acos(cosine) / (math.pi / 2) * (_TABLE_ANGLES - 1) * (1 - 1e-12)
@@ -183,9 +192,7 @@ class WHDecaySampler:
         return draw_decay(quark, antiquark, higgs, w, self.theta, self.rng)
 
 
-def _that(shat: float, cosine: float) -> float:
+def _that(shat: Any, cosine: Any) -> Any:
     """t̂ = (p_quark − p_h)² at the table's masses for the h at ``cosine`` to the quark."""
-    root_s = math.sqrt(shat)
-    momentum = math.sqrt((shat - (_TABLE_H_MASS + _TABLE_W_MASS) ** 2) * (shat - (_TABLE_H_MASS - _TABLE_W_MASS) ** 2)) / (2 * root_s)
-    energy_h = (shat + _TABLE_H_MASS**2 - _TABLE_W_MASS**2) / (2 * root_s)
+    root_s, momentum, energy_h = _two_body(shat, _TABLE_H_MASS, _TABLE_W_MASS)
     return _TABLE_H_MASS**2 - root_s * (energy_h - momentum * cosine)
