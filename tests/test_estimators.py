@@ -23,9 +23,11 @@ from goldmine.inference.saving import load_model, save_model
 from goldmine.methods import METHODS
 
 SETTINGS = EstimatorSettings(n_observables=3, n_parameters=2, hidden=(16, 16), activation="tanh", flow_transforms=2)
+REFERENCED = EstimatorSettings(n_observables=3, n_parameters=2, hidden=(16, 16), reference=(0.5, -1.0))
 CASES = [
     (ScoreEstimator, "sally", {"t_hat": (7, 2)}),
     (ParameterizedRatioEstimator, "alices", {"log_r_hat": (7,), "t_hat0": (7, 2)}),
+    (lambda settings: ParameterizedRatioEstimator(REFERENCED), "alices", {"log_r_hat": (7,), "t_hat0": (7, 2)}),
     (DoublyParameterizedRatioEstimator, "rascal2", {"log_r_hat": (7,), "t_hat0": (7, 2), "t_hat1": (7, 2)}),
     (LikelihoodEstimator, "scandal", {"log_p_hat": (7,), "t_hat": (7, 2)}),
 ]
@@ -56,7 +58,8 @@ def test_save_and_load_give_the_same_outputs(tmp_path, cls, method, shapes) -> N
     model.fit_scaling(batch)
     save_model(tmp_path, model, METHODS[method], {"history": [{"epoch": 1}]})
     loaded = load_model(tmp_path)
-    assert loaded.model.family == cls.family
+    assert loaded.model.family == model.family
+    assert loaded.model.settings == model.settings
     np.testing.assert_array_equal(np.load(tmp_path / "x_scaling.npy")[0], batch["x"].mean(0).numpy())
     columns = {name: values.numpy() for name, values in batch.items()}
     before = evaluate(type(loaded)(model.eval(), METHODS[method], {}), columns)
@@ -87,9 +90,24 @@ def test_doubly_parameterized_ratio_is_antisymmetric() -> None:
     torch.testing.assert_close(same, torch.zeros(7))
 
 
-def test_ratio_score_is_the_theta_gradient() -> None:
+def test_a_ratio_against_a_reference_is_one_there_for_every_event() -> None:
+    """log r̂(x|θ_ref) = 0 exactly (not merely small), at every x; elsewhere it varies with x."""
     torch.manual_seed(0)
-    model = ParameterizedRatioEstimator(SETTINGS)
+    model = ParameterizedRatioEstimator(REFERENCED)
+    batch = _batch(50)
+    model.fit_scaling(batch)
+    at_reference = {**batch, "theta0": torch.tensor(REFERENCED.reference).expand(50, 2)}
+    for score in (False, True):
+        assert torch.equal(model(at_reference, score=score)["log_r_hat"], torch.zeros(50))
+    assert model(batch, score=False)["log_r_hat"].std() > 1e-3
+    with pytest.raises(ValueError, match="has not the 2 parameters"):
+        EstimatorSettings(n_observables=3, n_parameters=2, reference=(0.0,))
+
+
+@pytest.mark.parametrize("settings", [SETTINGS, REFERENCED], ids=["free", "referenced"])
+def test_ratio_score_is_the_theta_gradient(settings) -> None:
+    torch.manual_seed(0)
+    model = ParameterizedRatioEstimator(settings)
     batch = _batch()
     t_hat = model(batch)["t_hat0"]
     step = 1e-3

@@ -48,7 +48,8 @@ Columns = Mapping[str, torch.Tensor]
 class EstimatorSettings:
     """Architecture: MLP widths and activation; for the likelihood family a masked
     autoregressive flow with ``flow_transforms`` transforms; ``n_nuisances`` shape nuisances
-    whose score components a score estimator learns beside θ's."""
+    whose score components a score estimator learns beside θ's; ``reference``, the one θ₁ (P,)
+    a parameterized ratio's training rows are against (None: several)."""
 
     n_observables: int
     n_parameters: int
@@ -57,9 +58,16 @@ class EstimatorSettings:
     dropout: float = 0.0
     flow_transforms: int = 5
     n_nuisances: int = 0
+    reference: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.reference is not None and len(self.reference) != self.n_parameters:
+            msg = f"estimator reference {list(self.reference)} has not the {self.n_parameters} parameters' values"
+            raise ValueError(msg)
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "hidden": list(self.hidden)}
+        reference = None if self.reference is None else list(self.reference)
+        return {**asdict(self), "hidden": list(self.hidden), "reference": reference}
 
 
 def with_theta_gradients(
@@ -148,7 +156,12 @@ class ScoreEstimator(Estimator):
 
 
 class ParameterizedRatioEstimator(Estimator):
-    """log r̂(x|θ0) = log p̂(x|θ0)/p̂(x|θ_ref), one network of (θ0, x)."""
+    """log r̂(x|θ0) = log p̂(x|θ0)/p̂(x|θ_ref), one network f of (θ0, x).
+
+    With the settings' ``reference`` θ_ref, log r̂(x|θ0) = f(θ0, x) − f(θ_ref, x): r̂ is 1 at
+    θ0 = θ_ref for every x, as the true ratio is, instead of a noisy ≈ 1 whose logarithm,
+    summed over the 10⁵ events of an Asimov data set, outweighs every real difference in θ.
+    """
 
     family = "parameterized_ratio"
     inputs = ("x", "theta0")
@@ -157,23 +170,33 @@ class ParameterizedRatioEstimator(Estimator):
 
     def __init__(self, settings: EstimatorSettings) -> None:
         super().__init__(settings)
+        # against a reference, an output bias would cancel in f(θ0, x) − f(θ_ref, x)
         self.net = MLP(settings.n_parameters + settings.n_observables, 1, settings.hidden, settings.activation,
-                       settings.dropout)
+                       settings.dropout, output_bias=settings.reference is None)
 
     def fit_scaling(self, columns: Columns) -> None:
         super().fit_scaling(columns)
         self.theta_scaling.fit(columns["theta0"])
 
     def prepare(self, columns: Columns) -> dict[str, torch.Tensor]:
-        return {"inputs": torch.cat([self.theta_scaling(columns["theta0"]), self.x_scaling(columns["x"])], dim=1)}
+        x_scaled = self.x_scaling(columns["x"])
+        prepared = {"inputs": torch.cat([self.theta_scaling(columns["theta0"]), x_scaled], dim=1)}
+        if self.settings.reference is not None:
+            reference = torch.tensor(self.settings.reference, dtype=x_scaled.dtype, device=x_scaled.device)
+            scaled_reference = self.theta_scaling(reference).expand(len(x_scaled), -1)
+            prepared["reference_inputs"] = torch.cat([scaled_reference, x_scaled], dim=1)
+        return prepared
 
     def predict(self, prepared: Columns, *, score: bool = True) -> dict[str, torch.Tensor]:
         inputs = prepared["inputs"]
+        # f(θ_ref, x) does not depend on θ0: it shifts log r̂, not its gradient
+        at_reference = (self.net(prepared["reference_inputs"]).squeeze(1) if "reference_inputs" in prepared
+                        else torch.zeros((), dtype=inputs.dtype, device=inputs.device))
         if not score:
-            return {"log_r_hat": self.net(inputs).squeeze(1)}
+            return {"log_r_hat": self.net(inputs).squeeze(1) - at_reference}
         theta0 = slice(0, self.settings.n_parameters)
         log_r_hat, t_hat0 = self.net.with_input_gradient(inputs, theta0, 1.0 / self.theta_scaling.std)
-        return {"log_r_hat": log_r_hat, "t_hat0": t_hat0}
+        return {"log_r_hat": log_r_hat - at_reference, "t_hat0": t_hat0}
 
     def input_columns(self, x: np.ndarray, theta: np.ndarray | None, reference: np.ndarray | None) -> dict[str, np.ndarray]:
         return {"x": x, "theta0": theta}

@@ -68,6 +68,8 @@ def load_model(directory: str | Path, device: str | torch.device = "cpu") -> Loa
                              f"from the one in {SETTINGS}): corrupt or replaced; train the model again")
     estimator = dict(settings["estimator"])
     estimator["hidden"] = tuple(estimator["hidden"])
+    if estimator.get("reference") is not None:
+        estimator["reference"] = tuple(estimator["reference"])
     model = FAMILIES[settings["family"]](EstimatorSettings(**estimator))
     try:
         model.load_state_dict(torch.load(directory / STATE, map_location=device, weights_only=True))

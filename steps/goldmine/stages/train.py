@@ -57,8 +57,11 @@ def train(method: str | None, data_directory: Path, config: Path, output: Path, 
             seed = member_seed(augmented["provenance"]["seeds"]["seed"], member)
     seed = 0 if seed is None else seed
     n_observables, n_parameters = len(analysis.observables), len(analysis.parameters)
+    denominator = (single_point(data_directory, "theta1")
+                   if METHODS[method].family == "parameterized_ratio" else None)
     architecture = EstimatorSettings(n_observables, n_parameters, settings.hidden, settings.activation,
-                                     settings.dropout, settings.flow_transforms, len(nuisances))
+                                     settings.dropout, settings.flow_transforms, len(nuisances),
+                                     None if denominator is None else tuple(denominator))
     optimisation = TrainSettings(
         epochs=settings.epochs, batch_size=settings.batch_size, learning_rate=settings.learning_rate,
         final_learning_rate=settings.final_learning_rate, optimizer=settings.optimizer,  # type: ignore[arg-type]
@@ -78,8 +81,7 @@ def train(method: str | None, data_directory: Path, config: Path, output: Path, 
             "parameters": analysis.parameter_names, "nuisances": nuisances,
             "observables": [o.name for o in analysis.observables],
             "score_theta": single_point(data_directory) if fitted.model.score_output else None,
-            "denominator_theta": (single_point(data_directory, "theta1")
-                                  if METHODS[method].family == "parameterized_ratio" else None),
+            "denominator_theta": denominator,
             "history": fitted.result.history, "provenance": provenance.to_dict(),
         })
     log.info("wrote %s (%s, best epoch %d, loss %.5g)", output, method, fitted.result.best_epoch,
