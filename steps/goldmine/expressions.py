@@ -12,7 +12,8 @@ function of those names.
 
 The tree is typed. Each node has a ``kind``:
 
-- ``collection``: a pT-ordered list of momenta per event (``e mu l a j b p_truth``);
+- ``collection``: a pT-ordered list of momenta per event (``e mu l a j b``; parton level
+  also ``p_truth nu h``);
 - ``momentum``: one four-momentum per event, possibly missing (``met``, ``visible``,
   ``j[0]``, ``l[0] + met``);
 - ``number`` and ``boolean``: one value per event, possibly missing.
@@ -53,7 +54,7 @@ __all__ = [
 Kind = Literal["collection", "momentum", "number", "boolean"]
 
 #: Object names: lists of momenta per event, and single momenta per event.
-COLLECTIONS = frozenset({"e", "mu", "l", "a", "j", "b", "p_truth"})
+COLLECTIONS = frozenset({"e", "mu", "l", "a", "j", "b", "p_truth", "nu", "h"})
 MOMENTA = frozenset({"met", "visible"})
 CONSTANTS = {"pi": math.pi}
 

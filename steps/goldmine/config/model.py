@@ -39,13 +39,15 @@ class MorphingConfig:
 class BuiltinGeneration:
     """The built-in Pythia 8 + EWdim6 generator. ``shat_bias``: sampling bias exponent;
     ``electroweak``: whose electroweak inputs (goldmine.generate.electroweak);
-    ``pt_hat_min``: the hard process's minimum pT (GeV)."""
+    ``pt_hat_min``: the hard process's minimum pT (GeV); ``true_weights``: also write the
+    weights with the latent variables summed over (goldmine.generate.wh_likelihood)."""
 
     w_charge: Literal["plus", "minus", "both"]
     shat_bias: float
     shower: bool
     electroweak: Literal["madgraph", "pythia"] = "madgraph"
     pt_hat_min: float = 0.0
+    true_weights: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ class BackgroundConfig:
 
 @dataclass(frozen=True)
 class DetectorConfig:
-    backend: Literal["delphes", "builtin", "parton"]
+    backend: Literal["delphes", "builtin", "parton", "none"]
     card: Path | None
 
 

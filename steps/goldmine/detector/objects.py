@@ -17,7 +17,7 @@ import numpy as np
 from goldmine.detector import response
 from goldmine.detector.card import DetectorCard, Lepton
 
-__all__ = ["Momenta", "btagged", "delta_r", "jet_collection", "lepton_collection", "met_collection", "near",
+__all__ = ["Momenta", "btagged", "delta_r", "jet_collection", "kinematic_columns", "lepton_collection", "met_collection", "near",
            "photon_collection", "reconstruct", "same_event_pairs", "selected_jets", "smeared_jets",
            "tracked"]
 
@@ -175,22 +175,23 @@ def btagged(jets: Momenta, has_b: np.ndarray, has_c: np.ndarray, card: DetectorC
     return rng.random(len(pt)) < probability
 
 
-def _kinematics(objects: Momenta) -> dict[str, ak.Array]:
+def kinematic_columns(objects: Momenta) -> dict[str, ak.Array]:
+    """Delphes' ``PT``, ``Eta``, ``Phi`` of the objects, events × objects, float32."""
     return {"PT": objects.jagged(objects.pt.astype(np.float32)), "Eta": objects.jagged(objects.eta.astype(np.float32)),
             "Phi": objects.jagged(objects.phi.astype(np.float32))}
 
 
 def lepton_collection(objects: Momenta) -> ak.Array:
-    return ak.zip({**_kinematics(objects), "Charge": objects.jagged(-np.sign(objects.pid).astype(np.int32))})
+    return ak.zip({**kinematic_columns(objects), "Charge": objects.jagged(-np.sign(objects.pid).astype(np.int32))})
 
 
 def photon_collection(objects: Momenta) -> ak.Array:
-    return ak.zip({**_kinematics(objects), "E": objects.jagged(objects.energy.astype(np.float32))})
+    return ak.zip({**kinematic_columns(objects), "E": objects.jagged(objects.energy.astype(np.float32))})
 
 
 def jet_collection(jets: Momenta, tagged: np.ndarray) -> ak.Array:
     """Jets; ``Charge`` is not simulated and is 0."""
-    return ak.zip({**_kinematics(jets), "Mass": jets.jagged(jets.mass.astype(np.float32)),
+    return ak.zip({**kinematic_columns(jets), "Mass": jets.jagged(jets.mass.astype(np.float32)),
                    "BTag": jets.jagged(tagged.astype(np.uint32)), "Charge": jets.jagged(np.zeros(len(jets), np.int32))})
 
 

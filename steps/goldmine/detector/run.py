@@ -1,5 +1,5 @@
-"""The built-in detector recipes: HepMC (fast simulation) or LHE (parton smearing)
-→ a Delphes-layout ROOT file, chunk by chunk, written under a temporary name."""
+"""The built-in detector recipes: HepMC (fast simulation) or LHE (parton smearing, or no
+detector at all) → a Delphes-layout ROOT file, chunk by chunk, written under a temporary name."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import uproot
 from goldmine.detector.card import DetectorCard
 from goldmine.detector.fast import PARTICLES_USED, simulate
 from goldmine.detector.parton import smear_partons
+from goldmine.detector.truth import truth_collections
 from goldmine.errors import InputFileError
 from goldmine.io.atomic import atomic_path
 from goldmine.io.delphes_writer import DelphesTreeWriter
@@ -21,7 +22,7 @@ from goldmine.io.hepmc import iter_hepmc
 from goldmine.io.lhe_events import iter_lhe_events
 from goldmine.io.provenance import Provenance
 
-__all__ = ["simulate_hepmc", "smear_lhe"]
+__all__ = ["simulate_hepmc", "smear_lhe", "truth_lhe"]
 
 Detector = Callable[[ak.Array, DetectorCard, np.random.Generator], dict[str, ak.Array]]
 
@@ -57,11 +58,19 @@ def simulate_hepmc(hepmc: Path, card: DetectorCard, output: Path, *, seed: int, 
     return _write(chunks(), simulate, card, output, seed, provenance, hepmc)
 
 
+def _lhe_chunks(lhe: Path, chunk_events: int) -> Iterator[tuple[ak.Array, np.ndarray, tuple[str, ...]]]:
+    for header, chunk in iter_lhe_events(lhe, chunk_events=chunk_events):
+        yield chunk.particles, np.column_stack([chunk.nominal, chunk.weights]), ("Weight", *header.weight_names)
+
+
 def smear_lhe(lhe: Path, card: DetectorCard, output: Path, *, seed: int, provenance: Provenance,
               chunk_events: int = 10_000) -> int:
     """Parton-level smearing of every event of ``lhe``; weights: nominal, then ``<rwgt>``."""
-    def chunks() -> Iterator[tuple[ak.Array, np.ndarray, tuple[str, ...]]]:
-        for header, chunk in iter_lhe_events(lhe, chunk_events=chunk_events):
-            yield chunk.particles, np.column_stack([chunk.nominal, chunk.weights]), ("Weight", *header.weight_names)
+    return _write(_lhe_chunks(lhe, chunk_events), smear_partons, card, output, seed, provenance, lhe)
 
-    return _write(chunks(), smear_partons, card, output, seed, provenance, lhe)
+
+def truth_lhe(lhe: Path, card: DetectorCard, output: Path, *, seed: int, provenance: Provenance,
+              chunk_events: int = 10_000) -> int:
+    """Every event of ``lhe`` with no detector (:mod:`goldmine.detector.truth`); weights as
+    :func:`smear_lhe`'s."""
+    return _write(_lhe_chunks(lhe, chunk_events), truth_collections, card, output, seed, provenance, lhe)

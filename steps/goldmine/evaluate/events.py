@@ -35,7 +35,9 @@ __all__ = ["SimulatedEvents", "load_observed", "load_simulated"]
 class SimulatedEvents:
     """x (n, O), component weights g (n, C) in pb, morphing components (C, P), each event's
     background process (n,): an index into ``process_names``, −1 for signal, and the
-    nuisance morphing's a, b (n, K) of the shape nuisances ``nuisances`` (K,)."""
+    nuisance morphing's a, b (n, K) of the shape nuisances ``nuisances`` (K,); where the file
+    has them, the component weights of the true weights (n, C), the latent variables summed
+    over (:meth:`with_true_weights`)."""
 
     path: Path
     partition: Partition
@@ -47,6 +49,7 @@ class SimulatedEvents:
     nuisances: tuple[NuisanceParameter, ...]
     nuisance_a: np.ndarray
     nuisance_b: np.ndarray
+    true_component_weights: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.observations)
@@ -84,6 +87,18 @@ class SimulatedEvents:
         """σ(θ) (G,) in pb for θ (G, P)."""
         return component_values(np.atleast_2d(thetas), self.components) @ self.component_weights.sum(axis=0)
 
+    @property
+    def has_truth(self) -> bool:
+        """Whether the events carry true weights: their t(x|θ) and r(x|θ₀, θ₁) are known."""
+        return self.true_component_weights is not None
+
+    def with_true_weights(self) -> SimulatedEvents:
+        """The same events weighted with their true weights: every weight-based quantity
+        (joint terms, truth-level information) then is the true one of x."""
+        if self.true_component_weights is None:
+            raise GoldmineError(f"{self.path}: the events carry no true weights (samples/true_weights)")
+        return dataclasses.replace(self, component_weights=self.true_component_weights)
+
     def without_nuisances(self) -> SimulatedEvents:
         """The same events with no shape nuisance."""
         empty = np.empty((len(self), 0))
@@ -95,7 +110,9 @@ class SimulatedEvents:
         return dataclasses.replace(self, observations=self.observations[keep],
                                    component_weights=self.component_weights[keep],
                                    background_processes=self.background_processes[keep],
-                                   nuisance_a=self.nuisance_a[keep], nuisance_b=self.nuisance_b[keep])
+                                   nuisance_a=self.nuisance_a[keep], nuisance_b=self.nuisance_b[keep],
+                                   true_component_weights=None if self.true_component_weights is None
+                                   else self.true_component_weights[keep])
 
 
 def load_simulated(
@@ -124,11 +141,13 @@ def load_simulated(
         raise GoldmineError(f"{path}: the {'file' if events == 'all' else 'test partition'} holds no events")
     pool = EventPool(path, partition, setup.morpher, len(setup.benchmarks), nuisances=NuisanceColumns.of(setup))
     chunks = list(pool.chunks())
+    has_truth = all(c.true_component_weights is not None for c in chunks)
     return SimulatedEvents(path, partition, np.concatenate([c.observations for c in chunks]),
                            np.concatenate([c.component_weights for c in chunks]), setup.morpher.components,
                            np.concatenate([c.background_processes for c in chunks]), background_processes(path),
                            setup.nuisance_parameters, np.concatenate([c.nuisance_a for c in chunks]),
-                           np.concatenate([c.nuisance_b for c in chunks]))
+                           np.concatenate([c.nuisance_b for c in chunks]),
+                           np.concatenate([c.true_component_weights for c in chunks]) if has_truth else None)
 
 
 def load_observed(path: Path, setup: Setup, setup_path: Path) -> np.ndarray:

@@ -18,7 +18,8 @@
                                           sigma_background (nb,) with background
     distributions/<observable>/edges (nb+1,), cells (nb+1, C)   morphing histograms (last cell: missing);
                               backgrounds (P, nb+1)     with background: each process's σ per bin (pb)
-    validation/<model>/estimated, joint, theta
+    validation/<model>/estimated, joint, theta, weights (at the θ the model learned under);
+                       true (events with true weights)
     histories/<method>/<member>          JSON text of the training history
 """
 
@@ -38,7 +39,7 @@ from goldmine.io.provenance import Provenance
 from goldmine.io.setup_file import write_setup_sections
 from goldmine.setup import Setup
 
-__all__ = ["summary", "write_results"]
+__all__ = ["summary", "validation_metrics", "weighted_correlation", "write_results"]
 
 
 def write_results(path: Path, setup: Setup, evaluation: Evaluation, information_observable: str,
@@ -88,6 +89,27 @@ def _finite(value: float) -> float | str | None:
     return value if math.isfinite(value) else ("inf" if value > 0 else "-inf")
 
 
+def validation_metrics(columns: dict[str, np.ndarray]) -> dict[str, Any]:
+    """How close the estimates are to the true values (else the joint ones), with the events
+    weighted as the distribution the estimator learned under (``weights``, else equally):
+    per column (score components; one for log r) the correlation and the mean squared error."""
+    against = "true" if "true" in columns else "joint"
+    estimated = np.asarray(columns["estimated"]).reshape(len(columns["estimated"]), -1)
+    reference = np.asarray(columns[against]).reshape(estimated.shape)
+    weights = np.asarray(columns.get("weights", np.ones(len(estimated))), dtype=float)
+    correlation = [weighted_correlation(estimated[:, i], reference[:, i], weights) for i in range(estimated.shape[1])]
+    error = np.average((estimated - reference) ** 2, axis=0, weights=weights)
+    return {"against": against, "correlation": correlation, "mean_squared_error": error.tolist(),
+            "events": len(estimated)}
+
+
+def weighted_correlation(a: np.ndarray, b: np.ndarray, weights: np.ndarray) -> float:
+    """Pearson's correlation of a and b (n,) over events weighted by ``weights`` (n,)."""
+    a, b = a - np.average(a, weights=weights), b - np.average(b, weights=weights)
+    covariance = np.average(a * b, weights=weights)
+    return float(covariance / np.sqrt(np.average(a**2, weights=weights) * np.average(b**2, weights=weights)))
+
+
 def summary(setup: Setup, evaluation: Evaluation, settings: dict[str, Any], provenance: Provenance) -> dict[str, Any]:
     """Best fits, intervals, Fisher matrices, settings and provenance, JSON-ready."""
     names = setup.parameter_names
@@ -120,6 +142,7 @@ def summary(setup: Setup, evaluation: Evaluation, settings: dict[str, Any], prov
         "n_simulated_events": evaluation.n_simulated,
         "fisher_information": fisher,
         "limits": limits,
+        "validation": {name: validation_metrics(columns) for name, columns in evaluation.validation.items()},
         "warnings": evaluation.warnings,
         "settings": settings,
         "provenance": provenance.to_dict(),

@@ -39,13 +39,16 @@ from goldmine.evaluate.modes import (
 from goldmine.physics.joint import joint_terms
 from goldmine.setup import Setup
 
-__all__ = ["MODES", "Analysis", "Evaluation", "data_sets", "evaluate_analysis", "information_distribution",
+__all__ = ["EXACT", "MODES", "Analysis", "Evaluation", "data_sets", "evaluate_analysis", "information_distribution",
            "information_matrices", "limits", "norm_log_factors"]
 
 log = logging.getLogger(__name__)
 
 #: Bins of the per-observable distributions stored for the plots.
 DISTRIBUTION_BINS = 20
+#: The information of the exact likelihood p(x|θ), where the events carry true weights
+#: ("truth" is the joint one, of (x, z): an upper bound).
+EXACT = "exact"
 
 
 @dataclass(eq=False)
@@ -184,6 +187,8 @@ def information_matrices(analysis: Analysis) -> list[info.Information]:
     n_parameters = len(theta_true)
     counted = {"truth": info.truth_matrix(simulated, theta_true, luminosity, log_ratios),
                "rate": info.rate_matrix(simulated, theta_true, luminosity, log_ratios)}
+    if simulated.has_truth:  # the exact likelihood's information: z summed over, x = the observations
+        counted[EXACT] = info.truth_matrix(simulated.with_true_weights(), theta_true, luminosity, log_ratios)
     for label, (spec, histogram) in analysis.histograms.items():
         cells, n_cells = cell_indices(analysis.columns(simulated.observations, spec.observables), histogram.edges)
         counted[label] = info.binned_matrix(cells, n_cells, simulated, theta_true, luminosity, log_ratios)
@@ -474,24 +479,37 @@ def _validation(
     setup: Setup, config: EvaluationConfig, simulated: SimulatedEvents, groups: list[ModelGroup],
     mean_t: dict[str, np.ndarray],
 ) -> dict[str, dict[str, np.ndarray]]:
-    """Estimated vs joint (t(x,z), log r(x,z)) values on the first simulated events; at parton
-    level the joint values are the true ones."""
+    """Estimated vs joint values (t(x,z), log r(x,z)) on the first simulated events, and vs
+    the true ones (t(x), log r(x)) where the events carry true weights: the joint values
+    scatter around the true ones (z is latent), which the estimators learn. ``weights``: the
+    events' weights at the θ the estimator learned under (a score's θ, a ratio's
+    denominator), so that summaries weigh them as that distribution does (the simulated
+    events mix several sampling benchmarks)."""
     from goldmine.inference.evaluation import evaluate
 
     n = min(config.validation_events, len(simulated))
     if n == 0:
         return {}
-    g = simulated.component_weights[:n]
-    sigma_components = simulated.component_weights.sum(axis=0)
+    weightings = {"joint": simulated}
+    if simulated.has_truth:
+        weightings["true"] = simulated.with_true_weights()
     index = np.arange(n)
+
+    def terms(thetas: np.ndarray) -> dict[str, Any]:
+        """Joint terms at θ (n, P) under each weighting; empty when one has a weight ≤ 0."""
+        out = {name: _joint(events.component_weights[:n], thetas, events, events.component_weights.sum(axis=0),
+                            index) for name, events in weightings.items()}
+        return {} if any(value is None for value in out.values()) else out
+
     out = {}
     for group in groups:
         if group.score_output:
             theta = np.asarray(group.score_theta if group.score_theta is not None else config.theta_true)
             thetas = np.broadcast_to(theta, (n, len(theta)))
-            joint = _joint(g, thetas, simulated, sigma_components, index)
-            if joint is not None:
-                out[group.method] = {"estimated": mean_t[group.method][:n], "joint": joint.t_xz, "theta": thetas}
+            scores = {name: value.t_xz for name, value in terms(thetas).items()}
+            if scores:
+                out[group.method] = {"estimated": mean_t[group.method][:n], **scores, "theta": thetas,
+                                     "weights": simulated.weights(theta)[:n]}
             continue
         if group.log_likelihood_output != "log_r_hat":  # p̂(x|θ) has no joint twin: p(x,z|θ) ≠ p(x|θ)
             continue
@@ -499,14 +517,14 @@ def _validation(
         lows, highs = np.array([a[0] for a in config.grid_axes]), np.array([a[-1] for a in config.grid_axes])
         thetas = rng.uniform(lows, highs, size=(n, len(lows)))
         reference = setup.benchmark_values[setup.benchmark_index(config.reference)]
-        joint0 = _joint(g, thetas, simulated, sigma_components, index)
-        joint1 = _joint(g, np.broadcast_to(reference, thetas.shape), simulated, sigma_components, index)
-        if joint0 is None or joint1 is None:
+        numerator, denominator = terms(thetas), terms(np.broadcast_to(reference, thetas.shape))
+        if not numerator or not denominator:
             continue
         estimates = [evaluate(m, m.model.input_columns(simulated.observations[:n], thetas, reference),
                               score=False)["log_r_hat"] for m in group.members]
-        out[group.method] = {"estimated": np.mean(estimates, axis=0), "joint": joint0.log_p_xz - joint1.log_p_xz,
-                             "theta": thetas}
+        log_ratios = {name: numerator[name].log_p_xz - denominator[name].log_p_xz for name in numerator}
+        out[group.method] = {"estimated": np.mean(estimates, axis=0), **log_ratios, "theta": thetas,
+                             "weights": simulated.weights(reference)[:n]}
     return out
 
 

@@ -33,7 +33,8 @@ class EventChunk:
     g (n, C) in pb (partition-scaled, mixture factors applied), sampling benchmark
     indices (n,), -1 for background, the mixture factors (n,) applied, each event's
     background process (n,), -1 for signal (goldmine.io.samples.background_processes), and
-    the nuisance morphing's a and b (n, K) of K shape nuisances."""
+    the nuisance morphing's a and b (n, K) of K shape nuisances; where the file has true
+    weights (goldmine.io.samples), their component weights (n, C) likewise."""
 
     start: int
     observations: np.ndarray
@@ -43,6 +44,7 @@ class EventChunk:
     background_processes: np.ndarray
     nuisance_a: np.ndarray
     nuisance_b: np.ndarray
+    true_component_weights: np.ndarray | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,12 +91,16 @@ class EventPool:
             factors = self._mixture_factors(chunk.start, chunk.sampling_benchmarks)
             component_weights = chunk.weights[:, :n_basis] @ to_components
             component_weights *= factors[:, np.newaxis]
+            true_component_weights = None
+            if chunk.true_weights is not None:
+                check_finite_weights(chunk.true_weights, chunk.start, self.path)
+                true_component_weights = (chunk.true_weights[:, :n_basis] @ to_components) * factors[:, np.newaxis]
             if self.nuisances is None:
                 a = b = np.empty((len(component_weights), 0))
             else:
                 a, b = nuisance_log_ratios(chunk.weights, self.nuisances)
             yield EventChunk(chunk.start, chunk.observations, component_weights, chunk.sampling_benchmarks, factors,
-                             chunk.background_processes, a, b)
+                             chunk.background_processes, a, b, true_component_weights)
 
     def _mixture_factors(self, start: int, ids: np.ndarray) -> np.ndarray:
         shares = self.sampling_shares

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from goldmine.generate.hepmc_process import HepMCWriterProcess
 
 __all__ = ["MB_TO_PB", "HardProcess", "generate_events", "lhe_events", "match_showered_events", "pythia_settings",
-           "reweight", "run_pythia"]
+           "reweight", "run_pythia", "with_true_weights"]
 
 log = logging.getLogger(__name__)
 
@@ -308,6 +308,21 @@ def reweight(events: LHEEvents, lha_theta: np.ndarray, sampling: int) -> LHEEven
     weights = (events.nominal * ratios).T
     return LHEEvents(events.pid, events.status, events.mothers, events.colours, events.momenta, events.scale,
                      events.alpha_qed, events.alpha_qcd, weights[:, sampling].copy(), weights)
+
+
+def with_true_weights(events: LHEEvents, lha_theta: np.ndarray, sampling: int, beam_energy: float) -> LHEEvents:
+    """``events`` (reweighted: (n, B) weights at the benchmarks ``lha_theta`` (B, 2), sampled
+    at index ``sampling``) with B more weight columns: their true weights, the latent quark side
+    and flavours summed over with the generator's own PDF (:func:`goldmine.generate.wh_likelihood.true_weights`)."""
+    from goldmine.generate.wh_likelihood import GeneratorPDF, beam_asymmetry, true_weights
+
+    momenta = wh_momenta_from_particles(events.pid, events.status, events.momenta[..., [3, 0, 1, 2]],
+                                        source="Pythia 8 hard process")
+    w_plus = np.isin(events.pid, (-11, -13)).any(axis=1)  # a positive charged lepton
+    rho = beam_asymmetry(momenta, w_plus, GeneratorPDF(), beam_energy)
+    true = true_weights(momenta, rho, events.weights, lha_theta, sampling)
+    return LHEEvents(events.pid, events.status, events.mothers, events.colours, events.momenta, events.scale,
+                     events.alpha_qed, events.alpha_qcd, events.nominal, np.hstack([events.weights, true]))
 
 
 def lhe_init(beam_energy: float, cross_section: float, cross_section_error: float) -> LHEInit:

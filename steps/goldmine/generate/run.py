@@ -90,14 +90,17 @@ def _hepmc_writer(spec: GenerationJobSpec | BackgroundJobSpec, path: Path, weigh
 
 def run_builtin_job(setup: Setup, spec: GenerationJobSpec, output: Path, *, w_charge: Literal["plus", "minus", "both"],
                     shat_bias: float, provenance: Provenance,
-                    electroweak: Literal["madgraph", "pythia"] = "madgraph", pt_hat_min: float = 0.0) -> dict[str, Any]:
+                    electroweak: Literal["madgraph", "pythia"] = "madgraph", pt_hat_min: float = 0.0,
+                    true_weights: bool = False) -> dict[str, Any]:
     """Pythia 8 events (hard process, with the shower optional) sampled at the job's
     benchmark, exact reweighting to every benchmark, LHE and HepMC; ``electroweak``: whose
     electroweak inputs (:mod:`goldmine.generate.electroweak`); ``pt_hat_min``: the hard
-    process's minimum pT, GeV."""
-    from goldmine.generate.builtin import generate_events, lhe_init, reweight
+    process's minimum pT, GeV; with ``true_weights``, the LHE also holds each benchmark's
+    true weight (``true:<benchmark>``, the latent variables summed over)."""
+    from goldmine.generate.builtin import generate_events, lhe_init, reweight, with_true_weights
     from goldmine.generate.electroweak import MadGraphElectroweak
     from goldmine.generate.shower import NOMINAL_WEIGHT
+    from goldmine.io.lhe_weights import TRUE_WEIGHT_PREFIX
     from goldmine.io.lhe_writer import write_lhe
     from goldmine.physics.wh_amplitude import lha_coefficients
 
@@ -125,20 +128,26 @@ def run_builtin_job(setup: Setup, spec: GenerationJobSpec, output: Path, *, w_ch
             labels = {name: " ".join(f"{p.name}={v:g}" for p, v in zip(setup.parameters, b.values, strict=True))
                       for name, b in zip(setup.benchmark_names, setup.benchmarks, strict=True)}
             labels.update(_variation_labels(varied))
+            lhe_names = tuple(setup.benchmark_names)
+            per_benchmark = dict(zip(setup.benchmark_names, events.weights.mean(axis=0).tolist(), strict=True))
+            if true_weights:
+                events = with_true_weights(events, lha_theta, sampling, spec.beam_energy)
+                lhe_names += tuple(TRUE_WEIGHT_PREFIX + name for name in setup.benchmark_names)
+                labels.update({TRUE_WEIGHT_PREFIX + name: f"{labels[name]}, latent variables summed over"
+                               for name in setup.benchmark_names})
             cross_section = float(events.nominal.mean())
             relative_error = np.hypot(hard.cross_section_error / hard.cross_section,
                                       events.nominal.std() / np.sqrt(len(events.nominal)) / cross_section)
             write_lhe(folder / LHE_NAME, lhe_init(spec.beam_energy, cross_section, cross_section * relative_error),
-                      events, tuple(setup.benchmark_names), weight_labels=labels,
+                      events, lhe_names, weight_labels=labels,
                       comment=f"goldmine builtin generator: Pythia 8 f fbar' -> W h (W charge {w_charge}), exact "
                               f"EWdim6 reweighting; sampling benchmark {spec.benchmark}, seed {spec.seed}")
         showered = spec.n_events if spec.shower else None
-        per_benchmark = dict(zip(setup.benchmark_names, events.weights.mean(axis=0).tolist(), strict=True))
         document = _summary(spec, "builtin", cross_section, cross_section * relative_error,
                             list(weight_names), showered,
                             _versions("pythia8mc"), provenance,
                             benchmark_cross_sections_pb=per_benchmark, w_charge=w_charge, shat_bias=shat_bias,
-                            electroweak=electroweak, pt_hat_min_gev=pt_hat_min)
+                            electroweak=electroweak, pt_hat_min_gev=pt_hat_min, true_weights=true_weights)
         write_json(folder / SUMMARY_NAME, document)
     return document
 

@@ -26,8 +26,8 @@ from goldmine.generate.variations import pdf_xf
 from goldmine.generate.wh_events import WHMomenta, quadratic_monomial_gradient, quadratic_monomials
 from goldmine.physics.wh_amplitude import wh_amplitudes
 
-__all__ = ["W_PLUS_PAIRS", "GeneratorPDF", "beam_asymmetry", "true_log_likelihood", "true_log_likelihood_ratio",
-           "true_score"]
+__all__ = ["W_PLUS_PAIRS", "GeneratorPDF", "beam_asymmetry", "marginal_squared", "true_log_likelihood",
+           "true_log_likelihood_ratio", "true_score", "true_weights"]
 
 #: (quark, antiquark) PDG ids that make a W⁺ with MadGraph's diagonal CKM matrix; a W⁻'s are
 #: their charge conjugates.
@@ -81,6 +81,34 @@ def beam_asymmetry(momenta: WHMomenta, w_plus: np.ndarray, pdf: GeneratorPDF, be
             forward[rows] += pdf.xf(quark, x1[rows], shat[rows]) * pdf.xf(antiquark, x2[rows], shat[rows])
             backward[rows] += pdf.xf(antiquark, x1[rows], shat[rows]) * pdf.xf(quark, x2[rows], shat[rows])
     return backward / forward
+
+
+def marginal_squared(momenta: WHMomenta, thetas: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """|A₊(θ)|² + ρ |A₋(θ)|² for each θ of ``thetas`` (m, 2) → (m, n): the latent quark side
+    summed over, in units of L₊ (per event a constant of x alone)."""
+    beam_a, beam_b = _incoming(momenta)
+    forward = wh_amplitudes(beam_a, beam_b, momenta.fermion, momenta.antifermion, momenta.higgs)
+    backward = wh_amplitudes(beam_b, beam_a, momenta.fermion, momenta.antifermion, momenta.higgs)
+    return forward.squared(thetas) + rho * backward.squared(thetas)
+
+
+def true_weights(momenta: WHMomenta, rho: np.ndarray, weights: np.ndarray, thetas: np.ndarray,
+                 sampling: int) -> np.ndarray:
+    """Event weights with the latent variables summed over, (n, B): w̃_b = w_s · L̃(θ_b) / L̃(θ_s)
+    with L̃ = :func:`marginal_squared`, from the weights (n, B) at the B benchmarks ``thetas``
+    (B, 2), of which the events were sampled at index ``sampling``.
+
+    Like the joint weights, they are unbiased event weights of every benchmark (the events'
+    density at θ_s is L̃(θ_s) with z summed), but they depend on x alone: their morphing
+    gives the true t(x|θ) and r(x|θ₀, θ₁) as the joint machinery gives t(x, z|θ) from w.
+    A benchmark whose weights differ from the joint w_s |A(θ_b)|²/|A(θ_s)|² of its θ (a
+    nuisance benchmark's scale variation) keeps that ratio: w̃_b = w_b · L̃(θ_b)/L̃(θ_s) ·
+    |A(θ_s)|²/|A(θ_b)|²."""
+    marginal = marginal_squared(momenta, thetas, rho)  # (B, n)
+    joint = wh_amplitudes(momenta.quark, momenta.antiquark, momenta.fermion, momenta.antifermion,
+                          momenta.higgs).squared(thetas)
+    factors = (marginal / marginal[sampling]) * (joint[sampling] / joint)
+    return weights * factors.T
 
 
 def _squared_and_gradient(momenta: WHMomenta, theta: np.ndarray, rho: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

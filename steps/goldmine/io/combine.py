@@ -41,6 +41,7 @@ from goldmine.io.samples import (
     check_finite_weights,
     count_background_processes,
     count_sampling_benchmarks,
+    has_true_weights,
     iter_samples,
     write_sample_summary,
 )
@@ -134,6 +135,7 @@ def combine_event_files(
     k_factors = scaled / np.where(totals > 0, totals, 1)
     n_buckets = max(1, -(-n_events // bucket_events))
     rng = np.random.default_rng(seed)
+    with_truth = _carry_true_weights(inputs)
 
     with (
         atomic_path(output) as temporary_output,
@@ -142,7 +144,7 @@ def combine_event_files(
     ):
         with open_for_writing(Path(scratch) / "buckets.h5") as buckets:
             writers = [SampleWriter(buckets.create_group(str(b)), n_observables, n_benchmarks, chunk_rows=4096,
-                                    process_names=process_names) for b in range(n_buckets)]
+                                    process_names=process_names, true_weights=with_truth) for b in range(n_buckets)]
             for path, k_factor, process_index in zip(inputs, k_factors, to_output, strict=True):
                 for chunk in iter_samples(path, chunk_size=bucket_events):
                     check_finite_weights(chunk.weights, chunk.start, path)
@@ -154,16 +156,19 @@ def combine_event_files(
                     bounds = np.searchsorted(target[order], np.arange(n_buckets + 1))
                     for bucket, writer in enumerate(writers):
                         rows = order[bounds[bucket] : bounds[bucket + 1]]
+                        true_weights = chunk.true_weights[rows] * scale[rows, np.newaxis] if with_truth else None
                         writer.append(chunk.observations[rows], chunk.weights[rows] * scale[rows, np.newaxis],
-                                      chunk.sampling_benchmarks[rows], processes[rows])
+                                      chunk.sampling_benchmarks[rows], processes[rows], true_weights)
             with open_for_writing(temporary_output) as file:
                 write_setup_sections(file, setup)
-                writer = SampleWriter(file, n_observables, n_benchmarks, process_names=process_names)
+                writer = SampleWriter(file, n_observables, n_benchmarks, process_names=process_names,
+                                      true_weights=with_truth)
+                names = ("observations", "weights", "sampling_benchmarks", "background_processes",
+                         *(("true_weights",) if with_truth else ()))
                 for bucket in range(n_buckets):
                     group = buckets[str(bucket)]
                     shuffle = rng.permutation(group["samples/weights"].shape[0])
-                    writer.append(*(group[f"samples/{name}"][()][shuffle] for name in (
-                        "observations", "weights", "sampling_benchmarks", "background_processes")))
+                    writer.append(*(group[f"samples/{name}"][()][shuffle] for name in names))
                 write_sample_summary(file, counts[:, :-1].sum(axis=0), counts[:, -1].sum())
                 file.create_dataset("goldmine/k_factors", data=k_factors)
                 file.create_dataset("goldmine/input_events", data=counts)
@@ -171,3 +176,12 @@ def combine_event_files(
     log.info("combined %d events from %d files into %s", n_events, len(inputs), output)
     return CombineResult(n_events, tuple(int(n) for n in counts.sum(axis=1)), k_factors)
 
+
+def _carry_true_weights(inputs: Sequence[Path]) -> bool:
+    """Whether the combined file gets true weights: only where every input has them (a
+    true weight of some events only would mean nothing for the sample)."""
+    holding = [has_true_weights(path) for path in inputs]
+    if any(holding) and not all(holding):
+        lacking = [str(path) for path, held in zip(inputs, holding, strict=True) if not held]
+        log.warning("true weights left out of the combined file: %s have none", ", ".join(lacking))
+    return all(holding)

@@ -17,7 +17,7 @@ import numpy as np
 
 from goldmine.errors import InputFileError
 
-__all__ = ["DELPHES_TREE", "OBJECT_BRANCHES", "WEIGHT_NAMES_KEY", "DelphesChunk", "count_delphes_events", "iter_delphes", "weight_names"]
+__all__ = ["DELPHES_TREE", "OBJECT_BRANCHES", "TRUTH_BRANCHES", "WEIGHT_NAMES_KEY", "DelphesChunk", "count_delphes_events", "iter_delphes", "weight_names"]
 
 DELPHES_TREE = "Delphes"
 WEIGHT_NAMES_KEY = "goldmine_weight_names"
@@ -27,6 +27,12 @@ OBJECT_BRANCHES = (
     "Photon.PT", "Photon.Eta", "Photon.Phi", "Photon.E",
     "Jet.PT", "Jet.Eta", "Jet.Phi", "Jet.Mass", "Jet.BTag", "Jet.Charge",
     "MissingET.MET", "MissingET.Phi",
+)
+#: goldmine's truth "detector" (``detector.backend: none``) also writes the neutrinos and
+#: Higgs bosons, which no real detector sees: read where present.
+TRUTH_BRANCHES = (
+    "Neutrino.PT", "Neutrino.Eta", "Neutrino.Phi",
+    "Higgs.PT", "Higgs.Eta", "Higgs.Phi", "Higgs.Mass",
 )
 _WEIGHT_BRANCH = "Weight.Weight"
 
@@ -89,10 +95,11 @@ def iter_delphes(path: str | Path, *, chunk_events: int = 100_000) -> Iterator[D
     path = Path(path)
     tree = _checked_tree(path)
     has_weights = _WEIGHT_BRANCH in tree
-    names = [*OBJECT_BRANCHES, _WEIGHT_BRANCH] if has_weights else list(OBJECT_BRANCHES)
+    objects = [*OBJECT_BRANCHES, *(TRUTH_BRANCHES if all(name in tree for name in TRUTH_BRANCHES) else ())]
+    names = [*objects, _WEIGHT_BRANCH] if has_weights else objects
     first = 0
     for arrays in _read_or_name(path, tree.iterate(filter_name=names, step_size=chunk_events, library="ak")):
-        branches = {name: arrays[name] for name in OBJECT_BRANCHES}
+        branches = {name: arrays[name] for name in objects}
         weights = _weight_matrix(arrays[_WEIGHT_BRANCH], path, first) if has_weights else None
         yield DelphesChunk(branches, weights, first)
         first += len(arrays)

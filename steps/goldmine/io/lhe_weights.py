@@ -5,7 +5,9 @@ An LHE event carries its nominal weight XWGTUP (pb, with MadGraph's
 
     <rwgt> <wgt id='w_pos'> +1.75e-01 </wgt> ... </rwgt>
 
-whose ids follow the ``<initrwgt>`` header. Only the weights are parsed here; see
+whose ids follow the ``<initrwgt>`` header. The built-in generator may add, per benchmark,
+``true:<benchmark>``: the weight with the latent variables summed over
+(:mod:`goldmine.generate.wh_likelihood`). Only the weights are parsed here; see
 :mod:`goldmine.io.lhe_events` for particles.
 """
 
@@ -20,7 +22,10 @@ import numpy as np
 from goldmine.errors import InputFileError
 from goldmine.io.lhe_events import iter_lhe_chunks, parse_weights
 
-__all__ = ["LHEWeights", "iter_lhe_weights", "read_lhe_weights"]
+__all__ = ["TRUE_WEIGHT_PREFIX", "LHEWeights", "iter_lhe_weights", "read_lhe_weights"]
+
+#: LHE weight id prefix of a benchmark's true (latent-summed) weight: ``true:sm``.
+TRUE_WEIGHT_PREFIX = "true:"
 
 
 @dataclass(frozen=True, eq=False)

@@ -2,6 +2,8 @@
 
     samples/observations         float64 (N, O)  one column per observable
     samples/weights              float64 (N, B)  pb per event, one column per benchmark
+    samples/true_weights         float64 (N, B)  optional (built-in generator's true_weights):
+                                                 the same with the latent variables summed over
     samples/sampling_benchmarks  int64   (N,)    benchmark index the event was sampled at
                                                  (-1: background)
     samples/background_processes int16   (N,)    combined files: each event's background
@@ -50,6 +52,7 @@ __all__ = [
     "check_finite_weights",
     "count_background_processes",
     "count_samples",
+    "has_true_weights",
     "count_sampling_benchmarks",
     "iter_samples",
     "mixture_factors",
@@ -59,6 +62,7 @@ __all__ = [
 
 OBSERVATIONS = "samples/observations"
 WEIGHTS = "samples/weights"
+TRUE_WEIGHTS = "samples/true_weights"
 SAMPLING_BENCHMARKS = "samples/sampling_benchmarks"
 BACKGROUND_PROCESSES = "samples/background_processes"
 SIGNAL_EVENTS = "sample_summary/signal_events"
@@ -77,13 +81,15 @@ COMPRESSION = {"compression": "gzip", "compression_opts": 4, "shuffle": True}
 class SampleChunk:
     """Rows [start, start + n) of a sample: observations (n, O), weights (n, B) in pb,
     sampling_benchmarks (n,), and background_processes (n,): each background event's
-    process as an index into the file's :func:`background_processes`, -1 for signal."""
+    process as an index into the file's :func:`background_processes`, -1 for signal;
+    true_weights (n, B) where the file has them."""
 
     start: int
     observations: np.ndarray
     weights: np.ndarray
     sampling_benchmarks: np.ndarray
     background_processes: np.ndarray
+    true_weights: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.weights)
@@ -91,11 +97,12 @@ class SampleChunk:
 
 class SampleWriter:
     """Appends rows to the sample datasets of an open HDF5 file; with ``process_names``,
-    each event's background process too (``samples/background_processes``)."""
+    each event's background process too (``samples/background_processes``); with
+    ``true_weights``, each event's true weights (``samples/true_weights``)."""
 
     def __init__(
         self, file: h5py.File, n_observables: int, n_benchmarks: int, *, chunk_rows: int = DEFAULT_CHUNK_ROWS,
-        process_names: Sequence[str] | None = None,
+        process_names: Sequence[str] | None = None, true_weights: bool = False,
     ) -> None:
         self.n_observables = n_observables
         self.n_benchmarks = n_benchmarks
@@ -123,14 +130,20 @@ class SampleWriter:
         self.sampling_benchmarks = file.create_dataset(
             SAMPLING_BENCHMARKS, shape=(0,), maxshape=(None,), dtype=np.int64, chunks=(chunk_rows,), **COMPRESSION
         )
+        self.true_weights = None
+        if true_weights:
+            self.true_weights = file.create_dataset(TRUE_WEIGHTS, shape=(0, n_benchmarks),
+                                                    maxshape=(None, n_benchmarks), dtype=np.float64,
+                                                    chunks=(chunk_rows, n_benchmarks), **COMPRESSION)
 
     def __len__(self) -> int:
         return self.weights.shape[0]
 
     def append(self, observations: np.ndarray, weights: np.ndarray, sampling_benchmarks: np.ndarray,
-               background_processes: np.ndarray | None = None) -> None:
+               background_processes: np.ndarray | None = None, true_weights: np.ndarray | None = None) -> None:
         """Append n rows: observations (n, O), weights (n, B) in pb, sampling_benchmarks (n,),
-        and (a writer with process names) background_processes (n,)."""
+        (a writer with process names) background_processes (n,) and (one with true weights)
+        true_weights (n, B) in pb."""
         observations = np.asarray(observations, dtype=np.float64)
         weights = np.asarray(weights, dtype=np.float64)
         sampling_benchmarks = np.asarray(sampling_benchmarks, dtype=np.int64)
@@ -142,6 +155,10 @@ class SampleWriter:
             raise ValueError("background_processes must be given exactly when the writer has process names")
         if self.processes is not None:
             columns.append((self.processes, np.asarray(background_processes, dtype=np.int16), (n_rows,)))
+        if (self.true_weights is None) != (true_weights is None):
+            raise ValueError("true_weights must be given exactly when the writer has them")
+        if self.true_weights is not None:
+            columns.append((self.true_weights, np.asarray(true_weights, dtype=np.float64), (n_rows, self.n_benchmarks)))
         for dataset, rows, want in columns:
             if rows.shape != want:
                 msg = f"{dataset.name} must have shape {want}, got {rows.shape}"
@@ -227,6 +244,12 @@ def mixture_factors(sampling_benchmarks: np.ndarray, shares: np.ndarray) -> np.n
     return np.where(ids >= 0, shares[np.maximum(ids, 0)], 1.0)
 
 
+def has_true_weights(path: str | Path) -> bool:
+    """Whether a sample file holds ``samples/true_weights``."""
+    with _open(path) as file:
+        return TRUE_WEIGHTS in file
+
+
 def count_samples(path: str | Path) -> int:
     """Number of events N in a sample file."""
     with _open(path) as file:
@@ -252,6 +275,7 @@ def iter_samples(
         observations, weights = file[OBSERVATIONS], file[WEIGHTS]
         sampling = file[SAMPLING_BENCHMARKS] if SAMPLING_BENCHMARKS in file else None
         processes = file[BACKGROUND_PROCESSES] if BACKGROUND_PROCESSES in file else None
+        true_weights = file[TRUE_WEIGHTS] if TRUE_WEIGHTS in file else None
         n_rows = weights.shape[0]
         stop = n_rows if stop is None else min(stop, n_rows)
         for begin in range(start, stop, chunk_size):
@@ -263,7 +287,8 @@ def iter_samples(
                 labels = np.asarray(processes[begin:end], dtype=np.int64)
                 _check_processes(labels, ids, begin, path)
             rows = observations[begin:end] if read_observations else np.empty((end - begin, 0))
-            yield SampleChunk(begin, rows, weights[begin:end], ids, labels)
+            yield SampleChunk(begin, rows, weights[begin:end], ids, labels,
+                              None if true_weights is None else true_weights[begin:end])
 
 
 def _check_processes(labels: np.ndarray, ids: np.ndarray, start: int, path: str | Path) -> None:

@@ -9,7 +9,10 @@ momentum per event.
 - ``met``: missing transverse momentum (pT = MET, η = 0, m = 0); at parton level the
   vector sum of the neutrinos' transverse momenta;
 - ``visible``: the four-momentum sum of e, mu, a and j (as MadMiner defines it);
-- ``p_truth`` (LHE input only): every outgoing LHE particle, in the file's order.
+- ``p_truth`` (LHE input only): every outgoing LHE particle, in the file's order;
+- ``nu`` (neutrinos) and ``h`` (Higgs bosons), each by decreasing pT (LHE input, and the
+  truth "detector"'s files): what a parton-level analysis that sees the whole final state
+  (the true likelihood's x) needs beside ``l``.
 """
 
 from __future__ import annotations
@@ -62,10 +65,15 @@ def delphes_objects(branches: Mapping[str, ak.Array]) -> dict[str, ak.Array]:
     j = _momenta(branches["Jet.PT"], branches["Jet.Eta"], branches["Jet.Phi"], branches["Jet.Mass"], branches["Jet.Charge"])
     met = _single(ak.values_astype(ak.firsts(branches["MissingET.MET"]), np.float64),
                   ak.values_astype(ak.firsts(branches["MissingET.Phi"]), np.float64))
-    return {
+    objects = {
         "e": e, "mu": mu, "l": _by_pt(ak.concatenate([e, mu], axis=1)), "a": a, "j": j, "b": _btagged(branches),
         "met": met, "visible": _visible(e, j, mu, a),
     }
+    if "Neutrino.PT" in branches:  # goldmine's truth "detector"
+        objects["nu"] = _momenta(branches["Neutrino.PT"], branches["Neutrino.Eta"], branches["Neutrino.Phi"], 0.0, 0.0)
+        objects["h"] = _momenta(branches["Higgs.PT"], branches["Higgs.Eta"], branches["Higgs.Phi"],
+                                branches["Higgs.Mass"], 0.0)
+    return objects
 
 
 def _btagged(branches: Mapping[str, ak.Array]) -> ak.Array:
@@ -88,12 +96,14 @@ def parton_objects(particles: ak.Array) -> dict[str, ak.Array]:
 
     e, mu, a = pick(apid == 11), pick(apid == 13), pick(apid == 22)
     j = pick(is_any(apid, JET_PARTONS))
-    neutrinos = p4[is_any(apid, NEUTRINOS)]
+    is_neutrino = is_any(apid, NEUTRINOS)
+    neutrinos = p4[is_neutrino]
     met_x, met_y = ak.sum(neutrinos.px, axis=1), ak.sum(neutrinos.py, axis=1)
     met = _single(np.hypot(met_x, met_y), np.arctan2(met_y, met_x))
     return {
         "e": e, "mu": mu, "l": pick((apid == 11) | (apid == 13)), "a": a, "j": j, "b": pick(apid == 5),
-        "met": met, "visible": _visible(e, j, mu, a), "p_truth": truth,
+        "met": met, "visible": _visible(e, j, mu, a), "p_truth": truth, "nu": pick(is_neutrino),
+        "h": pick(apid == 25),
     }
 
 

@@ -27,7 +27,7 @@ from goldmine.io.samples import BACKGROUND_ATTRIBUTE, SampleWriter, check_finite
 from goldmine.io.setup_file import write_setup_sections
 from goldmine.observables.objects import delphes_objects, parton_objects
 from goldmine.observables.selection import Selection
-from goldmine.observables.weights import NOMINAL, LHEWeightRows, WeightColumns, normalisation
+from goldmine.observables.weights import NOMINAL, LHEWeightRows, WeightColumns, normalisation, true_weight_columns
 from goldmine.setup import Setup
 
 __all__ = ["ObservablesSummary", "extract_observables", "is_lhe"]
@@ -93,25 +93,33 @@ def extract_observables(
     n_passed, sums = 0, np.zeros(len(benchmarks))
     with atomic_path(output) as temporary, open_for_writing(temporary) as file:
         write_setup_sections(file, setup)
-        writer = SampleWriter(file, len(setup.observables), len(benchmarks))
+        writer: SampleWriter | None = None
         columns: WeightColumns | None = None
         for chunk in chunks:
             if columns is None:
                 columns = WeightColumns.match(chunk.weight_names, benchmarks, sampling_benchmark, str(lhe or events),
                                               background=background,
                                               varied=tuple(b.name for b in setup.benchmarks if b.is_nuisance))
+                true_columns = true_weight_columns(chunk.weight_names, benchmarks, str(lhe or events))
+                writer = SampleWriter(file, len(setup.observables), len(benchmarks),
+                                      true_weights=true_columns is not None)
             n_events = len(chunk.weights)
             check_finite_weights(chunk.weights, chunk.first_event, lhe or events)
             result = selection.apply(chunk.objects, n_events, first_event=chunk.first_event, source=str(events))
             columns.check_sampling(chunk.weights, chunk.first_event)
-            weights = columns.select(chunk.weights[result.passed]) * (scale * result.efficiency)[:, None]
+            factors = (scale * result.efficiency)[:, None]
+            weights = columns.select(chunk.weights[result.passed]) * factors
+            true_weights = None if true_columns is None else chunk.weights[result.passed][:, true_columns] * factors
             # An event weighing nothing anywhere is no event of the sample (the built-in
             # generator's CKM-off-diagonal flavours under MadGraph's diagonal CKM matrix).
             weighs = (weights != 0).any(axis=1)
             weights, observations = weights[weighs], result.observations[weighs]
-            writer.append(observations, weights, np.full(len(weights), sampling_index))
+            writer.append(observations, weights, np.full(len(weights), sampling_index),
+                          true_weights=None if true_weights is None else true_weights[weighs])
             n_passed += len(weights)
             sums += weights.sum(axis=0)
+        if writer is None:  # no chunk: the file still has its (empty) datasets
+            SampleWriter(file, len(setup.observables), len(benchmarks))
         signal = np.zeros(len(benchmarks), dtype=np.int64)
         if background is None:
             signal[sampling_index] = n_passed

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from goldmine.errors import InputFileError
-from goldmine.io.lhe_weights import LHEWeights
+from goldmine.io.lhe_weights import TRUE_WEIGHT_PREFIX, LHEWeights
 
-__all__ = ["NOMINAL", "LHEWeightRows", "WeightColumns", "normalisation"]
+__all__ = ["NOMINAL", "LHEWeightRows", "WeightColumns", "normalisation", "true_weight_columns"]
 
 #: Name of the nominal weight (the sampling benchmark's) in HepMC files written by Pythia.
 NOMINAL = "Weight"
@@ -118,6 +118,19 @@ class WeightColumns:
     def select(self, weights: np.ndarray) -> np.ndarray:
         """The setup's columns of ``weights`` (n, W), in benchmark order."""
         return weights[:, self.index]
+
+
+def true_weight_columns(file_names: Sequence[str], benchmarks: Sequence[str], source: str) -> np.ndarray | None:
+    """Columns (B,) of the file's true weights ``true:<benchmark>`` in benchmark order; None
+    when it has none. Some but not all is an error: the file is not what it claims."""
+    wanted = [TRUE_WEIGHT_PREFIX + name for name in benchmarks]
+    present = [name for name in wanted if name in file_names]
+    if not present:
+        return None
+    if len(present) < len(wanted):
+        missing = [name for name in wanted if name not in file_names]
+        raise InputFileError(f"{source}: true weights for some benchmarks but none for {missing}")
+    return np.array([list(file_names).index(name) for name in wanted], dtype=np.int64)
 
 
 def normalisation(event_norm: str | None, n_events: int, source: str) -> float:

@@ -50,6 +50,8 @@ def summary_markdown(results: Results, plots: list[Path], root: Path) -> str:
             best = ", ".join(f"{limit['best_fit'][n]:.4g}" for n in names)
             cells = [_interval(limit["intervals"][level][n]) for n in names for level in ("68", "95")]
             lines.append(f"| {mode} | {best} | " + " | ".join(cells) + " |")
+    if summary.get("validation"):
+        lines += _validation(summary["validation"])
     if summary.get("warnings"):
         lines += ["", "### Warnings", ""] + [f"- {w}" for w in summary["warnings"]]
     lines += ["", "### Plots", ""]
@@ -106,3 +108,15 @@ def _systematics(summary: dict, results: Results, names: list[str]) -> list[str]
                   "profiled over that with them fixed: " +
                   ", ".join(f"{mode} {ratio:.3g}" for mode, ratio in ratios.items()) + "."]
     return [*lines, ""]
+
+
+def _validation(validation: dict) -> list[str]:
+    """Estimates against the true values (events with true weights), else the joint ones."""
+    lines = ["", "### Estimates against the true values" if any(v["against"] == "true" for v in validation.values())
+             else "### Estimates against the joint values", "",
+             "| model | against | correlation | mean squared error | events |", "|---|---|---|---|---|"]
+    for model, entry in validation.items():
+        correlation = ", ".join(f"{c:.4f}" for c in entry["correlation"])
+        error = ", ".join(f"{e:.4g}" for e in entry["mean_squared_error"])
+        lines.append(f"| {model} | {entry['against']} | {correlation} | {error} | {entry['events']} |")
+    return lines

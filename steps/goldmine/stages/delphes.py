@@ -17,14 +17,17 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 @click.command()
-@click.option("--hepmc", type=_FILE, default=None, help="Showered events (HepMC2/3 ascii, plain or .gz).")
-@click.option("--lhe", type=_FILE, default=None, help="LHE events, for --backend parton.")
+@click.option("--hepmc", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Showered events (HepMC2/3 ascii, plain or .gz), for --backend delphes and builtin.")
+@click.option("--lhe", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="LHE events, for --backend parton and none.")
 @click.option("--card", type=_FILE, default=None,
               help="Delphes card (.tcl) for --backend delphes; a goldmine detector card (YAML) for builtin and "
                    "parton (default: the packaged CMS-like card).")
 @click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="ROOT file to write.")
-@click.option("--backend", type=click.Choice(["delphes", "builtin", "parton"]), default=None,
-              help="Detector simulation [default: the config's detector.backend, else builtin].")
+@click.option("--backend", type=click.Choice(["delphes", "builtin", "parton", "none"]), default=None,
+              help="Detector simulation (none: the LHE particles unsmeared) [default: the config's "
+                   "detector.backend, else builtin].")
 @click.option("--config", type=_FILE, default=None,
               help="Analysis config: its detector section gives the defaults of --backend and --card.")
 @click.option("--delphes", "delphes_path", type=click.Path(exists=True, path_type=Path), default=None,
@@ -34,7 +37,9 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @seed_option("Seed of the built-in detector's efficiencies and smearing.")
 def delphes(hepmc: Path | None, lhe: Path | None, card: Path | None, output: Path, backend: str | None,
             config: Path | None, delphes_path: Path | None, chunk_size: int, seed: int | None) -> None:
-    """Simulate the detector: real Delphes, the built-in fast simulation, or parton-level smearing."""
+    """Simulate the detector: real Delphes, the built-in fast simulation, parton-level smearing,
+    or none (the outgoing LHE particles as they are). The workflow passes both --hepmc and
+    --lhe; the backend reads the one it needs."""
     if config is not None:
         from goldmine.config.loader import load_config  # the config's schema and setup code: not needed without it
 
@@ -42,9 +47,13 @@ def delphes(hepmc: Path | None, lhe: Path | None, card: Path | None, output: Pat
         backend = backend or detector.backend
         card = card or detector.card
     backend = backend or "builtin"
-    source = lhe if backend == "parton" else hepmc
+    reads_lhe = backend in ("parton", "none")
+    source = lhe if reads_lhe else hepmc
+    option = "--lhe" if reads_lhe else "--hepmc"
     if source is None:
-        raise click.UsageError(f"--backend {backend} needs --{'lhe' if backend == 'parton' else 'hepmc'}")
+        raise click.UsageError(f"--backend {backend} needs {option}")
+    if not source.is_file():
+        raise click.BadParameter(f"{source} does not exist (the {backend} backend reads it)", param_hint=option)
     if output.exists():
         raise OutputExistsError(f"{output}: exists; goldmine does not overwrite outputs")
     if backend == "delphes":
@@ -55,11 +64,11 @@ def delphes(hepmc: Path | None, lhe: Path | None, card: Path | None, output: Pat
         return
 
     from goldmine.detector.card import load_card
-    from goldmine.detector.run import simulate_hepmc, smear_lhe
+    from goldmine.detector.run import simulate_hepmc, smear_lhe, truth_lhe
 
     seed = 0 if seed is None else seed
     detector_card = load_card(card)
     provenance = Provenance.capture(seeds={"seed": seed}, input_paths=[source, *([card] if card else [])])
-    recipe = smear_lhe if backend == "parton" else simulate_hepmc
+    recipe = {"parton": smear_lhe, "none": truth_lhe, "builtin": simulate_hepmc}[backend]
     n_events = recipe(source, detector_card, output, seed=seed, provenance=provenance, chunk_events=chunk_size)
     log.info("wrote %s: %d events (%s detector, card %s)", output, n_events, backend, detector_card.source)

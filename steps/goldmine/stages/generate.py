@@ -84,7 +84,8 @@ def _signal_job(analysis: AnalysisConfig, setup: Setup, benchmark: str, seed: in
         spec = GenerationJobSpec(benchmark, seed, n_events, generation.beam_energy, generation.builtin.shower)
         return run_builtin_job(setup, spec, output, w_charge=generation.builtin.w_charge,
                                shat_bias=generation.builtin.shat_bias, electroweak=generation.builtin.electroweak,
-                               pt_hat_min=generation.builtin.pt_hat_min, provenance=provenance)
+                               pt_hat_min=generation.builtin.pt_hat_min,
+                               true_weights=generation.builtin.true_weights, provenance=provenance)
     settings = generation.madgraph
     if settings is None:
         raise ConfigError("generation.madgraph", "the madgraph backend needs process_card, run_card and param_card")
