@@ -17,6 +17,7 @@ import toys
 from goldmine.cli import cli
 from goldmine.errors import GoldmineError
 from goldmine.evaluate import fisher
+from goldmine.evaluate import information as evaluate_info
 from goldmine.evaluate import models as evaluate_models
 from goldmine.evaluate import run as evaluate_run
 from goldmine.evaluate.events import load_simulated
@@ -630,3 +631,22 @@ def test_information_plot_draws_coinciding_adaptive_edges_as_empty_bins(tmp_path
         paths = plot_information_distribution(types.SimpleNamespace(information_distribution={"n_jets": entry}),
                                               tmp_path)
     assert paths and all(path.stat().st_size > 0 for path in paths)
+
+
+def test_a_score_model_above_the_truth_bound_is_flagged() -> None:
+    """No estimate of x carries more information than the joint one: a SALLY above it (its
+    t̂ partly noise, as with few distinct training events) gets a warning; one below, none."""
+    truth = np.diag([100.0, 30.0])
+
+    def information(name, matrix):
+        return evaluate_info.Information(name, matrix, matrix, matrix)
+
+    def check(sally):
+        evaluation = evaluate_run.Evaluation(np.zeros((1, 2)), (), np.zeros(2), [], 1.0, 10)
+        evaluation.information = [information("truth", truth), information("sally", sally)]
+        evaluate_run._check_below_truth(evaluation, ["sally"])
+        return evaluation.warnings
+
+    assert check(np.diag([95.0, 29.0])) == []
+    warnings = check(np.diag([90.0, 80.0]))  # 50 above the bound along CPWL2
+    assert len(warnings) == 1 and "exceeds the truth-level bound by 50" in warnings[0] and "(0.00, 1.00)" in warnings[0]

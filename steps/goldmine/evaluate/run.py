@@ -358,6 +358,7 @@ def evaluate_analysis(
                           "only: they learned no score in the shape nuisances "
                           f"{', '.join(n.name for n in simulated.nuisances)} (train them on data augmented with them)")
     evaluation.information = information_matrices(analysis)
+    _check_below_truth(evaluation, [g.method for g in analysis.score_groups])
     evaluation.information_distribution = information_distribution(analysis)
     for data in data_sets(analysis, observed):
         evaluation.limits += limits(analysis, data, evaluation)
@@ -461,6 +462,29 @@ def _check_asimov_fit(evaluation: Evaluation, label: str, log_likelihood: LogLik
         _warn(evaluation, f"expected {label}: on Asimov data at theta_true the best fit is {limit.best_fit.round(4).tolist()} "
                           f"and theta_true itself has p = {p_true:.2g}: the estimate is not calibrated (train on more "
                           "events or longer; check its validation plot)")
+
+
+#: How far (relative to the truth's largest eigenvalue) a score model's information may exceed the
+#: truth-level bound before evaluate warns: more than the test events' statistical scatter.
+BOUND_TOLERANCE = 0.1
+
+
+def _check_below_truth(evaluation: Evaluation, methods: Sequence[str]) -> None:
+    """No estimator of x carries more information than the joint (truth-level) one: a score
+    model above it has a t̂ that is partly noise, which L σ E[t̂ t̂ᵀ] counts as information."""
+    by_name = {item.name: item.profiled for item in evaluation.information}
+    truth = by_name.get("truth")
+    if truth is None:
+        return
+    scale = max(float(np.linalg.eigvalsh(truth).max()), 0.0)
+    for method in methods:
+        eigenvalues, vectors = np.linalg.eigh(by_name[method] - truth)
+        if eigenvalues[-1] > BOUND_TOLERANCE * scale:
+            direction = ", ".join(f"{v:.2f}" for v in vectors[:, -1])
+            _warn(evaluation, f"{method}: its Fisher information exceeds the truth-level bound by "
+                              f"{eigenvalues[-1]:.3g} along ({direction}); no estimate of x carries more than the "
+                              "joint information, so its t̂ is partly noise (too few distinct events behind its "
+                              "training rows, or overfitting): do not read its information as physics")
 
 
 def _history(directory: Path) -> list[dict[str, Any]]:
