@@ -238,3 +238,33 @@ def test_inputs_are_distinct_and_never_overwritten(job_files, tmp_path, case) ->
     assert message in result.output, result.output
     assert file_sha256(first) == before
     assert not (tmp_path / "combined.h5").exists() and not list(tmp_path.glob(".*"))
+
+
+def test_true_weights_are_carried_only_where_every_input_has_them(job_files, tmp_path, caplog) -> None:
+    """A file's true weights (samples/true_weights) follow its events through the shuffle,
+    scaled as the weights are; where an input lacks them, the combined file has none and
+    the log says which input lacked them."""
+    directory, paths = job_files
+    setup = read_setup(directory / "setup.h5")
+    with_truth = []
+    for index, path in enumerate(paths[:2]):
+        observations, weights, sampling = _read(path)
+        copy = tmp_path / f"truth{index}.h5"
+        with h5py.File(copy, "w") as file:
+            write_setup_sections(file, setup)
+            writer = SampleWriter(file, 3, len(setup.benchmarks), true_weights=True)
+            writer.append(observations, weights, sampling, true_weights=2.0 * weights)  # marked: twice
+            write_sample_summary(file, np.bincount(sampling, minlength=len(setup.benchmarks)), 0)
+        with_truth.append(copy)
+    result = CliRunner().invoke(cli, ["combine", "--output", str(tmp_path / "both.h5"), "--seed", "4",
+                                      "--bucket-events", "700", *map(str, with_truth)])
+    assert result.exit_code == 0, result.output
+    with h5py.File(tmp_path / "both.h5") as file:
+        np.testing.assert_allclose(file["samples/true_weights"][()], 2.0 * file["samples/weights"][()])
+    with caplog.at_level("WARNING", logger="goldmine"):
+        result = CliRunner().invoke(cli, ["combine", "--output", str(tmp_path / "mixed.h5"), "--seed", "4",
+                                          str(with_truth[0]), str(paths[2])])
+    assert result.exit_code == 0, result.output
+    with h5py.File(tmp_path / "mixed.h5") as file:
+        assert "samples/true_weights" not in file
+    assert f"true weights left out of the combined file: {paths[2]} have none" in caplog.text

@@ -307,3 +307,16 @@ def test_a_truncated_hepmc_file_is_an_error_naming_its_last_complete_event(tmp_p
     assert match and int(match.group(1)) == complete_events - 1, result.output
     assert str(path) in result.output
     assert not output.exists() and not list(tmp_path.glob(".delphes.root*"))
+
+
+@pytest.mark.parametrize(("backend", "option"), [("builtin", "--hepmc"), ("parton", "--lhe"), ("none", "--lhe")])
+def test_the_backends_file_must_exist_the_other_may_not(tmp_path, backend, option) -> None:
+    """The workflow passes both files; a job without shower has no HepMC, which only the
+    backends that read it may not miss (named, nothing written)."""
+    missing = tmp_path / "missing.gz"
+    other = "--lhe" if option == "--hepmc" else "--hepmc"
+    result = _delphes("--backend", backend, option, str(missing), other, str(tmp_path / "also-missing.gz"),
+                      "--output", str(tmp_path / "out.root"))
+    assert result.exit_code != 0
+    assert f"{missing} does not exist (the {backend} backend reads it)" in result.output
+    assert not (tmp_path / "out.root").exists()

@@ -650,3 +650,22 @@ def test_a_score_model_above_the_truth_bound_is_flagged() -> None:
     assert check(np.diag([95.0, 29.0])) == []
     warnings = check(np.diag([90.0, 80.0]))  # 50 above the bound along CPWL2
     assert len(warnings) == 1 and "exceeds the truth-level bound by 50" in warnings[0] and "(0.00, 1.00)" in warnings[0]
+
+
+def test_validation_metrics_weigh_events_as_the_learned_distribution() -> None:
+    """Events outside the distribution the model learned under (weight 0 there) do not spoil
+    its correlation or error; with equal weights they do."""
+    from goldmine.evaluate.results import validation_metrics
+
+    rng = np.random.default_rng(1)
+    true = rng.normal(size=200)
+    estimated = true.copy()
+    estimated[150:] = rng.normal(size=50) * 5  # off where the model never trained
+    weights = np.r_[np.ones(150), np.zeros(50)]
+    columns = {"estimated": estimated, "joint": true + 1.0, "true": true, "theta": np.zeros((200, 2))}
+    weighted = validation_metrics({**columns, "weights": weights})
+    assert weighted["against"] == "true"
+    assert weighted["correlation"] == [pytest.approx(1.0)] and weighted["mean_squared_error"] == [pytest.approx(0.0)]
+    plain = validation_metrics(columns)
+    assert plain["correlation"][0] < 0.6 and plain["mean_squared_error"][0] > 1.0
+    assert validation_metrics({k: v for k, v in columns.items() if k != "true"})["against"] == "joint"

@@ -117,6 +117,21 @@ def test_an_empty_scatter_or_a_missing_output_makes_the_run_incomplete(tmp_path)
         expected_steps(tmp_path / "nowhere" / "plan.yml")
 
 
+def test_a_generate_job_without_shower_owes_no_hepmc_file(tmp_path) -> None:
+    """Only a job whose summary says it showered nothing may leave its HepMC unwritten."""
+    from goldmine.workflow.progress import Step
+    from goldmine.workflow.runner import missing_outputs
+
+    lhe, hepmc = tmp_path / "events.lhe.gz", tmp_path / "events.hepmc.gz"
+    lhe.write_bytes(b"")
+    for showered, complaints in ((None, []), (2000, [f"generate_0: published {hepmc}, which does not exist"])):
+        summary = tmp_path / f"generate_{showered}.json"
+        summary.write_text(json.dumps({"events": 2000, "showered_events": showered}))
+        outputs = {"lhe": str(lhe), "hepmc": str(hepmc), "summary": str(summary)}
+        step = Step("generate_0", "generate", "SUCCESS", 1.0, 2.0, str(tmp_path), outputs)
+        assert missing_outputs([step], {"generate": 1}) == complaints
+
+
 def _step_interval(step_dir: Path) -> tuple[float, float]:
     """When a step's command started and ended, from its packtivity logs."""
     name = step_dir.name
