@@ -182,6 +182,18 @@ def test_train_command_writes_a_loadable_model(data, tmp_path) -> None:
     assert out["log_r_hat"].shape == (4,) and out["t_hat0"].shape == (4, 1)
 
 
+def test_a_method_trains_with_its_own_settings_where_the_config_gives_them(data, tmp_path) -> None:
+    """training.per_method replaces the section's settings for that method only."""
+    config = _config(tmp_path, per_method={"alices": {"hidden": [8, 4], "epochs": 3, "activation": "silu"},
+                                           "sally": {"hidden": [32]}})
+    assert _train(data / "ratio", tmp_path / "model", config, "--seed", "2").exit_code == 0
+    settings = json.loads((tmp_path / "model" / "settings.json").read_text())
+    assert settings["estimator"]["hidden"] == [8, 4] and settings["estimator"]["activation"] == "silu"
+    assert settings["training"]["epochs"] == 3 and settings["training"]["batch_size"] == 128  # the section's
+    refused = _train(data / "ratio", tmp_path / "other", _config(tmp_path, per_method={"salli": {"epochs": 3}}))
+    assert refused.exit_code != 0 and "salli" in refused.output
+
+
 def test_ensemble_members_as_separate_jobs(data, tmp_path) -> None:
     config = _config(tmp_path)
     for seed in ("0", "1", "2"):

@@ -44,7 +44,6 @@ def train(method: str | None, data_directory: Path, config: Path, output: Path, 
     from goldmine.inference.training import TrainSettings
 
     analysis = load_config(config)
-    settings = analysis.training
     if member is not None and seed is not None:
         raise click.UsageError("give --seed or --member, not both")
     nuisances: list[str] = []  # shape nuisances whose score components the data holds (the local sampler)
@@ -56,6 +55,7 @@ def train(method: str | None, data_directory: Path, config: Path, output: Path, 
         if member is not None:
             seed = member_seed(augmented["provenance"]["seeds"]["seed"], member)
     seed = 0 if seed is None else seed
+    settings = analysis.training.for_method(method)
     n_observables, n_parameters = len(analysis.observables), len(analysis.parameters)
     denominator = (single_point(data_directory, "theta1")
                    if METHODS[method].family == "parameterized_ratio" else None)
