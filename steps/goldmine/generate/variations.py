@@ -31,7 +31,7 @@ import numpy as np
 
 from goldmine.systematics import Variation
 
-__all__ = ["CouplingOrders", "pdf_of_set", "pdf_xf", "variation_ratios"]
+__all__ = ["CouplingOrders", "pdf_of_set", "pdf_only", "pdf_xf", "variation_ratios"]
 
 _PROTON = 2212
 
@@ -85,10 +85,24 @@ def variation_ratios(pythia: Any, info: dict[str, np.ndarray], variations: Seque
     return ratios
 
 
+def pdf_only(settings: Sequence[str] = (), *, what: str = "Pythia's PDF", pythia: Any = None) -> tuple[Any, Any]:
+    """A Pythia instance that initialises only its PDFs (with extra ``settings``, e.g. another
+    ``PDF:pSet``) and its proton PDF, used while that instance lives; ``pythia``: an instance
+    to initialise instead of a new one. Raises RuntimeError naming ``what``."""
+    import pythia8mc
+
+    pythia = pythia if pythia is not None else pythia8mc.Pythia("", False)
+    for setting in ("ProcessLevel:all = off", "Print:quiet = on", *settings):
+        if not pythia.readString(setting):
+            raise RuntimeError(f"{what}: Pythia 8 refused the setting {setting!r}")
+    if not pythia.init():
+        raise RuntimeError(f"{what}: Pythia 8 could not initialise it ({', '.join(settings) or 'its defaults'})")
+    return pythia, pythia.getPDFPtr(_PROTON)
+
+
 def pdf_of_set(name: str) -> tuple[Any, Any]:
-    """A Pythia instance and its proton PDF from the LHAPDF6 grid ``<name>_0000.dat`` (the
-    central member) in Pythia's PDF data; the PDF is used while that instance lives. Raises
-    RuntimeError naming the set and the sets Pythia has."""
+    """:func:`pdf_only` from the LHAPDF6 grid ``<name>_0000.dat`` (the central member) in
+    Pythia's PDF data. Raises RuntimeError naming the set and the sets Pythia has."""
     import pythia8mc
 
     pythia = pythia8mc.Pythia("", False)
@@ -98,11 +112,7 @@ def pdf_of_set(name: str) -> tuple[Any, Any]:
         shipped = sorted(p.name[: -len("_0000.dat")] for p in folder.glob("*_0000.dat"))
         raise RuntimeError(f"PDF set {name!r}: Pythia's PDF data ({folder}) has no {grid}; its sets: "
                            f"{', '.join(shipped)}")
-    for setting in (f"PDF:pSet = LHAGrid1:{grid}", "ProcessLevel:all = off", "Print:quiet = on"):
-        pythia.readString(setting)
-    if not pythia.init():
-        raise RuntimeError(f"PDF set {name!r}: Pythia could not read {folder / grid}")
-    return pythia, pythia.getPDFPtr(_PROTON)
+    return pdf_only([f"PDF:pSet = LHAGrid1:{grid}"], what=f"PDF set {name!r} ({folder / grid})", pythia=pythia)
 
 
 def pdf_xf(pdf: Any, ids: np.ndarray, x: np.ndarray, q2: np.ndarray) -> np.ndarray:

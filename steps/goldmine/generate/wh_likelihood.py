@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from goldmine.generate.variations import pdf_xf
+from goldmine.generate.variations import pdf_only, pdf_xf
 from goldmine.generate.wh_events import WHMomenta, quadratic_monomial_gradient, quadratic_monomials
 from goldmine.physics.wh_amplitude import wh_amplitudes
 
@@ -32,7 +32,6 @@ __all__ = ["W_PLUS_PAIRS", "GeneratorPDF", "beam_asymmetry", "marginal_squared",
 #: (quark, antiquark) PDG ids that make a W⁺ with MadGraph's diagonal CKM matrix; a W⁻'s are
 #: their charge conjugates.
 W_PLUS_PAIRS = ((2, -1), (4, -3))
-_PROTON = 2212
 
 
 class GeneratorPDF:
@@ -41,15 +40,7 @@ class GeneratorPDF:
     is x f(x, Q²), arrays in, array out (Q² in GeV²)."""
 
     def __init__(self, settings: tuple[str, ...] = ()) -> None:
-        import pythia8mc
-
-        self._pythia = pythia8mc.Pythia("", False)
-        for setting in ("ProcessLevel:all = off", "Print:quiet = on", *settings):
-            if not self._pythia.readString(setting):
-                raise RuntimeError(f"Pythia 8 refused the setting {setting!r}")
-        if not self._pythia.init():
-            raise RuntimeError("Pythia 8 could not initialise its PDFs")
-        self._pdf = self._pythia.getPDFPtr(_PROTON)
+        self._pythia, self._pdf = pdf_only(settings, what="the generator's PDF")  # the instance owns the PDF
 
     def xf(self, pid: int, x: np.ndarray, q2: np.ndarray) -> np.ndarray:
         return pdf_xf(self._pdf, np.full(len(x), pid), np.asarray(x), np.asarray(q2))
