@@ -16,7 +16,8 @@ import numpy as np
 from goldmine.errors import GoldmineError
 from goldmine.setup import Setup
 
-__all__ = ["ModelGroup", "kinematic_log_likelihood", "load_groups", "log_ratio_normalisation", "member_scores"]
+__all__ = ["ModelGroup", "kinematic_log_likelihood", "load_groups", "log_ratio_normalisation", "mean_theta_score",
+           "member_scores"]
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,12 @@ def member_scores(group: ModelGroup, x: np.ndarray, batch_size: int) -> np.ndarr
 
     return np.stack([evaluate(m, m.model.input_columns(x, None, None), batch_size=batch_size)[group.score_output]
                      for m in group.members])
+
+
+def mean_theta_score(scores: np.ndarray, n_parameters: int) -> np.ndarray:
+    """The members' mean of the θ components of :func:`member_scores` (M, n, P + K) → (n, P),
+    which histograms, limits and plots read (the nuisance components only enter the information)."""
+    return scores.mean(axis=0)[:, :n_parameters]
 
 
 def _ensemble_log_ratios(group: ModelGroup, x: np.ndarray, thetas: np.ndarray, reference: np.ndarray,

@@ -26,7 +26,13 @@ from goldmine.evaluate import information as info
 from goldmine.evaluate.events import SimulatedEvents
 from goldmine.evaluate.histograms import Histogram, adaptive_edges, cell_indices
 from goldmine.evaluate.likelihood import Limit
-from goldmine.evaluate.models import ModelGroup, kinematic_log_likelihood, log_ratio_normalisation, member_scores
+from goldmine.evaluate.models import (
+    ModelGroup,
+    kinematic_log_likelihood,
+    log_ratio_normalisation,
+    mean_theta_score,
+    member_scores,
+)
 from goldmine.evaluate.modes import (
     DataSet,
     LogLikelihood,
@@ -155,7 +161,7 @@ class Analysis:
     @cached_property
     def mean_t(self) -> dict[str, np.ndarray]:
         """The members' mean score in θ (n, P), which the histogram modes and plots read."""
-        return {name: t.mean(axis=0)[:, : len(self.setup.parameters)] for name, t in self.member_t.items()}
+        return {name: mean_theta_score(t, len(self.setup.parameters)) for name, t in self.member_t.items()}
 
     @classmethod
     def of(cls, setup: Setup, config: EvaluationConfig, simulated: SimulatedEvents,
@@ -301,7 +307,7 @@ def data_sets(analysis: Analysis, observed: np.ndarray | None) -> list[DataSet]:
                     dict(analysis.mean_t))]
     if observed is not None:
         n_parameters = len(analysis.setup.parameters)
-        observed_t = {g.method: member_scores(g, observed, analysis.config.batch_size).mean(axis=0)[:, :n_parameters]
+        observed_t = {g.method: mean_theta_score(member_scores(g, observed, analysis.config.batch_size), n_parameters)
                       for g in analysis.score_groups}
         sets.append(DataSet("observed", observed, np.ones(len(observed)), observed_t))
     return sets
