@@ -669,3 +669,25 @@ def test_validation_metrics_weigh_events_as_the_learned_distribution() -> None:
     plain = validation_metrics(columns)
     assert plain["correlation"][0] < 0.6 and plain["mean_squared_error"][0] > 1.0
     assert validation_metrics({k: v for k, v in columns.items() if k != "true"})["against"] == "joint"
+
+
+def test_a_likelihood_model_is_validated_by_its_ratio(toy, tmp_path) -> None:
+    """NDE's log p̂(x|θ) − log p̂(x|sm) against the joint log r (here x = z, so also the true
+    one): a density estimate has no joint twin, its ratio has."""
+    config = yaml.safe_load((toy / "toy.yml").read_text())
+    config["evaluation"]["modes"] = ["rate"]
+    config["training"] = {"hidden": [16, 16], "epochs": 3, "flow_transforms": 2}
+    (tmp_path / "nde.yml").write_text(yaml.safe_dump(config))
+    for args in (("augment", "--input", toy / "events.h5", "--setup", toy / "setup.h5", "--method", "nde",
+                  "--output", tmp_path / "nde_data", "--seed", "1"),
+                 ("train", "--data", tmp_path / "nde_data", "--output", tmp_path / "nde", "--seed", "1",
+                  "--device", "cpu"),
+                 ("evaluate", "--setup", toy / "setup.h5", "--data", toy / "events.h5", "--models", tmp_path / "nde",
+                  "--output", tmp_path / "results.h5", "--device", "cpu")):
+        result = invoke(*args, "--config", tmp_path / "nde.yml")
+        assert result.exit_code == 0, result.output
+    with h5py.File(tmp_path / "results.h5") as file:
+        estimated, joint = file["validation/nde/estimated"][()], file["validation/nde/joint"][()]
+    assert estimated.shape == joint.shape and estimated.ndim == 1
+    metrics = json.loads((tmp_path / "results.json").read_text())["validation"]["nde"]
+    assert metrics["against"] == "joint" and metrics["correlation"][0] > 0.7

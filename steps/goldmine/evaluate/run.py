@@ -514,9 +514,7 @@ def _validation(
     scatter around the true ones (z is latent), which the estimators learn. ``weights``: the
     events' weights at the θ the estimator learned under (a score's θ, a ratio's
     denominator), so that summaries weigh them as that distribution does (the simulated
-    events mix several sampling benchmarks)."""
-    from goldmine.inference.evaluation import evaluate
-
+    events mix several sampling benchmarks). Likelihood models give log p̂(x|θ) − log p̂(x|reference)."""
     n = min(config.validation_events, len(simulated))
     if n == 0:
         return {}
@@ -541,7 +539,7 @@ def _validation(
                 out[group.method] = {"estimated": mean_t[group.method][:n], **scores, "theta": thetas,
                                      "weights": simulated.weights(theta)[:n]}
             continue
-        if group.log_likelihood_output != "log_r_hat":  # p̂(x|θ) has no joint twin: p(x,z|θ) ≠ p(x|θ)
+        if group.log_likelihood_output is None:
             continue
         rng = np.random.default_rng(0)
         lows, highs = np.array([a[0] for a in config.grid_axes]), np.array([a[-1] for a in config.grid_axes])
@@ -550,12 +548,27 @@ def _validation(
         numerator, denominator = terms(thetas), terms(np.broadcast_to(reference, thetas.shape))
         if not numerator or not denominator:
             continue
-        estimates = [evaluate(m, m.model.input_columns(simulated.observations[:n], thetas, reference),
-                              score=False)["log_r_hat"] for m in group.members]
+        estimated = _estimated_log_ratio(group, simulated.observations[:n], thetas, reference)
         log_ratios = {name: numerator[name].log_p_xz - denominator[name].log_p_xz for name in numerator}
-        out[group.method] = {"estimated": np.mean(estimates, axis=0), **log_ratios, "theta": thetas,
+        out[group.method] = {"estimated": estimated, **log_ratios, "theta": thetas,
                              "weights": simulated.weights(reference)[:n]}
     return out
+
+
+def _estimated_log_ratio(group: ModelGroup, x: np.ndarray, thetas: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """The ensemble's log r̂(x|θ, reference) (n,) for events x (n, O) each at its θ (n, P): a
+    ratio model's own output, a likelihood model's log p̂(x|θ) − log p̂(x|reference) (p̂ alone
+    has no joint twin, its ratio has)."""
+    from goldmine.inference.evaluation import evaluate
+
+    def mean_output(at: np.ndarray) -> np.ndarray:
+        return np.mean([evaluate(m, m.model.input_columns(x, at, reference), score=False)[group.log_likelihood_output]
+                        for m in group.members], axis=0)
+
+    estimated = mean_output(thetas)
+    if group.log_likelihood_output == "log_p_hat":
+        estimated = estimated - mean_output(np.broadcast_to(reference, thetas.shape))
+    return estimated
 
 
 def _joint(g: np.ndarray, thetas: np.ndarray, simulated: SimulatedEvents, sigma_components: np.ndarray,
