@@ -17,9 +17,9 @@ import numpy as np
 from goldmine.detector import response
 from goldmine.detector.card import DetectorCard, Lepton
 
-__all__ = ["Momenta", "btagged", "delta_r", "jet_collection", "kinematic_columns", "lepton_collection", "met_collection", "near",
-           "photon_collection", "reconstruct", "same_event_pairs", "selected_jets", "smeared_jets",
-           "tracked"]
+__all__ = ["Momenta", "btagged", "delta_r", "jet_collection", "kinematic_columns", "lepton_collection",
+           "met_collection", "near", "photon_collection", "reconstruct", "same_event_pairs", "selected_jets",
+           "smeared_jets", "tracked"]
 
 
 @dataclass(frozen=True, eq=False)

@@ -521,12 +521,10 @@ def _validation(
     weightings = {"joint": simulated}
     if simulated.has_truth:
         weightings["true"] = simulated.with_true_weights()
-    index = np.arange(n)
 
     def terms(thetas: np.ndarray) -> dict[str, Any]:
         """Joint terms at θ (n, P) under each weighting; empty when one has a weight ≤ 0."""
-        out = {name: _joint(events.component_weights[:n], thetas, events, events.component_weights.sum(axis=0),
-                            index) for name, events in weightings.items()}
+        out = {name: _joint(events, thetas) for name, events in weightings.items()}
         return {} if any(value is None for value in out.values()) else out
 
     out = {}
@@ -571,12 +569,13 @@ def _estimated_log_ratio(group: ModelGroup, x: np.ndarray, thetas: np.ndarray, r
     return estimated
 
 
-def _joint(g: np.ndarray, thetas: np.ndarray, simulated: SimulatedEvents, sigma_components: np.ndarray,
-           index: np.ndarray):
-    """Joint terms where every weight is positive (else None: the scatter plot is skipped)."""
+def _joint(events: SimulatedEvents, thetas: np.ndarray):
+    """Joint terms of the first len(thetas) events, each at its θ (n, P), where every weight
+    is positive (else None: the scatter plot is skipped)."""
+    n = len(thetas)
     try:
-        return joint_terms(g, thetas, simulated.components, sigma_components, event_index=index)
+        return joint_terms(events.component_weights[:n], thetas, events.components,
+                           events.component_weights.sum(axis=0), event_index=np.arange(n))
     except GoldmineError as err:
         log.warning("validation scatter skipped: %s", err)
         return None
-

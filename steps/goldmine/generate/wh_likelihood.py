@@ -24,7 +24,7 @@ import numpy as np
 
 from goldmine.generate.variations import pdf_only, pdf_xf
 from goldmine.generate.wh_events import WHMomenta, quadratic_monomial_gradient, quadratic_monomials
-from goldmine.physics.wh_amplitude import wh_amplitudes
+from goldmine.physics.wh_amplitude import WHAmplitudes, wh_amplitudes
 
 __all__ = ["W_PLUS_PAIRS", "GeneratorPDF", "beam_asymmetry", "marginal_squared", "true_log_likelihood",
            "true_log_likelihood_ratio", "true_score", "true_weights"]
@@ -74,12 +74,17 @@ def beam_asymmetry(momenta: WHMomenta, w_plus: np.ndarray, pdf: GeneratorPDF, be
     return backward / forward
 
 
+def _both_sides(momenta: WHMomenta) -> tuple[WHAmplitudes, WHAmplitudes]:
+    """The amplitudes with the quark along +z and along −z, the latent assignments."""
+    beam_a, beam_b = _incoming(momenta)
+    return (wh_amplitudes(beam_a, beam_b, momenta.fermion, momenta.antifermion, momenta.higgs),
+            wh_amplitudes(beam_b, beam_a, momenta.fermion, momenta.antifermion, momenta.higgs))
+
+
 def marginal_squared(momenta: WHMomenta, thetas: np.ndarray, rho: np.ndarray) -> np.ndarray:
     """|A₊(θ)|² + ρ |A₋(θ)|² for each θ of ``thetas`` (m, 2) → (m, n): the latent quark side
     summed over, in units of L₊ (per event a constant of x alone)."""
-    beam_a, beam_b = _incoming(momenta)
-    forward = wh_amplitudes(beam_a, beam_b, momenta.fermion, momenta.antifermion, momenta.higgs)
-    backward = wh_amplitudes(beam_b, beam_a, momenta.fermion, momenta.antifermion, momenta.higgs)
+    forward, backward = _both_sides(momenta)
     return forward.squared(thetas) + rho * backward.squared(thetas)
 
 
@@ -104,10 +109,8 @@ def true_weights(momenta: WHMomenta, rho: np.ndarray, weights: np.ndarray, theta
 
 def _squared_and_gradient(momenta: WHMomenta, theta: np.ndarray, rho: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """L₊|A₊(θ)|² + L₋|A₋(θ)|² in units of L₊, (n,), and its gradient in θ (n, 2)."""
-    beam_a, beam_b = _incoming(momenta)
     total, gradient = 0.0, 0.0
-    for luminosity, (quark, antiquark) in ((1.0, (beam_a, beam_b)), (rho, (beam_b, beam_a))):
-        amplitudes = wh_amplitudes(quark, antiquark, momenta.fermion, momenta.antifermion, momenta.higgs)
+    for luminosity, amplitudes in zip((1.0, rho), _both_sides(momenta), strict=True):
         squared = amplitudes.squared(theta)
         total = total + luminosity * squared
         gradient = gradient + (luminosity * squared)[:, None] * amplitudes.gradient_log_squared(theta)

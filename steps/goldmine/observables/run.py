@@ -107,9 +107,9 @@ def extract_observables(
             check_finite_weights(chunk.weights, chunk.first_event, lhe or events)
             result = selection.apply(chunk.objects, n_events, first_event=chunk.first_event, source=str(events))
             columns.check_sampling(chunk.weights, chunk.first_event)
-            factors = (scale * result.efficiency)[:, None]
-            weights = columns.select(chunk.weights[result.passed]) * factors
-            true_weights = None if true_columns is None else chunk.weights[result.passed][:, true_columns] * factors
+            passed, factors = chunk.weights[result.passed], (scale * result.efficiency)[:, None]
+            weights = columns.select(passed) * factors
+            true_weights = None if true_columns is None else passed[:, true_columns] * factors
             # An event weighing nothing anywhere is no event of the sample (the built-in
             # generator's CKM-off-diagonal flavours under MadGraph's diagonal CKM matrix).
             weighs = (weights != 0).any(axis=1)
