@@ -231,9 +231,11 @@ class _Lines:
             raise ValueError(lines[self._first_unreadable(begin, end, exact)]) from None
 
     def _converted(self, begin: np.ndarray, end: np.ndarray, exact: bool) -> np.ndarray:
-        length = end + 1 - begin
+        position = np.int32 if len(self.bytes) < 2**31 else np.int64  # half the memory traffic of int64
+        length = (end + 1 - begin).astype(position)
         offset = np.cumsum(length)
-        index = np.repeat(begin - (offset - length), length) + np.arange(offset[-1] if len(offset) else 0)
+        index = np.repeat((begin - (offset - length)).astype(position), length)
+        index += np.arange(offset[-1] if len(offset) else 0, dtype=position)
         text = self.bytes[index[:-1]].tobytes()
         if not text:
             return np.zeros(0)

@@ -10,11 +10,12 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
-
-import h5py
+from typing import TYPE_CHECKING, Any
 
 from goldmine import __version__
+
+if TYPE_CHECKING:  # h5py's import (0.1 s) is not worth paying in stages that write no HDF5
+    import h5py
 
 __all__ = ["Provenance", "digest", "file_sha256"]
 
