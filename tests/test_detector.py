@@ -198,6 +198,10 @@ def test_bad_detector_card_is_named(tmp_path, wh_fixtures) -> None:
     result = _delphes("--hepmc", str(wh_fixtures / HEPMC), "--card", str(card), "--output", str(tmp_path / "x.root"))
     assert result.exit_code == 2 and "jet.energy_resolution.sigma: unknown key" in result.output
     assert not (tmp_path / "x.root").exists()
+    card.write_text("jet: {radius: 0.4, pt_min: 20, eta_max: 5, calorimeter_eta_max: 5, energy_resolution: {},"
+                    " inputs: {track_pt: 1}}\n")
+    result = _delphes("--hepmc", str(wh_fixtures / HEPMC), "--card", str(card), "--output", str(tmp_path / "x.root"))
+    assert result.exit_code == 2 and "jet.inputs.track_pt: unknown key" in result.output
     card.write_text("btag: {delta_r: 0.4, eta_max: 2.5, radius: 1, efficiency: {b: 0.7, c: 0.2, light: 0.01}}\n")
     result = _delphes("--hepmc", str(wh_fixtures / HEPMC), "--card", str(card), "--output", str(tmp_path / "x.root"))
     assert result.exit_code == 2 and "btag.radius: unknown key" in result.output
@@ -209,6 +213,26 @@ def test_bad_detector_card_is_named(tmp_path, wh_fixtures) -> None:
         result = _delphes("--hepmc", str(wh_fixtures / HEPMC), "--card", str(card), "--output", str(tmp_path / "x.root"))
         assert result.exit_code == 2 and problem in result.output, result.output
         assert not (tmp_path / "x.root").exists()
+
+
+def test_jets_are_clustered_from_what_the_particle_flow_keeps() -> None:
+    """Tracks inside the tracker above 0.1 GeV of pT; elsewhere, and for neutral particles,
+    deposits above the ECal's (e, γ: 0.5 GeV) or the HCal's (hadrons: 1 GeV) energy
+    threshold; muons beyond the tracker leave nothing."""
+    from goldmine.detector.card import JetInputs, load_card
+    from goldmine.detector.fast import _particle_flow
+    from goldmine.detector.objects import Momenta
+
+    #            pid,  pT,   η,   kept
+    particles = [(211, 0.05, 0.0, False), (211, 0.2, 0.0, True), (-11, 0.2, 2.0, True),
+                 (22, 0.3, 0.0, False), (22, 0.6, 0.0, True), (2112, 0.8, 0.0, False), (130, 1.5, 0.0, True),
+                 (211, 0.08, 3.0, False), (211, 0.15, 3.0, True), (13, 5.0, 3.0, False), (11, 0.06, 3.0, True)]
+    pid, pt, eta, kept = (np.array(column) for column in zip(*particles))
+    n = len(pid)
+    momenta = Momenta(1, np.zeros(n, np.int64), pt, np.zeros(n), pt * np.sinh(eta), pt * np.cosh(eta), pid,
+                      np.arange(n))  # massless, along x: E = pT cosh η
+    np.testing.assert_array_equal(_particle_flow(momenta, load_card().jet.inputs), kept)
+    assert _particle_flow(momenta, JetInputs()).all()  # a card without inputs keeps every particle
 
 
 def _fake_delphes(folder: Path, body: str) -> Path:

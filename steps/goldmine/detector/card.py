@@ -16,7 +16,7 @@ from goldmine.config.yaml_text import load_yaml
 from goldmine.errors import ConfigError
 from goldmine.expressions import ExpressionError, compile_arithmetic
 
-__all__ = ["DEFAULT_CARD", "Bin", "DetectorCard", "Formula", "Resolution", "Towers", "load_card"]
+__all__ = ["DEFAULT_CARD", "Bin", "DetectorCard", "Formula", "JetInputs", "Resolution", "Towers", "load_card"]
 
 DEFAULT_CARD = Path(__file__).with_name("cms.yml")
 
@@ -89,6 +89,20 @@ class Lepton:
 
 
 @dataclass(frozen=True)
+class JetInputs:
+    """What of the visible final state the jets are clustered from, as Delphes' particle flow
+    keeps it: charged particles inside the tracker (|η| < ``tracker_eta_max``) as tracks above
+    ``track_pt_min``; the rest as calorimeter deposits above the ECal's ``ecal_energy_min``
+    (photons, electrons) or the HCal's ``hcal_energy_min`` (hadrons; muons leave none).
+    The defaults keep every particle."""
+
+    tracker_eta_max: float = float("inf")
+    track_pt_min: float = 0.0
+    ecal_energy_min: float = 0.0
+    hcal_energy_min: float = 0.0
+
+
+@dataclass(frozen=True)
 class Jets:
     radius: float
     pt_min: float
@@ -97,6 +111,7 @@ class Jets:
     energy_resolution: Resolution
     energy_scale: Formula  # Delphes' JetEnergyScale, which sets the cut on particle-level jets
     response: Formula  # reconstructed / particle-level jet momentum, in pt and eta
+    inputs: JetInputs = JetInputs()
 
 
 @dataclass(frozen=True)
@@ -179,6 +194,7 @@ def load_card(path: str | Path | None = None) -> DetectorCard:
     resolution = _build(Resolution, jet.pop("energy_resolution", None), "jet.energy_resolution")
     scale = Formula.parse(jet.pop("energy_scale", 1.0), "jet.energy_scale", low=0.0, high=10.0)
     jet_response = Formula.parse(jet.pop("response", 1.0), "jet.response", low=0.1, high=10.0)
+    inputs = _build(JetInputs, jet.pop("inputs", {}), "jet.inputs")
     efficiency = btag.pop("efficiency", None)
     if not isinstance(efficiency, dict) or set(efficiency) != {"b", "c", "light"}:
         raise ConfigError("btag.efficiency", "expected probabilities (numbers or formulas) for b, c and light")
@@ -188,7 +204,8 @@ def load_card(path: str | Path | None = None) -> DetectorCard:
         electron=_lepton(raw["electron"], "electron"),
         muon=_lepton(raw["muon"], "muon"),
         photon=_lepton(raw["photon"], "photon"),
-        jet=_build(Jets, jet, "jet", energy_resolution=resolution, energy_scale=scale, response=jet_response),
+        jet=_build(Jets, jet, "jet", energy_resolution=resolution, energy_scale=scale, response=jet_response,
+                   inputs=inputs),
         btag=_build(BTag, btag, "btag", efficiency=efficiency),
         ecal=_build(Towers, raw["ecal"], "ecal"),
         source=str(path or DEFAULT_CARD),

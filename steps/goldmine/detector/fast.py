@@ -11,7 +11,8 @@ From the generator-level particles of each event (HepMC, all statuses):
    card's efficiency, smeared in energy (e, γ) or pT (μ); a photon candidate is an ECal
    tower, the sum of the photons in one cell (a π⁰'s two photons are one candidate);
 3. jets: anti-kT (fastjet) on the visible final state minus the reconstructed
-   electrons, muons and photons; energy smeared; pT (times the energy scale) and |η| cuts; b-tagged
+   electrons, muons and photons, as the particle flow keeps it (tracks above a pT, deposits
+   above the calorimeters' thresholds); energy smeared; pT (times the energy scale) and |η| cuts; b-tagged
    with the probability of their flavour at their pT and η (b or c quark with pT > 1 GeV
    and |η| below the card's limit within ΔR, else light);
 4. missing ET: minus the vector sum of the visible final state's transverse momenta, with
@@ -28,7 +29,7 @@ from dataclasses import replace
 import awkward as ak
 import numpy as np
 
-from goldmine.detector.card import DetectorCard, Lepton, Towers
+from goldmine.detector.card import DetectorCard, JetInputs, Lepton, Towers
 from goldmine.detector.objects import (
     Momenta,
     btagged,
@@ -45,7 +46,7 @@ from goldmine.detector.objects import (
     tracked,
 )
 from goldmine.io.hepmc import ParticleSelection
-from goldmine.physics.pdg import INVISIBLE, is_any
+from goldmine.physics.pdg import INVISIBLE, NEUTRAL_VISIBLE, is_any
 
 __all__ = ["PARTICLES_USED", "simulate"]
 
@@ -74,7 +75,7 @@ def simulate(particles: ak.Array, card: DetectorCard, rng: np.random.Generator) 
     muons = reconstruct(_isolated(visible, visible, 13, card.muon), card.muon, rng)
     photons = reconstruct(_isolated(towers, visible, 22, card.photon), card.photon, rng)
     used = np.isin(visible.index, np.concatenate([electrons.index, muons.index, photons.index]))
-    clustered = _cluster(visible[~used], card)
+    clustered = _cluster(visible[~used & _particle_flow(visible, card.jet.inputs)], card)
     smeared = smeared_jets(clustered, card, rng)
     jets = selected_jets(smeared, card)
     quarks = everything[transverse & (everything.pt > _FLAVOUR_PT_MIN)]
@@ -95,6 +96,18 @@ def _missing(visible: Momenta, clustered: Momenta, smeared: Momenta) -> tuple[np
     (smeared minus true momentum) carried over."""
     return tuple(-visible.per_event_sum(getattr(visible, axis))
                  - smeared.per_event_sum(getattr(smeared, axis) - getattr(clustered, axis)) for axis in ("px", "py"))
+
+
+def _particle_flow(visible: Momenta, inputs: JetInputs) -> np.ndarray:
+    """(n,) bool: is each visible particle a jet input? Tracks inside the tracker above the
+    pT threshold, elsewhere calorimeter deposits above the ECal's (e, γ) or the HCal's
+    (hadrons) energy threshold; muons outside the tracker deposit nothing."""
+    apid = np.abs(visible.pid)
+    track = (np.abs(visible.eta) < inputs.tracker_eta_max) & ~is_any(apid, NEUTRAL_VISIBLE)
+    electromagnetic = is_any(apid, (11, 22))
+    return np.where(track, visible.pt > inputs.track_pt_min,
+                    np.where(electromagnetic, visible.energy > inputs.ecal_energy_min,
+                             (apid != 13) & (visible.energy > inputs.hcal_energy_min)))
 
 
 def _untracked_electrons_as_photons(visible: Momenta, section: Lepton, rng: np.random.Generator) -> Momenta:
