@@ -39,6 +39,7 @@ GOLDMINE = Path(sys.executable).parent / "goldmine"
 #: The observables compared (the default example's).
 OBSERVABLES = ("pt_l", "met", "mt_w", "pt_bb", "m_bb")
 QUANTILES = (0.25, 0.5, 0.75)
+BUILTIN, DELPHES = "builtin (goldmine delphes)", "Delphes CMS card (zcat | DelphesHepMC3)"
 
 
 def selected_observables(root: Path, config: Path) -> dict[str, np.ndarray]:
@@ -126,54 +127,56 @@ def main() -> None:
     if arguments.delphes_root and len(arguments.delphes_root) != len(arguments.hepmc):
         parser.error("give one --delphes-root per --hepmc")
 
-    timings: dict[str, list[tuple[float, float]]] = {}
+    timings: dict[str, np.ndarray] = {}  # per program, (rounds, 2) wall and CPU seconds summed over the files
     samples: dict[str, list[dict[str, np.ndarray]]] = {"builtin": [], "delphes": []}
     with tempfile.TemporaryDirectory() as scratch:
         for index, hepmc in enumerate(arguments.hepmc):
-            for name, (wall_cpu, root) in _timed_programs(hepmc, Path(scratch) / str(index), arguments, index).items():
-                timings.setdefault(name, []).append(wall_cpu)
+            for name, (rounds, root) in _timed_programs(hepmc, Path(scratch) / str(index), arguments, index).items():
+                if rounds:
+                    timings[name] = timings.get(name, 0.0) + np.array(rounds)
                 if root is not None:
                     samples["builtin" if name.startswith("builtin") else "delphes"].append(
                         selected_observables(root, arguments.config))
     table = compare(*({key: np.concatenate([s[key] for s in samples[tool]]) for key in samples[tool][0]}
                       for tool in ("delphes", "builtin")))
-    print(markdown(table, {name: tuple(np.sum(runs, axis=0)) for name, runs in timings.items()}))
+    print(markdown(table, timings))
 
 
 def _timed_programs(hepmc: Path, scratch: Path, arguments: argparse.Namespace,
-                    index: int) -> dict[str, tuple[tuple[float, float], Path | None]]:
-    """Each program's (wall, CPU) seconds on ``hepmc``, fastest of ``--repeat``, and the
-    ROOT file it wrote (None for the floors)."""
+                    index: int) -> dict[str, tuple[list[tuple[float, float]], Path | None]]:
+    """Each program's (wall, CPU) seconds on ``hepmc`` in each of ``--repeat`` rounds, and
+    the ROOT file it wrote (None for the floors). A round runs every program once, one after
+    the other, so that the machine's slow and quick moments fall on all of them alike."""
     scratch.mkdir()
-    builtin = scratch / "builtin.root"
-    runs = []
-    for repeat in range(arguments.repeat):
-        builtin.unlink(missing_ok=True)
-        runs.append(_timed(f"{GOLDMINE} -q delphes --backend builtin --hepmc {hepmc} --output {builtin} "
-                           f"--seed {repeat + 1}"))
-    programs = {"builtin (goldmine delphes)": (min(runs), builtin),
+    builtin, reference = scratch / "builtin.root", scratch / "delphes.root"
+    commands = {BUILTIN: (
+                    lambda repeat: f"{GOLDMINE} -q delphes --backend builtin --hepmc {hepmc} --output {builtin} "
+                                   f"--seed {repeat + 1}", builtin),
                 "floor: reading the HepMC (decompress, parse what the detector uses)": (
-                    min(_timed(f"{sys.executable} -c '{_READ_ONLY}' {hepmc}") for _ in range(arguments.repeat)), None),
+                    lambda repeat: f"{sys.executable} -c '{_READ_ONLY}' {hepmc}", None),
                 "floor: decompressing it alone (ISA-L, as the reader does)": (
-                    min(_timed(f"{sys.executable} -c '{_DECOMPRESS_ONLY}' {hepmc}") for _ in range(arguments.repeat)),
-                    None)}
-    if arguments.delphes_root:
-        programs["Delphes (given)"] = ((0.0, 0.0), arguments.delphes_root[index])
-        return programs
-    from goldmine.detector.delphes import default_card, find_delphes
+                    lambda repeat: f"{sys.executable} -c '{_DECOMPRESS_ONLY}' {hepmc}", None)}
+    if not arguments.delphes_root:
+        from goldmine.detector.delphes import default_card, find_delphes
 
-    executable = find_delphes(3, arguments.delphes)
-    reference = scratch / "delphes.root"
-    runs = []
-    for _ in range(arguments.repeat):
-        reference.unlink(missing_ok=True)
-        runs.append(_timed(f"zcat {hepmc} | {executable} {default_card(executable)} {reference} -"))
-    programs["Delphes CMS card (zcat | DelphesHepMC3)"] = (min(runs), reference)
+        executable = find_delphes(3, arguments.delphes)
+        commands[DELPHES] = (lambda repeat: f"zcat {hepmc} | {executable} {default_card(executable)} {reference} -",
+                             reference)
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    for repeat in range(arguments.repeat):
+        for name, (command, output) in commands.items():
+            if output is not None:
+                output.unlink(missing_ok=True)
+            runs[name].append(_timed(command(repeat)))
+    programs = {name: (runs[name], output) for name, (_, output) in commands.items()}
+    if arguments.delphes_root:
+        programs["Delphes (given)"] = ([], arguments.delphes_root[index])
     return programs
 
 
-def markdown(table: dict, timings: dict[str, tuple[float, float]]) -> str:
-    """The comparison as README's tables."""
+def markdown(table: dict, timings: dict[str, np.ndarray]) -> str:
+    """The comparison as README's tables; ``timings``: (rounds, 2) wall and CPU seconds per
+    program."""
     passed = table["passed"]
     lines = [f"events passing the cuts: Delphes {passed['delphes']}, built-in {passed['builtin']} of "
              f"{passed['events']} (ratio {passed['builtin'] / passed['delphes']:.3f} ± {passed['ratio_error']:.3f})",
@@ -188,7 +191,11 @@ def markdown(table: dict, timings: dict[str, tuple[float, float]]) -> str:
     for name in ("n_leptons", "n_jets", "n_bjets", "n_photons"):
         lines.append(f"| {name} | {table[name]['delphes']} | {table[name]['builtin']} |")
     lines += ["", "| program (whole process, fastest run) | wall s | CPU s |", "|---|---|---|"]
-    lines += [f"| {name} | {wall:.2f} | {cpu:.2f} |" for name, (wall, cpu) in timings.items() if cpu > 0]
+    lines += [f"| {name} | {rounds[:, 0].min():.2f} | {rounds[:, 1].min():.2f} |" for name, rounds in timings.items()]
+    if DELPHES in timings:
+        ratio = timings[DELPHES][:, 1] / timings[BUILTIN][:, 1]
+        lines += ["", f"CPU of Delphes over the built-in detector's, round by round: {ratio.min():.1f}–"
+                      f"{ratio.max():.1f}x (median {np.median(ratio):.1f}x, {len(ratio)} rounds)"]
     return "\n".join(lines)
 
 
