@@ -183,6 +183,18 @@ def test_same_seed_same_bytes_other_seed_other_data(toy, tmp_path) -> None:
     assert not np.array_equal(np.load(tmp_path / "a" / "x_train.npy"), np.load(tmp_path / "c" / "x_train.npy"))
 
 
+def test_methods_of_one_sampler_draw_the_same_rows_from_one_seed(toy, tmp_path) -> None:
+    """What lets the workflow compare ALICES, RASCAL and CARL on equal data (one augment seed
+    per sampler, goldmine.workflow.plan.augment_seed): the rows depend on the sampler, not
+    the method."""
+    for method in ("alices", "carl"):
+        assert run_augment(toy, method, tmp_path / method, "--seed", "9").exit_code == 0
+    arrays = sorted(path.name for path in (tmp_path / "alices").glob("*.npy"))
+    assert arrays == sorted(path.name for path in (tmp_path / "carl").glob("*.npy")) and "r_xz_train.npy" in arrays
+    for name in arrays:
+        assert (tmp_path / "alices" / name).read_bytes() == (tmp_path / "carl" / name).read_bytes(), name
+
+
 def test_many_chunks_and_theta_blocks(toy, tmp_path, monkeypatch) -> None:
     """Tiny chunks and θ blocks exercise the streaming paths; the physics must not change."""
     monkeypatch.setattr(unweighting, "BLOCK_ELEMENTS", 3_000)

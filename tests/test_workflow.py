@@ -282,6 +282,24 @@ def test_configure_plans_methods_members_and_an_events_override(tmp_path, events
     assert plan["events"] == [events or 400] * 4
     assert plan["methods"] == ["sally", "alices"] and plan["ensemble_members"] == [0, 1]
     assert len(set(plan["augment_seeds"])) == 2 and plan["combine_seed"] not in plan["augment_seeds"]
+
+
+def test_methods_of_one_sampler_augment_the_same_rows(tmp_path) -> None:
+    """ALICES, RASCAL and CARL (the ratio sampler) get one augment seed, SALLY another, so
+    that the workflow's ratio methods train on the same rows (the issue's "equal data")."""
+    from click.testing import CliRunner
+
+    from goldmine.workflow.plan import augment_seed
+
+    seeds = {method: augment_seed(20261203, method) for method in ("alices", "rascal", "carl", "sally", "sallino")}
+    assert seeds["alices"] == seeds["rascal"] == seeds["carl"] != seeds["sally"] == seeds["sallino"]
+    setup, config = tmp_path / "s.h5", tmp_path / "tiny.yml"
+    config.write_text(TINY.read_text().replace("methods: [sally, alices]", "methods: [sally, alices, carl]"))
+    assert CliRunner().invoke(cli, ["configure", str(config), "--output", str(setup),
+                                    "--plan", str(tmp_path / "p.yml")]).exit_code == 0
+    plan = yaml.safe_load((tmp_path / "p.yml").read_text())
+    seed = dict(zip(plan["methods"], plan["augment_seeds"]))
+    assert seed["alices"] == seed["carl"] != seed["sally"]
     for key in ("sample_options", "samples", "seeds", "events", "job_names"):
         assert len(plan[key]) == plan["n_jobs"]
     assert os.path.basename(plan["setup"]) == "s.h5"

@@ -18,9 +18,10 @@ import numpy as np
 
 from goldmine.config.model import BackgroundConfig, GenerationConfig
 from goldmine.config.training import TrainingConfig
+from goldmine.methods import METHODS
 
-__all__ = ["MAX_SEED", "BackgroundJob", "GenerationJob", "background_plan", "derive_seed", "generation_plan",
-           "member_seed", "plan_document"]
+__all__ = ["MAX_SEED", "BackgroundJob", "GenerationJob", "augment_seed", "background_plan", "derive_seed",
+           "generation_plan", "member_seed", "plan_document"]
 
 #: Largest seed every generator accepts (Pythia 8's Random:seed ≤ 900000000).
 MAX_SEED = 900_000_000
@@ -89,6 +90,13 @@ def background_plan(
     return tuple(jobs)
 
 
+def augment_seed(master_seed: int, method: str) -> int:
+    """Seed of a method's augment step: the same for every method of one sampler (ALICES,
+    RASCAL and CARL; SALLY and SALLINO), so that they train on the same rows, and their
+    ensemble members from the same initial weights: methods are compared on equal data."""
+    return derive_seed(master_seed, "augment", METHODS[method].sampler)
+
+
 def member_seed(method_seed: int, member: int) -> int:
     """Seed of ensemble member ``member`` of a method whose augment seed is ``method_seed``."""
     return derive_seed(method_seed, "train", member)
@@ -107,7 +115,8 @@ def plan_document(
     backgrounds': per job the option that names its sample, ``benchmark`` or
     ``background``, and the sample; methods with their augment seeds; ensemble member
     indices), the jobs as records, the setup file it belongs to, and provenance. Member k
-    of a method trains with ``member_seed(augment seed, k)``."""
+    of a method trains with ``member_seed(augment seed, k)``; :func:`augment_seed` gives
+    methods of one sampler one seed."""
     every_job = [*jobs, *background_jobs]
     return {
         "setup": setup_path,
@@ -121,7 +130,7 @@ def plan_document(
         "jobs": [asdict(job) for job in jobs],
         "background_jobs": [asdict(job) for job in background_jobs],
         "methods": list(training.methods),
-        "augment_seeds": [derive_seed(master_seed, "augment", method) for method in training.methods],
+        "augment_seeds": [augment_seed(master_seed, method) for method in training.methods],
         "ensemble_members": list(range(training.ensemble_members)),
         "combine_seed": derive_seed(master_seed, "combine"),
         "provenance": provenance,
