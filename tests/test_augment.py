@@ -13,9 +13,9 @@ from scipy import stats
 import toys
 from goldmine.augment import run as augment_run
 from goldmine.augment import unweighting
-from goldmine.events.partitions import split_events
 from goldmine.cli import cli
 from goldmine.errors import GoldmineError
+from goldmine.events.partitions import split_events
 from goldmine.io.setup_file import read_setup
 from goldmine.methods import METHODS
 

@@ -14,6 +14,7 @@ import pylhe
 import pytest
 import yaml
 from click.testing import CliRunner
+
 from goldmine.cli import cli
 from goldmine.generate.backgrounds import PROCESSES, background_settings
 from goldmine.generate.builtin import MB_TO_PB, run_pythia

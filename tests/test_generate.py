@@ -14,6 +14,7 @@ import pylhe
 import pytest
 import yaml
 from click.testing import CliRunner
+
 from goldmine.cli import cli
 from goldmine.generate.builtin import generate_events
 from goldmine.generate.wh_events import amplitudes_from_lhe
@@ -258,6 +259,7 @@ def test_shower_batches_shrink_toward_the_end_and_cover_every_event() -> None:
 def test_batch_columns_from_the_layout_equal_awkwards_own_view() -> None:
     """The layout-level reader of a nextBatch result gives what high-level awkward gives."""
     import awkward as ak
+
     from goldmine.generate.pythia import configured_pythia, event_columns
 
     pythia = configured_pythia(["Beams:eCM = 13000", "HiggsSM:ffbar2HW = on", "24:onMode = off",

@@ -8,6 +8,7 @@ import gzip
 import numpy as np
 import pyhepmc
 import pytest
+
 from goldmine.io.hepmc_file import SpooledHepMC
 from goldmine.io.hepmc_writer import HepMCBatch, hepmc3_status
 

@@ -6,6 +6,7 @@ import gzip
 
 import numpy as np
 import pytest
+
 from goldmine.errors import InputFileError
 from goldmine.io.lhe_weights import iter_lhe_weights, read_lhe_weights
 
@@ -49,6 +50,7 @@ def test_not_an_lhe_file(tmp_path) -> None:
 
 def test_fast_path_equals_the_general_parser_and_steps_aside_for_other_layouts(wh_fixtures) -> None:
     import awkward as ak
+
     from goldmine.io import lhe_events
 
     path = wh_fixtures / "events_w_pos.lhe.gz"

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import yaml
 from click.testing import CliRunner
+
 from example_configs import madgraph_example
 from goldmine.cli import cli
 from goldmine.config.loader import parse_config

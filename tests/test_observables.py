@@ -15,8 +15,8 @@ import pytest
 import uproot
 import yaml
 from click.testing import CliRunner
-from example_configs import madgraph_example
 
+from example_configs import madgraph_example
 from goldmine.cli import cli
 from goldmine.io.lhe_weights import read_lhe_weights
 

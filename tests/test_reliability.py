@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from runs import (
     TINY,
     assert_nothing_left_running,

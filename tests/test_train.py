@@ -10,10 +10,11 @@ import shutil
 
 import numpy as np
 import pytest
-import smeared_toy as toy
 import torch
 import yaml
 from click.testing import CliRunner
+
+import smeared_toy as toy
 from goldmine.cli import cli
 from goldmine.errors import InputFileError
 from goldmine.inference import losses

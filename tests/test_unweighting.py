@@ -8,9 +8,9 @@ import pytest
 from scipy import stats
 
 from goldmine.augment import unweighting
+from goldmine.augment.unweighting import UnweightingRequest, _locate, draw_events
 from goldmine.events.partitions import Partition
 from goldmine.events.pool import EventPool
-from goldmine.augment.unweighting import UnweightingRequest, _locate, draw_events
 from goldmine.io.samples import SampleWriter, write_sample_summary
 from goldmine.physics.morphing import Morpher, find_components
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from goldmine.errors import InputFileError
 from goldmine.generate.wh_events import (
     amplitudes_from_lhe,

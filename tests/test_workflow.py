@@ -15,11 +15,11 @@ from pathlib import Path
 import click
 import pytest
 import yaml
-from runs import goldmine_run, stopped_run, tiny_with_detector_card
 
 from goldmine import __version__
 from goldmine.cli import cli
 from goldmine.workflow.plan import member_seed
+from runs import goldmine_run, stopped_run, tiny_with_detector_card
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = REPO / "tests" / "configs" / "wh-tiny.yml"
