@@ -135,7 +135,7 @@ def main() -> None:
                 if rounds:
                     timings[name] = timings.get(name, 0.0) + np.array(rounds)
                 if root is not None:
-                    samples["builtin" if name.startswith("builtin") else "delphes"].append(
+                    samples["builtin" if name == BUILTIN else "delphes"].append(
                         selected_observables(root, arguments.config))
     table = compare(*({key: np.concatenate([s[key] for s in samples[tool]]) for key in samples[tool][0]}
                       for tool in ("delphes", "builtin")))
