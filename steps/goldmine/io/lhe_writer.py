@@ -5,14 +5,14 @@ names) in the order of every event's ``<rwgt>`` block, XWGTUP is the nominal wei
 with MadGraph's ``event_norm = average`` meaning (the mean of XWGTUP is the cross
 section), and the header says so in a line :mod:`goldmine.io.lhe_events` understands.
 Events have a fixed number of particles, written from arrays, never particle objects.
-:func:`write_flat_weights` adds the same weight declarations to another generator's file.
+:func:`write_derived_weights` gives another generator's file weights of goldmine's in the same layout.
 """
 
 from __future__ import annotations
 
 import gzip
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -20,9 +20,9 @@ from typing import IO
 import numpy as np
 
 from goldmine.errors import InputFileError
-from goldmine.io.lhe_events import iter_lhe_chunks, read_lhe_header
+from goldmine.io.lhe_events import iter_lhe_chunks, parse_weights, read_lhe_header
 
-__all__ = ["LHEEvents", "LHEInit", "write_flat_weights", "write_lhe"]
+__all__ = ["DerivedWeight", "LHEEvents", "LHEInit", "write_derived_weights", "write_lhe"]
 
 _EVENT_NORM_LINE = ("  average = event_norm ! XWGTUP is normalised as MadGraph's event_norm = average: its mean is "
                     "the cross section in pb")
@@ -119,41 +119,80 @@ def write_lhe(path: str | Path | IO[str], init: LHEInit, events: LHEEvents, weig
 
 
 _XWGTUP = re.compile(r"<event[^>]*>\s*\n\s*\S+\s+\S+\s+(\S+)")
+_WGT = re.compile(r"<wgt\s+id=['\"][^'\"]+['\"]\s*>\s*(\S+)\s*</wgt>")
+_RWGT = re.compile(r"<rwgt>.*?</rwgt>\s*", re.DOTALL)
+_INITRWGT = re.compile(r"<initrwgt>.*?</initrwgt>\s*", re.DOTALL)
 _END_OF_EVENT = "</event>"
 
 
-def write_flat_weights(source: str | Path, destination: str | Path, weight_names: tuple[str, ...], *,
-                       comment: str = "") -> int:
-    """Copy the LHE file ``source`` (another generator's, without weights of its own) to
-    ``destination`` with a ``<rwgt>`` block in every event whose weights all repeat its
-    XWGTUP text character for character: the weight of a θ-independent sample at every
-    benchmark. Everything else is kept as it is. Returns the number of events."""
+@dataclass(frozen=True)
+class DerivedWeight:
+    """An output weight ``name``: the source event's weight ``base`` (None: its XWGTUP),
+    its text kept character for character; where ``varied`` names another of the source's
+    weights, times the ratio of that weight to XWGTUP (a variation that another program
+    computed for the event as generated, moved to the benchmark ``base``)."""
+
+    name: str
+    base: str | None = None
+    varied: str | None = None
+
+
+def write_derived_weights(source: str | Path, destination: str | Path, weights: Sequence[DerivedWeight], *,
+                          weight_labels: Mapping[str, str] | None = None, comment: str = "") -> int:
+    """Copy the LHE file ``source`` (another generator's) to ``destination`` with the
+    ``<rwgt>`` weights ``weights`` in every event, declared in ``<initrwgt>`` in their
+    order, instead of the source's own; everything else is kept as it is. Raises
+    InputFileError naming the event whose derived weight is not finite, or a weight the
+    source does not declare. Returns the number of events."""
     source = Path(source)
     header = read_lhe_header(source)
-    if header.weight_names or "<initrwgt>" in header.text:
-        raise InputFileError(f"{source}: has weights of its own ({', '.join(header.weight_names) or '<initrwgt>'}); "
-                             "a background's events are written with the nominal weight at every benchmark")
+    names = header.weight_names
+    unknown = [name for w in weights for name in (w.base, w.varied) if name is not None and name not in names]
+    if unknown:
+        raise InputFileError(f"{source}: declares no weight {unknown[0]!r} (its weights: {', '.join(names) or 'none'})")
+    labels = {w.name: (weight_labels or {}).get(w.name, "") for w in weights}
     declarations = ["<goldmine>", comment.strip(), "</goldmine>",
-                    *_weight_declarations(weight_names, dict.fromkeys(weight_names, "background"))]
+                    *_weight_declarations(tuple(labels), labels)]
     added = "\n".join(declarations) + "\n"
-    if "</header>" in header.text:
-        head = header.text.replace("</header>", added + "</header>", 1)
+    head = _INITRWGT.sub("", header.text)
+    if "</header>" in head:
+        head = head.replace("</header>", added + "</header>", 1)
     else:
-        opening = header.text.index(">", header.text.index("<LesHouchesEvents")) + 1
-        head = f"{header.text[:opening]}\n<header>\n{added}</header>{header.text[opening:]}"
+        opening = head.index(">", head.index("<LesHouchesEvents")) + 1
+        head = f"{head[:opening]}\n<header>\n{added}</header>{head[opening:]}"
     n_events = 0
     with _open_for_writing(destination) as stream:
         stream.write(head)
         for _, text, first_event in iter_lhe_chunks(source):
-            bodies = text.split(_END_OF_EVENT)
-            nominal = _XWGTUP.findall(text)
-            if len(nominal) != len(bodies) - 1:
-                raise InputFileError(f"{source}: an event among {first_event} … {first_event + len(bodies) - 2} has "
-                                     "no XWGTUP on its first line")
-            stream.write("".join(f"{body}<rwgt>\n" + "".join(f"<wgt id='{name}'> {weight} </wgt>\n"
-                                                             for name in weight_names) + "</rwgt>\n" + _END_OF_EVENT
-                                 for body, weight in zip(bodies, nominal, strict=False)))
+            nominal_text = np.array(_XWGTUP.findall(text), dtype=object)
+            nominal, values = parse_weights(text, names, first_event, source)  # checks every event's ids
+            value_text = np.array(_WGT.findall(text), dtype=object).reshape(values.shape)
+            columns = [_derived_column(w, names, nominal, nominal_text, values, value_text, first_event, source)
+                       for w in weights]
+            blocks = ["<rwgt>\n" + "".join(f"<wgt id='{w.name}'> {column[i]} </wgt>\n"
+                                           for w, column in zip(weights, columns, strict=True)) + "</rwgt>\n"
+                      for i in range(len(nominal))]
+            bodies = _RWGT.sub("", text).split(_END_OF_EVENT)
+            stream.write("".join(body + block + _END_OF_EVENT for body, block in zip(bodies, blocks, strict=False)))
             stream.write(bodies[-1])
             n_events += len(nominal)
         stream.write("</LesHouchesEvents>\n")
     return n_events
+
+
+def _derived_column(weight: DerivedWeight, names: tuple[str, ...], nominal: np.ndarray, nominal_text: np.ndarray,
+                    values: np.ndarray, value_text: np.ndarray, first_event: int, source: Path) -> np.ndarray:
+    """The (n,) texts of one derived weight over a chunk's events."""
+    base = nominal_text if weight.base is None else value_text[:, names.index(weight.base)]
+    if weight.varied is None:
+        return base
+    base_value = nominal if weight.base is None else values[:, names.index(weight.base)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        derived = base_value * values[:, names.index(weight.varied)] / nominal
+    bad = ~np.isfinite(derived)
+    if bad.any():
+        event = int(np.argmax(bad))
+        raise InputFileError(f"{source}: event {first_event + event}: weight {weight.varied!r} "
+                             f"{float(values[event, names.index(weight.varied)])!r} over XWGTUP {float(nominal[event])!r} gives no "
+                             f"finite weight {weight.name!r}")
+    return np.array([f"{w:.10e}" for w in derived.tolist()], dtype=object)
