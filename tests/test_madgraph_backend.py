@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from example_configs import madgraph_example
 from goldmine.cli import cli
 from goldmine.config.loader import parse_config
-from goldmine.errors import ConfigError, GoldmineError, InputFileError
+from goldmine.errors import ConfigError, GoldmineError
 from goldmine.generate.card_values import LHAValue
 from goldmine.generate.madgraph import find_mg5, lhe_cross_section
 from goldmine.generate.madgraph_cards import (
@@ -33,7 +33,6 @@ from goldmine.generate.madgraph_cards import (
 )
 from goldmine.io.hepmc import iter_hepmc
 from goldmine.io.lhe_events import iter_lhe_events
-from goldmine.io.lhe_writer import write_flat_weights
 
 pytestmark = pytest.mark.fixtures
 
@@ -158,11 +157,14 @@ esac
 
 def _madgraph_job(tmp_path: Path, examples: Path, mg5_body: str, *, seed: str = "11", events: str = "20",
                   python: list[str] | None = None, config_python: str | None = None,
-                  sample: tuple[str, str] = ("--benchmark", "sm")) -> object:
+                  sample: tuple[str, str] = ("--benchmark", "sm"), scale_systematics: bool = False) -> object:
     """Configure the madgraph example and run one job (of ``sample``) with a stand-in mg5_aMC
     running ``mg5_body``, on ``--mg5-python`` this test's Python unless ``python`` gives
-    other arguments."""
+    other arguments; without the example's scale systematics (the shared fixtures were made
+    without MadGraph's systematics weights) unless ``scale_systematics``."""
     raw = madgraph_example()
+    if not scale_systematics:
+        raw["systematics"] = [s for s in raw["systematics"] if s["type"] != "scale"]
     if config_python:
         raw["generation"]["madgraph"]["python"] = config_python
     config = tmp_path / "analysis.yml"
@@ -308,11 +310,6 @@ def test_madgraph_background_job_has_the_nominal_weight_at_every_benchmark(tmp_p
     assert not (tmp_path / ".job.mg5").exists()
 
 
-def test_flat_weights_refuse_a_file_with_weights_of_its_own(tmp_path, wh_fixtures) -> None:
-    with pytest.raises(InputFileError, match=r"events_sm.lhe.gz: has weights of its own \(w_pos, w_neg"):
-        write_flat_weights(wh_fixtures / "events_sm.lhe.gz", tmp_path / "out.lhe.gz", ("sm",))
-
-
 def test_madgraph_background_config_errors_name_the_key(tmp_path, shared_fixtures) -> None:
     raw = madgraph_example()
     ttbar = raw["backgrounds"][0]
@@ -328,10 +325,6 @@ def test_madgraph_background_config_errors_name_the_key(tmp_path, shared_fixture
     assert "backgrounds[0].madgraph" in error(backend="builtin", process="w_jets")
     assert "backgrounds[0]" in error(madgraph=None) and "madgraph" in error(madgraph=None)
     assert "backgrounds[0].madgraph.run_card" in error(madgraph={**ttbar["madgraph"], "run_card": "nope.dat"})
-    syst = tmp_path / "run_card.dat"
-    syst.write_text(Path(ttbar["madgraph"]["run_card"]).read_text().replace("False\t= use_syst", "True\t= use_syst"))
-    message = error(madgraph={**ttbar["madgraph"], "run_card": str(syst)})
-    assert "backgrounds[0].madgraph.run_card" in message and "use_syst = True" in message
 
 
 def test_a_background_job_takes_no_backend_option(tmp_path, examples) -> None:
@@ -354,3 +347,87 @@ def test_example_background_cards_are_the_fixture_runs(examples, shared_fixtures
         written = process_card((examples / "cards" / folder / "proc_card.dat").read_text(), tmp_path / name)
         assert commands(written) == commands((fixture / f"{name}_proc_card.dat").read_text())
         assert (examples / "cards" / folder / "run_card.dat").read_text() == (fixture / f"{name}_run_card.dat").read_text()
+
+
+SYSTEMATICS_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "mg5-systematics"
+
+_LAUNCH_KEEPS_RUN_CARD = """\
+case "$1" in
+  *launch.mg5)
+    cp "$(dirname "$1")/run_card.dat" "{seen}/run_card.dat"
+    process=$(head -n 1 "$1" | cut -d' ' -f2)
+    mkdir -p "$process/Events/run_01"
+    cp "{lhe}" "$process/Events/run_01/unweighted_events.lhe.gz";;
+  *) echo "reading $1";;
+esac
+"""
+
+#: The example's scale systematic mu (factors 0.5, 2): its nuisance benchmarks and MadGraph's
+#: weights for them in the fixture files (MUR = MUF = 2: id 8; MUR = MUF = 0.5: id 1).
+MU_WEIGHTS = {"mu_nuisance_param_0_benchmark_0": "8", "mu_nuisance_param_0_benchmark_1": "1"}
+
+
+def test_madgraph_signal_job_takes_the_scale_variations_from_madgraphs_systematics(tmp_path, examples) -> None:
+    """The example with its scale systematic, a job sampled at w_pos on the real MG5 run of
+    tests/fixtures/mg5-systematics: goldmine switched MadGraph's systematics on for μ × ½, 2;
+    the job's LHE holds MadGraph's reweighting weights and, at each nuisance benchmark, the
+    reference benchmark's (sm) weight times MadGraph's variation over XWGTUP; HepMC carries
+    them; generate.json names MadGraph's weights."""
+    seen = tmp_path / "seen"
+    seen.mkdir()
+    source = SYSTEMATICS_FIXTURES / "wh_wpos_syst_200.lhe.gz"
+    result = _madgraph_job(tmp_path, examples, _LAUNCH_KEEPS_RUN_CARD.format(seen=seen, lhe=source), events="30",
+                           sample=("--benchmark", "w_pos"), scale_systematics=True)
+    assert result.exit_code == 0, result.output
+    card = (seen / "run_card.dat").read_text()
+    assert re.search(r"^\s*True\s*=\s*use_syst\b", card, re.MULTILINE)
+    assert "'--mur=0.5,1.0,2.0', '--muf=0.5,1.0,2.0', '--together=mur,muf', '--dyn=-1', '--pdf=central'" in card
+
+    summary = json.loads((tmp_path / "job" / "generate.json").read_text())
+    others = [name for name in THETA if name != "w_pos"]
+    assert summary["weight_names"] == ["Weight", *others, *MU_WEIGHTS]
+    assert summary["madgraph_systematics_weights"] == MU_WEIGHTS
+    (header, written), = iter_lhe_events(tmp_path / "job" / "events.lhe.gz")
+    (original_header, original), = iter_lhe_events(source)
+    column = {name: original.weights[:, original_header.weight_names.index(name)] for name in original_header.weight_names}
+    assert header.weight_names == (*others, *MU_WEIGHTS)
+    assert np.array_equal(written.weights[:, : len(others)], np.column_stack([column[name] for name in others]))
+    for offset, madgraph_id in enumerate(MU_WEIGHTS.values()):
+        np.testing.assert_allclose(written.weights[:, len(others) + offset],
+                                   column["sm"] * column[madgraph_id] / original.nominal, rtol=1e-10)
+    hepmc = list(iter_hepmc(tmp_path / "job" / "events.hepmc.gz"))
+    assert hepmc[0].weight_names == ("Weight", *others, *MU_WEIGHTS)
+    assert not (tmp_path / ".job.mg5").exists()
+
+
+def test_madgraph_background_job_varies_the_nominal_weight(tmp_path, examples) -> None:
+    """A tt̄ background job on the real MG5 run with systematics weights: every physics
+    benchmark's weight is XWGTUP as written, each nuisance benchmark's XWGTUP times
+    MadGraph's variation over it (σ × 0.77 at μ × 2)."""
+    seen = tmp_path / "seen"
+    seen.mkdir()
+    source = SYSTEMATICS_FIXTURES / "tt_semilep_syst_200.lhe.gz"
+    result = _madgraph_job(tmp_path, examples, _LAUNCH_KEEPS_RUN_CARD.format(seen=seen, lhe=source), events="20",
+                           sample=("--background", "ttbar"), scale_systematics=True)
+    assert result.exit_code == 0, result.output
+    assert re.search(r"^\s*True\s*=\s*use_syst\b", (seen / "run_card.dat").read_text(), re.MULTILINE)
+    (header, written), = iter_lhe_events(tmp_path / "job" / "events.lhe.gz")
+    (original_header, original), = iter_lhe_events(source)
+    assert header.weight_names == (*THETA, *MU_WEIGHTS)
+    assert np.array_equal(written.weights[:, : len(THETA)], np.repeat(original.nominal[:, None], len(THETA), axis=1))
+    up = written.weights[:, len(THETA)]
+    np.testing.assert_allclose(up, original.weights[:, original_header.weight_names.index("8")], rtol=1e-10)
+    assert up.sum() / written.nominal.sum() == pytest.approx(0.77, abs=0.01)
+    assert json.loads((tmp_path / "job" / "generate.json").read_text())["madgraph_systematics_weights"] == MU_WEIGHTS
+
+
+def test_madgraph_lhe_without_the_declared_variations_is_an_error(tmp_path, examples, wh_fixtures) -> None:
+    """MG5_aMC exits 0 when its systematics module cannot load LHAPDF: a run whose LHE lacks
+    the declared variations fails, naming them, and keeps MadGraph's run directory."""
+    result = _madgraph_job(tmp_path, examples, _LAUNCH_WRITES.format(lhe=wh_fixtures / "events_sm.lhe.gz"),
+                           scale_systematics=True)
+    assert result.exit_code == 1
+    assert ("no single MadGraph systematics weight for mu_nuisance_param_0_benchmark_0 (MUR=2, MUF=2), "
+            "mu_nuisance_param_0_benchmark_1 (MUR=0.5, MUF=0.5)") in result.output
+    assert "fail to load lhapdf" in result.output
+    assert (tmp_path / ".job.mg5" / "mg5.log").is_file() and not (tmp_path / "job").exists()

@@ -326,7 +326,9 @@ def test_bad_scale_factors_are_refused_naming_the_key(tmp_path, examples, factor
     assert not (tmp_path / "setup.h5").exists()
 
 
-def test_scale_systematics_with_madgraph_are_refused_naming_the_backend(tmp_path) -> None:
+def test_madgraph_takes_scale_but_refuses_pdf_set_systematics_naming_the_backend(tmp_path) -> None:
+    """MadGraph's systematics module gives the scale variations (goldmine.generate.
+    madgraph_systematics); a PDF-set variation it is not asked for."""
     from example_configs import madgraph_example
 
     raw = madgraph_example()
@@ -334,8 +336,14 @@ def test_scale_systematics_with_madgraph_are_refused_naming_the_backend(tmp_path
     (tmp_path / "analysis.yml").write_text(yaml.safe_dump(raw))
     result = invoke("configure", tmp_path / "analysis.yml", "--output", tmp_path / "setup.h5", "--plan",
                     tmp_path / "plan.yml")
+    assert result.exit_code == 0, result.output
+    (tmp_path / "setup.h5").unlink()
+    raw["systematics"] = [SCALE, {"name": "pdfs", "type": "pdf_set", "pdf": "NNPDF31_lo_as_0130"}]
+    (tmp_path / "analysis.yml").write_text(yaml.safe_dump(raw))
+    result = invoke("configure", tmp_path / "analysis.yml", "--output", tmp_path / "setup.h5", "--plan",
+                    tmp_path / "plan.yml")
     assert result.exit_code != 0
-    assert "systematics[0]" in result.output and "generation uses the madgraph backend" in result.output
+    assert "systematics[1]" in result.output and "generation uses the madgraph backend" in result.output
     assert not (tmp_path / "setup.h5").exists()
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import difflib
 import math
 import os
-import re
 import types
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -151,7 +150,6 @@ def _morphing(raw: Mapping[str, Any] | None, benchmark_names: list[str]) -> Morp
     return MorphingConfig(raw["max_overall_power"], tuple(raw["basis"]), raw["optimize"], raw["trials"])
 
 
-_SYSTEMATICS_ON = re.compile(r"^\s*true\s*=\s*use_syst\b", re.IGNORECASE | re.MULTILINE)  # MG5 run-card syntax
 _SYSTEMATIC_KEYS = {"norm": {"factor"}, "scale": {"scale", "factors"}, "pdf": {"pdf"}, "pdf_set": {"pdf"}}
 
 
@@ -193,17 +191,18 @@ def _check_scale_factors(factors: list[float], key: str) -> None:
 
 def _check_systematics_have_weights(systematics: tuple[Systematic, ...], generation: GenerationConfig,
                                     backgrounds: tuple[BackgroundConfig, ...]) -> None:
-    """Scale and PDF-set variations are computed by the built-in generator only
+    """Scale variations come from either backend (the madgraph one through MadGraph's
+    systematics module); PDF-set variations from the built-in generator only
     (goldmine.generate.variations)."""
-    scales = [i for i, s in enumerate(systematics) if s.type in ("scale", "pdf_set")]
+    pdf_sets = [i for i, s in enumerate(systematics) if s.type == "pdf_set"]
     madgraph = [f"backgrounds[{i}] ({b.name})" for i, b in enumerate(backgrounds) if b.backend == "madgraph"]
     if generation.backend == "madgraph":
         madgraph.insert(0, "generation")
-    if scales and madgraph:
-        raise ConfigError(f"systematics[{scales[0]}]", f"scale and PDF-set systematics need the built-in "
-                                                       f"generator's per-event weights; {madgraph[0]} uses the "
-                                                       "madgraph backend, whose systematics weights goldmine does "
-                                                       "not read yet")
+    if pdf_sets and madgraph:
+        raise ConfigError(f"systematics[{pdf_sets[0]}]", f"PDF-set systematics need the built-in generator's "
+                                                         f"per-event weights; {madgraph[0]} uses the madgraph "
+                                                         "backend, whose PDF-set weights goldmine does not read "
+                                                         "(its scale variations it does)")
 
 
 def _existing_file(text: str | None, base: Path, key: str) -> Path | None:
@@ -280,9 +279,6 @@ def _background(entry: dict[str, Any], base: Path, key: str) -> BackgroundConfig
             run_card=_existing_file(mg["run_card"], base, f"{key}.madgraph.run_card"),
             param_card=_existing_file(mg["param_card"], base, f"{key}.madgraph.param_card"),
         )
-        if _SYSTEMATICS_ON.search(cards.run_card.read_text()):
-            raise ConfigError(f"{key}.madgraph.run_card", f"{cards.run_card}: use_syst = True would add MadGraph's "
-                                                          "systematics weights to a background's events; set it False")
     return BackgroundConfig(name=entry["name"], backend=entry["backend"], process=entry.get("process"), madgraph=cards,
                             events_per_job=entry["events_per_job"], jobs=entry["jobs"],
                             pt_hat_min=float(entry["pt_hat_min"]), pythia_settings=tuple(entry["pythia_settings"]))

@@ -18,7 +18,8 @@ import re
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from goldmine.errors import GoldmineError, InputFileError
@@ -30,7 +31,9 @@ from goldmine.generate.madgraph_cards import (
     reweight_card,
     run_card,
 )
+from goldmine.generate.madgraph_systematics import run_card_entries, variation_weight_ids
 from goldmine.io.lhe_events import count_lhe_events, read_lhe_header
+from goldmine.systematics import Variation
 
 __all__ = ["MadgraphCards", "MadgraphRun", "Mg5", "find_mg5", "find_mg5_python", "lhe_cross_section", "run_madgraph"]
 
@@ -49,12 +52,15 @@ class MadgraphCards:
 
 @dataclass(frozen=True)
 class MadgraphRun:
-    """What a finished run produced: the LHE file, σ ± error in pb, MG5_aMC's version."""
+    """What a finished run produced: the LHE file, σ ± error in pb, MG5_aMC's version, and
+    the id of MadGraph's systematics weight holding each scale variation (nuisance
+    benchmark → weight id)."""
 
     lhe: Path
     cross_section: float
     cross_section_error: float
     version: str
+    variation_ids: dict[str, str] = field(default_factory=dict)
 
 
 def find_mg5(explicit: Path | None) -> Path:
@@ -164,17 +170,20 @@ def _check_reweighting(lhe: Path, expected: list[str], mg5: Mg5, log: Path, run_
 
 def run_madgraph(mg5: Mg5, templates: MadgraphCards, run_dir: Path, *, n_events: int, seed: int, beam_energy: float,
                  parameter_values: tuple[LHAValue, ...] = (), sampling: str | None = None,
-                 other_benchmarks: list[tuple[str, tuple[LHAValue, ...]]] | None = None) -> MadgraphRun:
+                 other_benchmarks: list[tuple[str, tuple[LHAValue, ...]]] | None = None,
+                 variations: Mapping[str, Variation] | None = None) -> MadgraphRun:
     """Write the cards into ``run_dir``, generate the process, launch: with reweighting to
     ``other_benchmarks`` (signal sampled at ``sampling``, whose ``parameter_values`` go
-    into the param card), or without (a background: no reweighting, no ``<rwgt>`` weights)."""
+    into the param card), or without (a background: no reweighting weights); with
+    MadGraph's systematics weights for the scale ``variations`` (nuisance benchmark →
+    variation; goldmine.generate.madgraph_systematics)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     cards_dir, process_dir = run_dir / "cards", run_dir / "process"
     cards_dir.mkdir(exist_ok=True)
     cards = {
         "proc_card.dat": process_card(templates.process.read_text(), process_dir),
         "run_card.dat": run_card(templates.run.read_text(), n_events=n_events, seed=seed, beam_energy=beam_energy,
-                                 source=str(templates.run)),
+                                 source=str(templates.run), entries=run_card_entries(variations or {})),
     }
     if templates.param is not None:
         cards["param_card.dat"] = param_card(templates.param.read_text(), parameter_values, source=str(templates.param))
@@ -192,5 +201,9 @@ def run_madgraph(mg5: Mg5, templates: MadgraphCards, run_dir: Path, *, n_events:
     if not produced:
         raise GoldmineError(f"MadGraph5_aMC wrote no unweighted_events.lhe.gz under {process_dir / 'Events'}; see {log}")
     _check_reweighting(produced[-1], [name for name, _ in other_benchmarks or []], mg5, log, run_dir)
+    try:
+        variation_ids = variation_weight_ids(read_lhe_header(produced[-1]).text, variations or {}, str(produced[-1]))
+    except InputFileError as err:
+        raise GoldmineError(f"{err}; run directory kept at {run_dir}; log {log} ends with:\n{_log_tail(log)}") from None
     cross_section, error = lhe_cross_section(produced[-1])
-    return MadgraphRun(produced[-1], cross_section, error, mg5_version(mg5.executable))
+    return MadgraphRun(produced[-1], cross_section, error, mg5_version(mg5.executable), variation_ids)

@@ -1,6 +1,7 @@
 """MadGraph5_aMC cards for one generation job, written from the analysis's card templates.
 
-Only the entries a job owns change: the run card's ``nevents``, ``iseed``, ``ebeam1/2``;
+Only the entries a job owns change: the run card's ``nevents``, ``iseed``, ``ebeam1/2``
+(and ``use_syst`` with the systematics module's arguments, goldmine.generate.madgraph_systematics);
 the param card's entry of every parameter (at the sampling benchmark); everything else,
 including MadGraph's formatting and comments, is kept character for character.
 """
@@ -8,7 +9,7 @@ including MadGraph's formatting and comments, is kept character for character.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from goldmine.errors import ConfigError
@@ -16,7 +17,7 @@ from goldmine.generate.card_values import LHAValue
 
 __all__ = ["launch_script", "param_card", "process_card", "reweight_card", "run_card"]
 
-_RUN_ENTRY = r"^(\s*)(\S+)(\s*=\s*{key}\b)"
+_RUN_ENTRY = r"^(\s*)([^#\s][^#\n]*?)(\s*=\s*{key}\b)"  # a value may hold spaces: a list
 _BLOCK = re.compile(r"^\s*block\s+(\S+)", re.IGNORECASE)
 _OUTPUT_OR_LAUNCH = re.compile(r"^\s*(output|launch)\b")
 
@@ -27,16 +28,21 @@ def process_card(template: str, process_dir: Path) -> str:
     return "\n".join([*lines, f"output {process_dir}"]) + "\n"
 
 
-def run_card(template: str, *, n_events: int, seed: int, beam_energy: float, source: str = "run card") -> str:
-    """The run card with ``nevents``, ``iseed`` and both beam energies (GeV) set."""
+def run_card(template: str, *, n_events: int, seed: int, beam_energy: float, source: str = "run card",
+             entries: Mapping[str, str] | None = None) -> str:
+    """The run card with ``nevents``, ``iseed`` and both beam energies (GeV) set, and the
+    optional ``entries`` (key → value), each set where the card has it, else appended."""
     values = {"nevents": str(n_events), "iseed": str(seed), "ebeam1": repr(float(beam_energy)),
               "ebeam2": repr(float(beam_energy))}
     text = template
-    for key, value in values.items():
+    for key, value in {**values, **(entries or {})}.items():
         pattern = re.compile(_RUN_ENTRY.format(key=key), re.MULTILINE)
-        if not pattern.search(text):
+        if pattern.search(text):
+            text = pattern.sub(lambda match, value=value: f"{match.group(1)}{value}{match.group(3)}", text, count=1)
+        elif key in values:
             raise ConfigError("generation.madgraph.run_card", f"{source}: no '= {key}' entry")
-        text = pattern.sub(lambda match, value=value: f"{match.group(1)}{value}{match.group(3)}", text, count=1)
+        else:
+            text = f"{text.rstrip(chr(10))}\n  {value} = {key} ! set by goldmine\n"
     return text
 
 

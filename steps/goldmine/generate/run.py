@@ -125,9 +125,7 @@ def run_builtin_job(setup: Setup, spec: GenerationJobSpec, output: Path, *, w_ch
             _vary(setup, events.weights, varied, hard.variation_ratios)
             if hepmc is not None:  # the writer process writes the HepMC file while this one writes the LHE
                 hepmc.finish(np.column_stack([events.nominal, events.weights]))
-            labels = {name: " ".join(f"{p.name}={v:g}" for p, v in zip(setup.parameters, b.values, strict=True))
-                      for name, b in zip(setup.benchmark_names, setup.benchmarks, strict=True)}
-            labels.update(_variation_labels(varied))
+            labels = {**_benchmark_labels(setup), **_variation_labels(varied)}
             lhe_names = tuple(setup.benchmark_names)
             per_benchmark = dict(zip(setup.benchmark_names, events.weights.mean(axis=0).tolist(), strict=True))
             if true_weights:
@@ -159,6 +157,11 @@ def _vary(setup: Setup, weights: np.ndarray, varied: dict[str, Variation], ratio
     weights[:, columns] *= ratios
 
 
+def _benchmark_labels(setup: Setup) -> dict[str, str]:
+    return {name: " ".join(f"{p.name}={v:g}" for p, v in zip(setup.parameters, b.values, strict=True))
+            for name, b in zip(setup.benchmark_names, setup.benchmarks, strict=True)}
+
+
 def _variation_labels(varied: dict[str, Variation]) -> dict[str, str]:
     return {name: f"PDF set {v.pdf_set}" if v.pdf_set else
             f"scale variation: mur x {v.renormalization:g}, muf x {v.factorization:g}" for name, v in varied.items()}
@@ -167,28 +170,60 @@ def _variation_labels(varied: dict[str, Variation]) -> dict[str, str]:
 def run_madgraph_job(setup: Setup, spec: GenerationJobSpec, output: Path, *, mg5: Any, templates: Any,
                      provenance: Provenance) -> dict[str, Any]:
     """Real MG5_aMC with reweighting to every other benchmark, then the Pythia 8 shower.
+    The weights of the nuisance benchmarks (scale variations) come from MadGraph's
+    systematics module (:func:`_with_variations`).
 
     MadGraph's run directory is ``.<output>.mg5`` beside the output: removed after a
     successful job, kept after a failure.
     """
     from goldmine.generate.madgraph import run_madgraph
+    from goldmine.io.lhe_writer import DerivedWeight
 
     output = output.resolve()  # MG5_aMC needs absolute paths (process folder, rwgt_dir)
     sampling_values = benchmark_card_values(setup, spec.benchmark)
-    others = [(name, benchmark_card_values(setup, name)) for name in setup.benchmark_names if name != spec.benchmark]
+    varied = variations(setup)
+    others = [(name, benchmark_card_values(setup, name)) for name in setup.benchmark_names
+              if name != spec.benchmark and name not in varied]
     run_dir = output.parent / f".{output.name}.mg5"
     with atomic_directory(output) as folder:
         run = run_madgraph(mg5, templates, run_dir, n_events=spec.n_events, seed=spec.seed,
                            beam_energy=spec.beam_energy, parameter_values=sampling_values, sampling=spec.benchmark,
-                           other_benchmarks=others)
-        shutil.copyfile(run.lhe, folder / LHE_NAME)
+                           other_benchmarks=others, variations=varied)
+        reference = setup.benchmark_names[setup.reference_index]
+        weights = [DerivedWeight(name, name) for name, _ in others]
+        weight_names = ["Weight", *(name for name, _ in others)]
+        if varied:
+            weight_names += list(varied)
+            _with_variations(run, folder / LHE_NAME, weights, None if reference == spec.benchmark else reference,
+                             varied, f"goldmine: signal sampled at {spec.benchmark} from MG5_aMC {run.version}, "
+                                     f"seed {spec.seed}", _benchmark_labels(setup))
+        else:
+            shutil.copyfile(run.lhe, folder / LHE_NAME)
         showered, shower_versions = _shower(spec, folder)
-        document = _summary(spec, "madgraph", run.cross_section, run.cross_section_error,
-                            ["Weight", *(name for name, _ in others)], showered,
-                            {**_versions(), "mg5_amc": run.version, **shower_versions}, provenance)
+        document = _summary(spec, "madgraph", run.cross_section, run.cross_section_error, weight_names, showered,
+                            {**_versions(), "mg5_amc": run.version, **shower_versions}, provenance,
+                            **_variation_record(run))
         write_json(folder / SUMMARY_NAME, document)
     shutil.rmtree(run_dir, ignore_errors=True)
     return document
+
+
+def _with_variations(run: Any, lhe: Path, weights: list[Any], base: str | None, varied: dict[str, Variation],
+                     comment: str, labels: dict[str, str]) -> None:
+    """Write MadGraph's LHE to ``lhe`` with the ``weights`` (DerivedWeight) and, for each
+    nuisance benchmark, the weight ``base`` (None: XWGTUP, the sampling benchmark's) times
+    the ratio of its MadGraph systematics weight to XWGTUP: the variation as computed for
+    the event as generated, which holds at every θ (goldmine.physics.nuisance)."""
+    from goldmine.io.lhe_writer import DerivedWeight, write_derived_weights
+
+    nuisance = [DerivedWeight(name, base, run.variation_ids[name]) for name in varied]
+    labels = {**labels, **{name: f"{label}, from MadGraph's systematics weight {run.variation_ids[name]}"
+                           for name, label in _variation_labels(varied).items()}}
+    write_derived_weights(run.lhe, lhe, [*weights, *nuisance], weight_labels=labels, comment=comment)
+
+
+def _variation_record(run: Any) -> dict[str, Any]:
+    return {"madgraph_systematics_weights": run.variation_ids} if run.variation_ids else {}
 
 
 def _background_summary(spec: BackgroundJobSpec, backend: str, cross_section: float, error: float,
@@ -250,27 +285,30 @@ def run_background_job(setup: Setup, spec: BackgroundJobSpec, output: Path, *, p
 def run_madgraph_background_job(setup: Setup, spec: BackgroundJobSpec, output: Path, *, mg5: Any, templates: Any,
                                 provenance: Provenance) -> dict[str, Any]:
     """Real MG5_aMC without reweighting, its LHE rewritten with the nominal weight at every
-    benchmark (:func:`goldmine.io.lhe_writer.write_flat_weights`), then the Pythia 8 shower;
-    σ is MadGraph's, summed over its processes. MadGraph's run directory as for a signal job."""
+    benchmark (its XWGTUP text) and the scale variations from MadGraph's systematics
+    weights at the nuisance benchmarks, then the Pythia 8 shower; σ is MadGraph's, summed
+    over its processes. MadGraph's run directory as for a signal job."""
     from goldmine.generate.madgraph import run_madgraph
     from goldmine.generate.shower import NOMINAL_WEIGHT
-    from goldmine.io.lhe_writer import write_flat_weights
+    from goldmine.io.lhe_writer import DerivedWeight
 
     output = output.resolve()  # MG5_aMC needs absolute paths
     run_dir = output.parent / f".{output.name}.mg5"
+    varied = variations(setup)
     with atomic_directory(output) as folder:
         run = run_madgraph(mg5, templates, run_dir, n_events=spec.n_events, seed=spec.seed,
-                           beam_energy=spec.beam_energy)
-        write_flat_weights(run.lhe, folder / LHE_NAME, tuple(setup.benchmark_names),
-                           comment=f"goldmine: background {spec.name} from MG5_aMC {run.version} "
-                                   f"({templates.process.name}), seed {spec.seed}; every benchmark's weight is the "
-                                   "nominal XWGTUP")
+                           beam_energy=spec.beam_energy, variations=varied)
+        flat = [DerivedWeight(name) for name in setup.benchmark_names if name not in varied]
+        _with_variations(run, folder / LHE_NAME, flat, None, varied,
+                         f"goldmine: background {spec.name} from MG5_aMC {run.version} ({templates.process.name}), "
+                         f"seed {spec.seed}; every benchmark's weight is the nominal XWGTUP",
+                         {weight.name: "background" for weight in flat})
         showered, shower_versions = _shower(spec, folder)
         document = _background_summary(spec, "madgraph", run.cross_section, run.cross_section_error,
                                        (NOMINAL_WEIGHT, *setup.benchmark_names), showered,
                                        {**_versions(), "mg5_amc": run.version, **shower_versions}, provenance,
                                        cards=[str(card) for card in (templates.process, templates.run, templates.param)
-                                              if card is not None])
+                                              if card is not None], **_variation_record(run))
         write_json(folder / SUMMARY_NAME, document)
     shutil.rmtree(run_dir, ignore_errors=True)
     log.info("background %s: %d events from MG5_aMC, sigma = %.5g +- %.2g pb", spec.name, spec.n_events,
