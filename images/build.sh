@@ -7,7 +7,9 @@
 #   BASE_IMAGE     base of the shared layer (default python:3.11-slim)
 #   GENERATE_BASE  upstream MadGraph5_aMC + Pythia 8 image; DELPHES_BASE upstream ROOT image
 #   LOCAL_BASE     one locally made image for all three (nothing pulled; Delphes not built,
-#                  MadGraph absent: the builtin generator and detector only), as in CI
+#                  MadGraph and LHAPDF absent: the builtin generator and detector only), as in CI
+#   LHAPDF_SETS    PDF sets the generate image installs into its base's LHAPDF (MadGraph's
+#                  systematics; default NNPDF23_lo_as_0130_qed, empty for none)
 #   WHEELS         folder of local wheels mounted for pip (e.g. the CPU torch wheel)
 #   STAGES         which stages to build (default: all nine)
 set -euo pipefail
@@ -19,9 +21,9 @@ stages=${STAGES:-configure generate delphes observables combine augment train ev
 args=(--file images/Containerfile)
 if [ -n "${LOCAL_BASE:-}" ]; then
     args+=(--build-arg "BASE_IMAGE=$LOCAL_BASE" --build-arg "GENERATE_BASE=$LOCAL_BASE"
-           --build-arg "DELPHES_BASE=$LOCAL_BASE" --build-arg DELPHES_VERSION=0)
+           --build-arg "DELPHES_BASE=$LOCAL_BASE" --build-arg DELPHES_VERSION=0 --build-arg LHAPDF_SETS=)
 fi
-for name in BASE_IMAGE GENERATE_BASE DELPHES_BASE DELPHES_VERSION; do
+for name in BASE_IMAGE GENERATE_BASE DELPHES_BASE DELPHES_VERSION LHAPDF_SETS; do
     if [ -n "${!name:-}" ]; then args+=(--build-arg "$name=${!name}"); fi
 done
 if [ "$engine" = podman ]; then
