@@ -162,9 +162,7 @@ def _madgraph_job(tmp_path: Path, examples: Path, mg5_body: str, *, seed: str = 
     running ``mg5_body``, on ``--mg5-python`` this test's Python unless ``python`` gives
     other arguments; without the example's scale systematics (the shared fixtures were made
     without MadGraph's systematics weights) unless ``scale_systematics``."""
-    raw = madgraph_example()
-    if not scale_systematics:
-        raw["systematics"] = [s for s in raw["systematics"] if s["type"] != "scale"]
+    raw = madgraph_example(scale_systematics=scale_systematics)
     if config_python:
         raw["generation"]["madgraph"]["python"] = config_python
     config = tmp_path / "analysis.yml"

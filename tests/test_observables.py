@@ -37,7 +37,7 @@ BENCHMARKS = ["sm", "w_pos", "w_neg", "pw_pos", "pw_neg", "mixed", "val_1", "val
 
 
 def _config(tmp_path: Path, examples: Path, **changes: object) -> Path:
-    raw = madgraph_example()
+    raw = madgraph_example(scale_systematics=False)
     raw.update({"observables": OBSERVABLES, "cuts": ["len(l) >= 1", "len(j) >= 1"], **changes})
     path = tmp_path / f"analysis{len(list(tmp_path.glob('analysis*.yml')))}.yml"
     path.write_text(yaml.safe_dump(raw))
