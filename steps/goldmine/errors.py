@@ -3,7 +3,8 @@ code that the command line returns for it."""
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "GoldmineError", "InputFileError", "MorphingError", "OutputExistsError", "OutputWriteError"]
+__all__ = ["ConfigError", "GoldmineError", "InputFileError", "MorphingError", "OutputExistsError", "OutputWriteError",
+           "UsageError"]
 
 
 class GoldmineError(Exception):
@@ -41,3 +42,10 @@ class OutputExistsError(GoldmineError, FileExistsError):
 class OutputWriteError(GoldmineError, OSError):
     """An output could not be written: the disk is full, the folder read-only, ...
     Nothing of it is left behind."""
+
+
+class UsageError(GoldmineError, ValueError):
+    """A stage was asked for something that does not go together (two options of which
+    exactly one is needed, ...); exit code 2, like the command line's usage errors."""
+
+    exit_code = 2

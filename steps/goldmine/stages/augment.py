@@ -1,23 +1,14 @@
-"""``goldmine augment``: combined events → unweighted samples with r(x,z) and t(x,z)."""
+"""``goldmine augment``: combined events → unweighted samples with r(x,z) and t(x,z)
+(:func:`goldmine.api.augment`)."""
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import click
 
-from goldmine.augment.run import augment_method
-from goldmine.config.loader import load_config
-from goldmine.io.atomic import atomic_directory
-from goldmine.io.augmented import SUMMARY_NAME
-from goldmine.io.documents import write_json
-from goldmine.io.provenance import Provenance
-from goldmine.io.setup_file import read_event_setup, read_setup
 from goldmine.methods import METHODS
 from goldmine.stages.options import seed_option
-
-log = logging.getLogger(__name__)
 
 
 @click.command()
@@ -37,14 +28,6 @@ def augment(events: Path, setup_path: Path, config: Path, method: str, output: P
             seed: int | None) -> None:
     """Unweight the events of --input at the method's parameter points and add the
     joint likelihood ratio and joint score (arXiv:1907.10621, eqs. 8-9)."""
-    analysis = load_config(config)
-    setup = read_event_setup(events, read_setup(setup_path), setup_path)
-    seed = 0 if seed is None else seed
+    from goldmine.api import augment as augment_events
 
-    with atomic_directory(output) as directory:
-        summary = augment_method(events, setup, analysis.augmentation, method, directory, seed=seed,
-                                 chunk_size=chunk_size)
-        provenance = Provenance.capture(config_hash=analysis.digest, seeds={"seed": seed},
-                                        input_paths=[events, setup_path, config])
-        write_json(directory / SUMMARY_NAME, {**summary, "provenance": provenance.to_dict()})
-    log.info("wrote %s (%s: %s)", output, method, ", ".join(summary["partitions"]))
+    augment_events(events, setup_path, config, method, output, seed=0 if seed is None else seed, chunk_size=chunk_size)

@@ -1,17 +1,13 @@
-"""``goldmine combine``: many event files → one shuffled combined.h5."""
+"""``goldmine combine``: many event files → one shuffled combined.h5 (:func:`goldmine.api.combine`)."""
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import click
 
-from goldmine.io.combine import DEFAULT_BUCKET_EVENTS, combine_event_files
-from goldmine.io.provenance import Provenance
+from goldmine.io.combine import DEFAULT_BUCKET_EVENTS
 from goldmine.stages.options import seed_option
-
-log = logging.getLogger(__name__)
 
 
 @click.command()
@@ -25,7 +21,6 @@ def combine(inputs: tuple[Path, ...], output: Path, bucket_events: int, seed: in
     """Check that INPUTS share one setup, scale each file's events by their share of all
     events sampled at the same benchmark (MadMiner's convention: the events of one sampling
     benchmark sum to σ), and write all events in one seeded random order."""
-    seed = 0 if seed is None else seed
-    provenance = Provenance.capture(seeds={"seed": seed}, input_paths=inputs)
-    result = combine_event_files(list(inputs), output, seed=seed, provenance=provenance, bucket_events=bucket_events)
-    log.info("wrote %s: %d events (per file %s)", output, result.n_events, list(result.events_per_file))
+    from goldmine.api import combine as combine_files
+
+    combine_files(inputs, output, seed=0 if seed is None else seed, bucket_events=bucket_events)

@@ -1,24 +1,13 @@
-"""``goldmine configure``: analysis config → setup.h5 and the generation plan."""
+"""``goldmine configure``: analysis config → setup.h5 and the generation plan
+(:func:`goldmine.api.configure`)."""
 
 from __future__ import annotations
 
-import dataclasses
-import logging
 from pathlib import Path
 
 import click
-import numpy as np
 
-from goldmine.config.loader import load_config
-from goldmine.config.setup_builder import build_setup
-from goldmine.io.atomic import published_together
-from goldmine.io.documents import write_yaml
-from goldmine.io.provenance import Provenance
-from goldmine.io.setup_file import write_setup
 from goldmine.stages.options import seed_option
-from goldmine.workflow.plan import background_plan, derive_seed, generation_plan, plan_document
-
-log = logging.getLogger(__name__)
 
 
 @click.command()
@@ -39,29 +28,6 @@ log = logging.getLogger(__name__)
 def configure(config: Path, output: Path, plan: Path, events_per_job: int | None, seed: int | None) -> None:
     """Validate CONFIG, build the morphing setup and plan the generation jobs, the
     methods to train and their ensemble members."""
-    analysis = load_config(config)
-    generation = analysis.generation
-    if events_per_job:
-        generation = dataclasses.replace(generation, events_per_job=events_per_job)
-    master_seed = generation.master_seed if seed is None else seed
-    morphing_seed = derive_seed(master_seed, "morphing")
-    setup = build_setup(analysis, rng=np.random.default_rng(morphing_seed))
-    jobs = generation_plan(generation, master_seed)
-    background_jobs = background_plan(analysis.backgrounds, master_seed, {job.seed for job in jobs}, events_per_job)
-    log.debug("config %s: digest %s, master seed %d", config, analysis.digest, master_seed)
-    for job in jobs:
-        log.debug("job %s: %d events at %s, seed %d", job.name, job.events, job.benchmark, job.seed)
+    from goldmine.api import configure as configure_analysis
 
-    provenance = Provenance.capture(
-        config_hash=analysis.digest,
-        seeds={"master_seed": master_seed, "morphing_seed": morphing_seed},
-        input_paths=[config, *analysis.input_files],
-    )
-    with published_together(output, plan):
-        write_setup(output, setup, provenance)
-        write_yaml(plan, plan_document(jobs, analysis.training, master_seed, str(output), provenance.to_dict(),
-                                       background_jobs))
-    log.info(
-        "wrote %s (%d parameters, %d benchmarks) and %s (%d generation jobs, %d background jobs)",
-        output, len(setup.parameters), len(setup.benchmarks), plan, len(jobs), len(background_jobs),
-    )
+    configure_analysis(config, output, plan, events_per_job=events_per_job, seed=seed)

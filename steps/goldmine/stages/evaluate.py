@@ -1,26 +1,13 @@
-"""``goldmine evaluate``: events and trained models → Fisher information and limits in every mode."""
+"""``goldmine evaluate``: events and trained models → Fisher information and limits in every mode
+(:func:`goldmine.api.evaluate`)."""
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import click
 
-from goldmine.config.loader import load_config
-from goldmine.config.model import BackgroundConfig
-from goldmine.errors import InputFileError
-from goldmine.evaluate.events import load_observed, load_simulated
-from goldmine.evaluate.results import summary, write_results
-from goldmine.evaluate.run import evaluate_analysis
-from goldmine.io.atomic import published_together
-from goldmine.io.documents import write_json
-from goldmine.io.provenance import Provenance
-from goldmine.io.samples import count_sampling_benchmarks
-from goldmine.io.setup_file import read_event_setup, read_setup
 from goldmine.stages.options import ManyValuesOption
-
-log = logging.getLogger(__name__)
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -44,42 +31,7 @@ def evaluate(setup_path: Path, data_path: Path, model_directories: tuple[Path, .
     """Fisher information (truth, rate, histograms, score models; nuisances profiled and
     projected) at theta_true, and expected (Asimov) and observed limits on the theta grid
     in the modes rate, histo, sally, sallino and ml."""
-    analysis = load_config(config)
-    setup = read_event_setup(data_path, read_setup(setup_path), setup_path)
-    _check_backgrounds(analysis.backgrounds, data_path, len(setup.benchmarks))
-    augmentation = analysis.augmentation
-    simulated = load_simulated(data_path, setup, setup_path, events=events_choice,  # type: ignore[arg-type]
-                               validation_fraction=augmentation.validation_fraction,
-                               test_fraction=augmentation.test_fraction)
-    observed = load_observed(observed_path, setup, setup_path) if observed_path else None
-    groups = []
-    if model_directories:
-        from goldmine.evaluate.models import load_groups
-        from goldmine.inference.fit import resolve_device
+    from goldmine.api import evaluate as evaluate_analysis
 
-        groups = load_groups(list(model_directories), setup, str(resolve_device(device)))  # type: ignore[arg-type]
-    evaluation = evaluate_analysis(setup, analysis.evaluation, simulated, groups, observed)
-
-    inputs = [setup_path, data_path, config, *([observed_path] if observed_path else [])]
-    inputs += [path for d in model_directories for path in sorted(d.iterdir()) if path.is_file()]
-    provenance = Provenance.capture(config_hash=analysis.digest, input_paths=inputs)
-    settings = {
-        "luminosity_pb": analysis.evaluation.luminosity, "events": events_choice,
-        "partition": [simulated.partition.start, simulated.partition.stop],
-        "models": {g.method: [str(d) for d in g.directories] for g in groups},
-        "modes": list(analysis.evaluation.modes), "theta_true_label": analysis.evaluation.theta_true_label,
-    }
-    with published_together(output, output.with_suffix(".json")):
-        write_results(output, setup, evaluation, analysis.evaluation.information_observable, provenance)
-        write_json(output.with_suffix(".json"), summary(setup, evaluation, settings, provenance))
-    log.info("wrote %s and %s (%d information matrices, %d limits)", output, output.with_suffix(".json"),
-             len(evaluation.information), len(evaluation.limits))
-
-
-def _check_backgrounds(backgrounds: tuple[BackgroundConfig, ...], data_path: Path, n_benchmarks: int) -> None:
-    """A config that declares backgrounds needs their events in the file: limits from the
-    signal alone would be far too tight, and nothing else would say so."""
-    if backgrounds and count_sampling_benchmarks(data_path, n_benchmarks)[-1] == 0:
-        names = ", ".join(b.name for b in backgrounds)
-        raise InputFileError(f"{data_path}: holds no background events (sampling benchmark -1), but the config "
-                             f"declares the backgrounds {names}; combine their jobs' events.h5 with the signal's")
+    evaluate_analysis(setup_path, data_path, config, output, models=model_directories, observed=observed_path,
+                      events=events_choice, device=device)

@@ -1,19 +1,13 @@
-"""``goldmine observables``: Delphes ROOT or LHE events → events.h5 (observables and weights)."""
+"""``goldmine observables``: Delphes ROOT or LHE events → events.h5 (observables and weights;
+:func:`goldmine.api.observables`)."""
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import click
 
-from goldmine.config.loader import load_config
-from goldmine.errors import InputFileError
-from goldmine.io.provenance import Provenance
-from goldmine.io.setup_file import read_setup
 from goldmine.stages.options import ManyValuesOption
-
-log = logging.getLogger(__name__)
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -40,24 +34,8 @@ def observables(setup_path: Path, config: Path, events: Path, lhe: Path | None, 
                 background: str | None, weight_names: tuple[str, ...], output: Path, chunk_size: int) -> None:
     """Evaluate the config's observables, cuts and efficiencies on every event and
     store the passing events with their weights at every benchmark of the setup."""
-    from goldmine.observables.run import extract_observables
-    from goldmine.observables.selection import Selection
+    from goldmine.api import observables as extract
 
-    if (sampling_benchmark is None) == (background is None):
-        raise click.UsageError("give --sampling-benchmark (signal events) or --background (a background's events)"
-                               + (", not both" if background else ""))
-    analysis = load_config(config)
-    if background is not None:
-        analysis.background(background)  # one of the config's, else a ConfigError naming --background
-    setup = read_setup(setup_path)
-    if setup.observables != analysis.observables:
-        msg = f"{setup_path} was configured with other observables than {config}; re-run configure"
-        raise InputFileError(msg)
-    selection = Selection.build(analysis.observables, analysis.cuts, analysis.efficiencies)
-    inputs = [setup_path, config, events, *([lhe] if lhe else [])]
-    provenance = Provenance.capture(config_hash=analysis.digest, input_paths=inputs)
     names = tuple(name.strip() for item in weight_names for name in item.split(",") if name.strip()) or None
-    summary = extract_observables(setup, selection, events, output, sampling_benchmark=sampling_benchmark,
-                                  background=background, provenance=provenance, lhe=lhe, weight_names=names,
-                                  chunk_events=chunk_size)
-    log.info("wrote %s: %d of %d events passed", output, summary.n_passed, summary.n_input)
+    extract(setup_path, config, events, output, sampling_benchmark=sampling_benchmark, background=background,
+            lhe=lhe, weight_names=names, chunk_size=chunk_size)

@@ -1,16 +1,13 @@
-"""``goldmine run``: the whole chain as the yadage workflow, locally or in containers."""
+"""``goldmine run``: the whole chain as the yadage workflow, locally or in containers
+(:func:`goldmine.api.run`)."""
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import click
 
 __all__ = ["run"]
-
-DEFAULT_CONFIG = Path("examples") / "wh-builtin.yml"
-
 
 @click.command()
 @click.argument("config", required=False, type=click.Path(dir_okay=False, path_type=Path))
@@ -37,18 +34,10 @@ def run(config: Path | None, workdir: Path, backend: str, jobs: int, events: int
 
         click.echo("\n".join(read_status(workdir.resolve()).lines()))
         return
-    with warnings.catch_warnings():  # yadage-schemas still imports the deprecated pkg_resources
-        warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
-        from goldmine.workflow.runner import RunRequest, default_toplevel
-        from goldmine.workflow.runner import run as run_workflow
+    from goldmine.api import run as run_workflow
 
-    toplevel = (toplevel or default_toplevel()).resolve()
-    config = config or toplevel / DEFAULT_CONFIG
-    if not config.is_file():
-        raise click.BadParameter(f"{config}: no such file", param_hint="CONFIG")
-    request = RunRequest(config=config.resolve(), workdir=workdir.resolve(), toplevel=toplevel, backend=backend,
-                         jobs=jobs, events=events, device=device)
-    result = run_workflow(request, report=click.echo)
+    result = run_workflow(config, workdir, backend=backend, jobs=jobs, events=events, device=device,
+                          toplevel=toplevel, report=click.echo)
     minutes, seconds = divmod(round(result.seconds), 60)
     steps = ", ".join(f"{stage} {n}" for stage, n in result.steps.items())
     click.echo(f"finished in {minutes} min {seconds:02d} s ({steps} steps)")
