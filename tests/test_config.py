@@ -292,3 +292,28 @@ def test_the_table_is_long_enough() -> None:
     assert len(BAD_CONFIGS) + len(RAW_BAD_CONFIGS) >= 15
     messages = [m for _, _, m in BAD_CONFIGS + RAW_BAD_CONFIGS]
     assert len(set(messages)) == len(messages), "each bad config must have its own message"
+
+
+def test_a_config_without_generation_is_for_brought_events(tmp_path, examples) -> None:
+    """Events brought from elsewhere (MadGraph/Delphes files) need no generation section:
+    configure plans no jobs; generate and goldmine run say that they need one."""
+    from goldmine import api
+    from goldmine.errors import ConfigError
+
+    raw = yaml.safe_load((examples / "wh-madgraph.yml").read_text())
+    for key in ("generation", "backgrounds", "detector"):
+        raw.pop(key)
+    raw["systematics"] = [s for s in raw["systematics"] if s["type"] == "norm"]
+    config = tmp_path / "byo.yml"
+    config.write_text(yaml.safe_dump(raw))
+    assert load_config(config).generation is None
+    setup = api.configure(config, tmp_path / "setup.h5", tmp_path / "plan.yml")
+    assert setup.benchmark_names[:6] == ["sm", "w_pos", "w_neg", "pw_pos", "pw_neg", "mixed"]
+    plan = yaml.safe_load((tmp_path / "plan.yml").read_text())
+    assert plan["jobs"] == [] and plan["background_jobs"] == []
+    with pytest.raises(ConfigError, match=r"byo.yml has no generation section .* generate needs one"):
+        api.generate(tmp_path / "setup.h5", config, tmp_path / "job", benchmark="sm", seed=1, events=10)
+    assert not (tmp_path / "job").exists()
+    with pytest.raises(ConfigError, match=r"generation: .*goldmine run \(the workflow generates the events"):
+        api.run(config, tmp_path / "run", toplevel=examples.parent)
+    assert not (tmp_path / "run").exists()

@@ -18,7 +18,10 @@ from goldmine.io.setup_file import write_setup
 from goldmine.setup import Setup
 from goldmine.workflow.plan import background_plan, derive_seed, generation_plan, plan_document
 
-__all__ = ["configure"]
+__all__ = ["DEFAULT_MASTER_SEED", "configure"]
+
+#: The master seed of a config without a generation section (that of generation.master_seed's default).
+DEFAULT_MASTER_SEED = 42
 
 log = logging.getLogger(__name__)
 
@@ -28,17 +31,20 @@ def configure(config: str | Path, output: str | Path = "setup.h5", plan: str | P
     """Validate ``config``, build the morphing setup and plan the generation jobs, the
     methods to train and their ensemble members; write ``output`` (setup.h5, MadMiner's
     layout) and ``plan`` (YAML) together. ``events_per_job`` and ``seed`` override the
-    config's ``generation.events_per_job`` and ``generation.master_seed``. Returns the setup."""
+    config's ``generation.events_per_job`` and ``generation.master_seed``; a config without
+    a generation section (events brought, not generated) plans no jobs. Returns the setup."""
     config, output, plan = Path(config), Path(output), Path(plan)
     analysis = load_config(config)
     generation = analysis.generation
-    if events_per_job:
+    if generation is not None and events_per_job:
         generation = dataclasses.replace(generation, events_per_job=events_per_job)
-    master_seed = generation.master_seed if seed is None else seed
+    master_seed = seed if seed is not None else generation.master_seed if generation else DEFAULT_MASTER_SEED
     morphing_seed = derive_seed(master_seed, "morphing")
     setup = build_setup(analysis, rng=np.random.default_rng(morphing_seed))
-    jobs = generation_plan(generation, master_seed)
-    background_jobs = background_plan(analysis.backgrounds, master_seed, {job.seed for job in jobs}, events_per_job)
+    # brought events (no generation section): nothing to generate, signal or background
+    jobs = generation_plan(generation, master_seed) if generation else ()
+    background_jobs = (background_plan(analysis.backgrounds, master_seed, {job.seed for job in jobs}, events_per_job)
+                       if generation else ())
     log.debug("config %s: digest %s, master seed %d", config, analysis.digest, master_seed)
     for job in jobs:
         log.debug("job %s: %d events at %s, seed %d", job.name, job.events, job.benchmark, job.seed)

@@ -37,6 +37,7 @@ def generate(setup: str | Path, config: str | Path, output: str | Path, *, seed:
         raise UsageError("--backend chooses the signal's generator; a background's is its config entry's "
                          "backgrounds[].backend")
     analysis = load_config(config)
+    analysis.generated("generate")
     loaded = read_setup(setup_path)
     if background is not None:
         entry = analysis.background(background)

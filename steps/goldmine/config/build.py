@@ -189,14 +189,14 @@ def _check_scale_factors(factors: list[float], key: str) -> None:
         raise ConfigError(key, f"{factors}: the variations must differ from the nominal scale (1) and each other")
 
 
-def _check_systematics_have_weights(systematics: tuple[Systematic, ...], generation: GenerationConfig,
+def _check_systematics_have_weights(systematics: tuple[Systematic, ...], generation: GenerationConfig | None,
                                     backgrounds: tuple[BackgroundConfig, ...]) -> None:
     """Scale variations come from either backend (the madgraph one through MadGraph's
     systematics module); PDF-set variations from the built-in generator only
     (goldmine.generate.variations)."""
     pdf_sets = [i for i, s in enumerate(systematics) if s.type == "pdf_set"]
     madgraph = [f"backgrounds[{i}] ({b.name})" for i, b in enumerate(backgrounds) if b.backend == "madgraph"]
-    if generation.backend == "madgraph":
+    if generation is not None and generation.backend == "madgraph":
         madgraph.insert(0, "generation")
     if pdf_sets and madgraph:
         raise ConfigError(f"systematics[{pdf_sets[0]}]", f"PDF-set systematics need the built-in generator's "
@@ -304,7 +304,7 @@ def build_config(normalized: dict[str, Any], *, base: Path, source: Path | None)
     detector = normalized["detector"]
     observables = _observables(normalized["observables"])
     systematics = _systematics(normalized["systematics"])
-    generation = _generation(normalized["generation"], benchmark_names, base)
+    generation = _generation(normalized["generation"], benchmark_names, base) if "generation" in normalized else None
     backgrounds = _backgrounds(normalized["backgrounds"], benchmark_names, base)
     _check_systematics_have_weights(systematics, generation, backgrounds)
     return AnalysisConfig(

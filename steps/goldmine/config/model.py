@@ -128,7 +128,7 @@ class AnalysisConfig:
     benchmarks: tuple[Benchmark, ...]
     morphing: MorphingConfig | None
     systematics: tuple[Systematic, ...]
-    generation: GenerationConfig
+    generation: GenerationConfig | None  # None: the events are brought, not generated
     backgrounds: tuple[BackgroundConfig, ...]
     detector: DetectorConfig
     observables: tuple[Observable, ...]
@@ -152,6 +152,14 @@ class AnalysisConfig:
     def benchmark(self, name: str) -> Benchmark:
         return self.benchmarks[self.benchmark_names.index(name)]
 
+    def generated(self, what: str) -> GenerationConfig:
+        """The generation section, or ConfigError saying that ``what`` needs one."""
+        if self.generation is None:
+            where = self.source or "the config"
+            raise ConfigError("generation", f"{where} has no generation section (its events are brought, not "
+                                            f"generated); {what} needs one")
+        return self.generation
+
     def background(self, name: str, key: str = "--background") -> BackgroundConfig:
         """The background called ``name``; ConfigError naming ``key`` when there is none."""
         for background in self.backgrounds:
@@ -164,7 +172,7 @@ class AnalysisConfig:
     @property
     def input_files(self) -> tuple[Path, ...]:
         """Files the config refers to (cards), for provenance checksums."""
-        files = list(self.generation.madgraph.cards) if self.generation.madgraph else []
+        files = list(self.generation.madgraph.cards) if self.generation and self.generation.madgraph else []
         files += [card for background in self.backgrounds if background.madgraph for card in background.madgraph.cards]
         if self.detector.card is not None:
             files.append(self.detector.card)

@@ -98,6 +98,8 @@ def run(request: RunRequest, report: Callable[[str], None] = print) -> RunResult
     if not (request.toplevel / WORKFLOW).is_file():
         raise GoldmineError(f"{request.toplevel / WORKFLOW}: no workflow there; give the checkout with --toplevel")
     analysis = load_config(request.config)  # fails early, naming the key, before anything is written
+    analysis.generated("goldmine run (the workflow generates the events; brought events go through the stages "
+                       "from observables on, docs/tutorial/08-bring-your-own-events.ipynb)")
     if request.backend != "local":
         _check_images(request.backend, request.toplevel)
     config_in_init = _prepare_workdir(request, analysis.input_files, report)
