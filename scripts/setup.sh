@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
-.venv/bin/pip install --quiet -c constraints.txt -e ".[ml,events,generate,plot,workflow,recast,test]"
+.venv/bin/pip install --quiet -c constraints.txt -e ".[ml,events,generate,plot,workflow,recast,test,tutorial]"
