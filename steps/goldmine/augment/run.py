@@ -24,6 +24,7 @@ from goldmine.io.samples import count_samples
 from goldmine.methods import METHODS
 from goldmine.physics.morphing import component_values
 from goldmine.physics.nuisance import NuisanceColumns
+from goldmine.progress import Progress
 from goldmine.setup import Setup
 from goldmine.thetas import check_in_range
 
@@ -149,11 +150,13 @@ def augment_partition(
     arrays = ArraySet(directory, partition.name, n_rows, shapes)
     positions = rng.permutation(n_rows)
     drawn_events = []
-    for drawn in drawn_chunks:
-        columns = row_columns(plan, drawn, setup.morpher.components, statistics.sigma_components,
-                              statistics.nuisance_sigma_components)
-        arrays.write(positions[drawn.rows], columns)
-        drawn_events.append(drawn.event_index)
+    with Progress(n_rows, f"augment {sampler} {partition.name}", "rows") as progress:
+        for drawn in drawn_chunks:
+            columns = row_columns(plan, drawn, setup.morpher.components, statistics.sigma_components,
+                                  statistics.nuisance_sigma_components)
+            arrays.write(positions[drawn.rows], columns)
+            drawn_events.append(drawn.event_index)
+            progress.update(len(drawn.rows))
     files = arrays.close()
     distinct = len(np.unique(np.concatenate(drawn_events))) if drawn_events else 0
     log.info(

@@ -21,6 +21,7 @@ from goldmine.io.delphes_writer import DelphesTreeWriter
 from goldmine.io.hepmc import iter_hepmc
 from goldmine.io.lhe_events import iter_lhe_events
 from goldmine.io.provenance import Provenance
+from goldmine.progress import Progress
 
 __all__ = ["simulate_hepmc", "smear_lhe", "truth_lhe"]
 
@@ -31,7 +32,8 @@ def _write(chunks: Iterator[tuple[ak.Array, np.ndarray, tuple[str, ...]]], detec
            output: Path, seed: int, provenance: Provenance, source: Path) -> int:
     rng = np.random.default_rng(seed)
     n_events = 0
-    with atomic_path(output) as temporary, uproot.recreate(temporary) as file:
+    with (atomic_path(output) as temporary, uproot.recreate(temporary) as file,
+          Progress(None, f"detector {source.name}", "events") as progress):
         writer = None
         for particles, weights, names in chunks:
             if writer is None:
@@ -41,6 +43,7 @@ def _write(chunks: Iterator[tuple[ak.Array, np.ndarray, tuple[str, ...]]], detec
             collections["Weight"] = ak.zip({"Weight": ak.values_astype(ak.from_regular(ak.Array(weights)), np.float32)})
             writer.extend(collections)
             n_events += len(weights)
+            progress.update(len(weights))
         if writer is None:
             raise InputFileError(f"{source}: no events")
         file["goldmine_provenance"] = json.dumps(provenance.to_dict())

@@ -43,6 +43,7 @@ from goldmine.evaluate.modes import (
     sallino_mode,
 )
 from goldmine.physics.joint import joint_terms
+from goldmine.progress import Progress
 from goldmine.setup import Setup
 
 __all__ = ["EXACT", "MODES", "Analysis", "Evaluation", "data_sets", "evaluate_analysis", "information_distribution",
@@ -318,10 +319,12 @@ def limits(analysis: Analysis, data: DataSet, evaluation: Evaluation) -> list[Li
     go to ``evaluation``."""
     grid, axes = evaluation.grid, evaluation.grid_axes
     out = []
+    progress = Progress(None, f"{data.kind} limits on {len(grid)} grid points", "limits")
     for mode in (m for m in MODES if m in analysis.config.modes):
         for label, log_likelihood in MODES[mode](analysis, data).items():
             log.info("%s limits: %s", data.kind, label)
             limit = Limit.from_grid(label, data.kind, log_likelihood(grid), grid, axes, refine=log_likelihood)
+            progress.update(1)
             if limit.unresolved:
                 names = ", ".join(analysis.setup.parameter_names[int(i)] for i in limit.unresolved)
                 _warn(evaluation, f"{data.kind} {label}: the 68% region in {names} is narrower than the grid "
@@ -330,6 +333,7 @@ def limits(analysis: Analysis, data: DataSet, evaluation: Evaluation) -> list[Li
             if data.kind == "expected":
                 _check_asimov_fit(evaluation, label, log_likelihood, limit, analysis.theta_true)
             out.append(limit)
+    progress.close()
     return out
 
 

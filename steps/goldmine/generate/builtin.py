@@ -32,6 +32,7 @@ from goldmine.generate.variations import CouplingOrders, variation_ratios
 from goldmine.generate.wh_events import amplitudes_from_particles, wh_momenta_from_particles
 from goldmine.generate.wh_sampling import WHDecaySampler, decay_averaged_ratio
 from goldmine.io.lhe_writer import LHEEvents, LHEInit
+from goldmine.progress import Progress
 from goldmine.systematics import Variation
 
 if TYPE_CHECKING:
@@ -252,10 +253,12 @@ def run_pythia(settings: list[str], n_events: int, *, seed: int, shat_bias: floa
         raise RuntimeError(f"Pythia 8 failed to initialise the hard process {process_name}")
     kept: list[_Record] = []
     info: list[dict[str, np.ndarray]] = []
-    while len(kept) < n_events:
-        batch_records, batch_info = _next_batch(pythia, records, n_events - len(kept), hepmc)
-        kept += batch_records
-        info.append(batch_info)
+    with Progress(n_events, f"generate {process_name}", "events") as progress:
+        while len(kept) < n_events:
+            batch_records, batch_info = _next_batch(pythia, records, n_events - len(kept), hepmc)
+            kept += batch_records
+            info.append(batch_info)
+            progress.update(len(batch_records))
     return kept, {field: np.concatenate([batch[field] for batch in info]) for field in INFO_FIELDS}, pythia
 
 

@@ -20,6 +20,7 @@ from goldmine.errors import InputFileError
 from goldmine.generate.hepmc_process import HepMCWriterProcess
 from goldmine.generate.pythia import batch_size, configured_pythia, event_columns
 from goldmine.io.lhe_events import count_lhe_events, read_lhe_header
+from goldmine.progress import Progress
 
 __all__ = ["NOMINAL_WEIGHT", "ShowerResult", "shower_lhe", "shower_settings"]
 
@@ -57,7 +58,7 @@ def shower_lhe(lhe: Path, hepmc: Path, *, seed: int, n_events: int) -> ShowerRes
         raise InputFileError(f"{lhe}: Pythia 8 {version('pythia8mc')} could not initialise from this LHE file")
 
     showered, weights = 0, []
-    with HepMCWriterProcess(hepmc, weight_names) as writer:
+    with HepMCWriterProcess(hepmc, weight_names) as writer, Progress(n_events, "shower", "events") as progress:
         while showered < n_events and not pythia.infoPython().atEndOfFile():
             batch = pythia.nextBatch(batch_size(n_events - showered), "skip")
             if len(batch) == 0:
@@ -72,6 +73,7 @@ def shower_lhe(lhe: Path, hepmc: Path, *, seed: int, n_events: int) -> ShowerRes
             writer.put(columns)
             weights.append(batch_weights)
             showered += len(batch)
+            progress.update(len(batch))
         writer.finish(np.concatenate(weights) if weights else np.empty((0, len(weight_names))))
     skipped = n_events - showered
     if skipped:

@@ -28,6 +28,7 @@ from torch import nn
 from goldmine.errors import GoldmineError
 from goldmine.inference.cuda_graph import GraphedStep
 from goldmine.inference.optimizers import FlatOptimizer
+from goldmine.progress import Progress
 
 __all__ = ["Loss", "TrainResult", "TrainSettings", "TrainingError", "train"]
 
@@ -174,39 +175,41 @@ def train(
 
     history: list[dict[str, Any]] = []
     best_loss, best_epoch, best_state, stopped_early = math.inf, 0, copy.deepcopy(model.state_dict()), False
-    for epoch in range(1, settings.epochs + 1):
-        start = time.perf_counter()
-        learning_rate = settings.learning_rate * decay ** (epoch - 1)
-        optimizer.set_learning_rate(learning_rate)
-        model.train()
-        order = torch.randperm(n_train, generator=generator).to(device)
-        shuffled = {name: values[order] for name, values in training.items()}
-        train_terms = _epoch_terms(model, loss, shuffled, settings.batch_size, step, graphed)
-        bad = ~torch.isfinite(train_terms).all()
-        record: dict[str, Any] = {"epoch": epoch, "learning_rate": learning_rate}
-        record.update(_named("train", loss, train_terms))
-        if validation is not None:
-            model.eval()
-            validation_terms = _epoch_terms(model, loss, validation, settings.evaluation_batch_size)
-            bad |= ~torch.isfinite(validation_terms).all()
-            record.update(_named("validation", loss, validation_terms))
-        record["seconds"] = time.perf_counter() - start
-        if bool(bad):
-            model.load_state_dict(best_state)
-            msg = (
-                f"non-finite loss in epoch {epoch} ({record}); the model holds the weights of epoch {best_epoch}. "
-                "Lower the learning rate, set training.clip_gradient, or check the data for extreme values"
-            )
-            raise TrainingError(msg)
-        history.append(record)
-        monitored = record["validation_loss"] if validation is not None else record["train_loss"]
-        log.info("epoch %d: %s", epoch, ", ".join(f"{k} {v:.5g}" for k, v in record.items() if k.endswith("loss")))
-        if monitored < best_loss:
-            best_loss, best_epoch, best_state = monitored, epoch, copy.deepcopy(model.state_dict())
-        elif settings.patience is not None and epoch - best_epoch >= settings.patience:
-            stopped_early = True
-            log.info("no improvement for %d epochs: stopping", settings.patience)
-            break
+    with Progress(settings.epochs, "train", "epochs") as progress:
+        for epoch in range(1, settings.epochs + 1):
+            start = time.perf_counter()
+            learning_rate = settings.learning_rate * decay ** (epoch - 1)
+            optimizer.set_learning_rate(learning_rate)
+            model.train()
+            order = torch.randperm(n_train, generator=generator).to(device)
+            shuffled = {name: values[order] for name, values in training.items()}
+            train_terms = _epoch_terms(model, loss, shuffled, settings.batch_size, step, graphed)
+            bad = ~torch.isfinite(train_terms).all()
+            record: dict[str, Any] = {"epoch": epoch, "learning_rate": learning_rate}
+            record.update(_named("train", loss, train_terms))
+            if validation is not None:
+                model.eval()
+                validation_terms = _epoch_terms(model, loss, validation, settings.evaluation_batch_size)
+                bad |= ~torch.isfinite(validation_terms).all()
+                record.update(_named("validation", loss, validation_terms))
+            record["seconds"] = time.perf_counter() - start
+            if bool(bad):
+                model.load_state_dict(best_state)
+                msg = (
+                    f"non-finite loss in epoch {epoch} ({record}); the model holds the weights of epoch {best_epoch}. "
+                    "Lower the learning rate, set training.clip_gradient, or check the data for extreme values"
+                )
+                raise TrainingError(msg)
+            history.append(record)
+            progress.update(1)
+            monitored = record["validation_loss"] if validation is not None else record["train_loss"]
+            log.info("epoch %d: %s", epoch, ", ".join(f"{k} {v:.5g}" for k, v in record.items() if k.endswith("loss")))
+            if monitored < best_loss:
+                best_loss, best_epoch, best_state = monitored, epoch, copy.deepcopy(model.state_dict())
+            elif settings.patience is not None and epoch - best_epoch >= settings.patience:
+                stopped_early = True
+                log.info("no improvement for %d epochs: stopping", settings.patience)
+                break
     if settings.early_stopping:
         model.load_state_dict(best_state)
     else:

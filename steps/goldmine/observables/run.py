@@ -28,6 +28,7 @@ from goldmine.io.setup_file import write_setup_sections
 from goldmine.observables.objects import delphes_objects, parton_objects
 from goldmine.observables.selection import Selection
 from goldmine.observables.weights import NOMINAL, LHEWeightRows, WeightColumns, normalisation, true_weight_columns
+from goldmine.progress import Progress
 from goldmine.setup import Setup
 
 __all__ = ["ObservablesSummary", "extract_observables", "is_lhe"]
@@ -91,7 +92,8 @@ def extract_observables(
     scale = normalisation(event_norm, n_input, str(lhe or events))
 
     n_passed, sums = 0, np.zeros(len(benchmarks))
-    with atomic_path(output) as temporary, open_for_writing(temporary) as file:
+    with (atomic_path(output) as temporary, open_for_writing(temporary) as file,
+          Progress(n_input, f"observables {Path(events).name}", "events") as progress):
         write_setup_sections(file, setup)
         writer: SampleWriter | None = None
         columns: WeightColumns | None = None
@@ -118,6 +120,7 @@ def extract_observables(
                           true_weights=None if true_weights is None else true_weights[weighs])
             n_passed += len(weights)
             sums += weights.sum(axis=0)
+            progress.update(n_events)
         if writer is None:  # no chunk: the file still has its (empty) datasets
             SampleWriter(file, len(setup.observables), len(benchmarks))
         signal = np.zeros(len(benchmarks), dtype=np.int64)
