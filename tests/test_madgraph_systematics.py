@@ -185,3 +185,15 @@ def test_derived_weights_refuse_a_weight_that_is_not_finite_or_not_there(tmp_pat
         write_derived_weights(broken, tmp_path / "out.lhe.gz", [DerivedWeight("mu_up", "sm", "8")])
     with pytest.raises(InputFileError, match=r"wh_wpos_syst_200.lhe.gz: declares no weight '99'"):
         write_derived_weights(SIGNAL, tmp_path / "out.lhe.gz", [DerivedWeight("mu_up", "sm", "99")])
+
+
+def test_derived_weights_refuse_an_event_without_xwgtup(tmp_path) -> None:
+    with gzip.open(SIGNAL, "rt") as stream:
+        text = stream.read()
+    events = text.split("</event>")
+    events[4] = events[4][: events[4].index("<event>")] + "<event>\n"  # event 4 holds nothing
+    broken = tmp_path / "broken.lhe.gz"
+    with gzip.open(broken, "wt") as stream:
+        stream.write("</event>".join(events))
+    with pytest.raises(InputFileError, match=r"broken.lhe.gz: an event among 0 … 199 has no XWGTUP"):
+        write_derived_weights(broken, tmp_path / "out.lhe.gz", [DerivedWeight("sm", "sm")])

@@ -165,6 +165,9 @@ def write_derived_weights(source: str | Path, destination: str | Path, weights: 
         stream.write(head)
         for _, text, first_event in iter_lhe_chunks(source):
             nominal_text = np.array(_XWGTUP.findall(text), dtype=object)
+            if len(nominal_text) != text.count(_END_OF_EVENT):
+                raise InputFileError(f"{source}: an event among {first_event} … "
+                                     f"{first_event + text.count(_END_OF_EVENT) - 1} has no XWGTUP on its first line")
             nominal, values = parse_weights(text, names, first_event, source)  # checks every event's ids
             value_text = np.array(_WGT.findall(text), dtype=object).reshape(values.shape)
             columns = [_derived_column(w, names, nominal, nominal_text, values, value_text, first_event, source)
@@ -192,7 +195,7 @@ def _derived_column(weight: DerivedWeight, names: tuple[str, ...], nominal: np.n
     bad = ~np.isfinite(derived)
     if bad.any():
         event = int(np.argmax(bad))
-        raise InputFileError(f"{source}: event {first_event + event}: weight {weight.varied!r} "
-                             f"{float(values[event, names.index(weight.varied)])!r} over XWGTUP {float(nominal[event])!r} gives no "
-                             f"finite weight {weight.name!r}")
+        varied = float(values[event, names.index(weight.varied)])
+        raise InputFileError(f"{source}: event {first_event + event}: weight {weight.varied!r} {varied!r} over "
+                             f"XWGTUP {float(nominal[event])!r} gives no finite weight {weight.name!r}")
     return np.array([f"{w:.10e}" for w in derived.tolist()], dtype=object)
