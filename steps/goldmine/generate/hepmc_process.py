@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from goldmine.io.hepmc_file import SpooledHepMC
+from goldmine.io.hepmc_file import SpooledHepMC, spool_path
 from goldmine.io.hepmc_writer import HepMCBatch
 
 __all__ = ["HepMCWriterProcess"]
@@ -119,25 +119,24 @@ def _end_with_parent(parent: int) -> None:
 def _write(queue: Any, path: Path, weight_names: tuple[str, ...], errors: Any, parent: int) -> None:
     """Child process: spool batches until the weights (write the file) or None (discard)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it tells us
-    # A SIGTERM between the spool's creation and the try below would leave the spool behind:
-    # it waits, blocked, until the try is entered.
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     _end_with_parent(parent)
-    hepmc = SpooledHepMC(path, weight_names)
+    hepmc: SpooledHepMC | None = None
     item: Any = None
     try:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+        hepmc = SpooledHepMC(path, weight_names)
         while isinstance(item := queue.get(), HepMCBatch):
             hepmc.add(item)
         if item is None:
             hepmc.discard()
         else:
             hepmc.finish(item)
-    except SystemExit:  # SIGTERM: the parent is gone or a user ends the job
-        hepmc.discard()
-        raise
     except Exception as err:  # noqa: BLE001 - any failure is reported to the parent, which raises
         errors.put((f"{type(err).__name__}: {err}", getattr(err, "errno", None)))
-        hepmc.discard()
+        if hepmc is not None:
+            hepmc.discard()
         while isinstance(item, HepMCBatch):  # drain until the parent's last word, so it never blocks
             item = queue.get()
+    finally:
+        # Whatever ends the child (SIGTERM's SystemExit may come at any bytecode, even inside
+        # the spool's creation or a handler above), no spool outlives it: removed by its path.
+        spool_path(path).unlink(missing_ok=True)

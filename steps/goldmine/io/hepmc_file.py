@@ -34,6 +34,11 @@ def gzip_member(data: bytes) -> bytes:
     return isal_zlib.compress(data, _LEVEL, _GZIP_WBITS)
 
 
+def spool_path(path: Path) -> Path:
+    """Where :class:`SpooledHepMC` spools the events of the HepMC file ``path``."""
+    return path.with_name(f".{path.name}.spool")
+
+
 class SpooledHepMC:
     """HepMC3 ascii written to ``path`` (gzip): events with :meth:`add`, weights with :meth:`finish`.
 
@@ -43,7 +48,7 @@ class SpooledHepMC:
     def __init__(self, path: Path, weight_names: tuple[str, ...]) -> None:
         self.path = Path(path)
         self.weight_names = weight_names
-        self._spool_path = self.path.with_name(f".{self.path.name}.spool")
+        self._spool_path = spool_path(self.path)
         self._spool = open(self._spool_path, "w+b")  # noqa: SIM115 - closed by finish or discard
         self._particles: list[np.ndarray] = []  # particles per event, per batch
         self._member_sizes: list[int] = []
