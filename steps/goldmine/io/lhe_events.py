@@ -24,7 +24,8 @@ import numpy as np
 from goldmine.errors import InputFileError
 
 __all__ = [
-    "LHEChunk", "LHEHeader", "count_lhe_events", "iter_lhe_chunks", "iter_lhe_events", "parse_weights", "read_lhe_header",
+    "EVENT_LINE", "WGT", "LHEChunk", "LHEHeader", "count_lhe_events", "iter_lhe_chunks", "iter_lhe_events",
+    "parse_weights", "read_lhe_header",
 ]
 
 _WEIGHT_ID = re.compile(r"<weight\s+id=['\"]([^'\"]+)['\"]")
@@ -32,9 +33,11 @@ _EVENT_NORM = re.compile(r"^\s*(\w+)\s*=\s*event_norm\b", re.MULTILINE)
 _EVENT_BODY = re.compile(r"<event[^>]*>\s*\n([^<]*)")
 _CLOSE = "</LesHouchesEvents>"
 _END = "</event>"
-_EVENT_LINE = re.compile(r"<event[^>]*>\s*\n\s*\S+\s+\S+\s+(\S+)")
+#: An event's first line; its group is XWGTUP as written.
+EVENT_LINE = re.compile(r"<event[^>]*>\s*\n\s*\S+\s+\S+\s+(\S+)")
 _TAG = re.compile(r"<[^>]*>")
-_WGT = re.compile(r"<wgt\s+id=['\"]([^'\"]+)['\"]\s*>\s*(\S+)\s*</wgt>")
+#: One ``<rwgt>`` weight; its groups are the id and the value as written.
+WGT = re.compile(r"<wgt\s+id=['\"]([^'\"]+)['\"]\s*>\s*(\S+)\s*</wgt>")
 _PARTICLE_COLUMNS = 13  # IDUP ISTUP MOTHUP(2) ICOLUP(2) PUP(5) VTIMUP SPINUP
 _EVENT_COLUMNS = 6  # NUP IDPRUP XWGTUP SCALUP AQEDUP AQCDUP
 
@@ -130,8 +133,8 @@ def _end_of_event(text: str, n: int) -> int:
 
 def parse_weights(text: str, names: tuple[str, ...], first_event: int, path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Nominal (n,) and ``<rwgt>`` weights (n, W) of the events in ``text``."""
-    nominal = np.array(_EVENT_LINE.findall(text), dtype=float)
-    pairs = _WGT.findall(text)
+    nominal = np.array(EVENT_LINE.findall(text), dtype=float)
+    pairs = WGT.findall(text)
     n_events, n_weights = len(nominal), len(names)
     if len(pairs) != n_events * n_weights:
         _raise_first_bad_event(text, names, first_event, path)
@@ -145,7 +148,7 @@ def parse_weights(text: str, names: tuple[str, ...], first_event: int, path: Pat
 
 def _raise_first_bad_event(text: str, names: tuple[str, ...], first_event: int, path: Path) -> None:
     for offset, block in enumerate(text.split("</event>")):
-        ids = tuple(pair[0] for pair in _WGT.findall(block))
+        ids = tuple(pair[0] for pair in WGT.findall(block))
         if ids != names:
             msg = f"{path}: event {first_event + offset} has weights {list(ids)}, but the <initrwgt> header declares {list(names)}"
             raise InputFileError(msg)
@@ -201,7 +204,7 @@ def _parse_uniform(text: str, names: tuple[str, ...], first_event: int) -> LHECh
     import awkward as ak
 
     n_events = text.count("<event")
-    first_event_ids = tuple(pair[0] for pair in _WGT.findall(text[: text.find(_END)]))
+    first_event_ids = tuple(pair[0] for pair in WGT.findall(text[: text.find(_END)]))
     if n_events == 0 or "#" in text or first_event_ids != names:
         return None
     # Every event: <event>, <rwgt>, W <wgt> pairs, </rwgt>, </event> and no other tag

@@ -20,7 +20,7 @@ from typing import IO
 import numpy as np
 
 from goldmine.errors import InputFileError
-from goldmine.io.lhe_events import iter_lhe_chunks, parse_weights, read_lhe_header
+from goldmine.io.lhe_events import EVENT_LINE, WGT, iter_lhe_chunks, parse_weights, read_lhe_header
 
 __all__ = ["DerivedWeight", "LHEEvents", "LHEInit", "write_derived_weights", "write_lhe"]
 
@@ -118,8 +118,6 @@ def write_lhe(path: str | Path | IO[str], init: LHEInit, events: LHEEvents, weig
     path.write("</LesHouchesEvents>\n")
 
 
-_XWGTUP = re.compile(r"<event[^>]*>\s*\n\s*\S+\s+\S+\s+(\S+)")
-_WGT = re.compile(r"<wgt\s+id=['\"][^'\"]+['\"]\s*>\s*(\S+)\s*</wgt>")
 _RWGT = re.compile(r"<rwgt>.*?</rwgt>\s*", re.DOTALL)
 _INITRWGT = re.compile(r"<initrwgt>.*?</initrwgt>\s*", re.DOTALL)
 _END_OF_EVENT = "</event>"
@@ -164,12 +162,12 @@ def write_derived_weights(source: str | Path, destination: str | Path, weights: 
     with _open_for_writing(destination) as stream:
         stream.write(head)
         for _, text, first_event in iter_lhe_chunks(source):
-            nominal_text = np.array(_XWGTUP.findall(text), dtype=object)
+            nominal_text = np.array(EVENT_LINE.findall(text), dtype=object)
             if len(nominal_text) != text.count(_END_OF_EVENT):
                 raise InputFileError(f"{source}: an event among {first_event} … "
                                      f"{first_event + text.count(_END_OF_EVENT) - 1} has no XWGTUP on its first line")
             nominal, values = parse_weights(text, names, first_event, source)  # checks every event's ids
-            value_text = np.array(_WGT.findall(text), dtype=object).reshape(values.shape)
+            value_text = np.array([value for _, value in WGT.findall(text)], dtype=object).reshape(values.shape)
             columns = [_derived_column(w, names, nominal, nominal_text, values, value_text, first_event, source)
                        for w in weights]
             blocks = ["<rwgt>\n" + "".join(f"<wgt id='{w.name}'> {column[i]} </wgt>\n"
