@@ -319,21 +319,20 @@ def limits(analysis: Analysis, data: DataSet, evaluation: Evaluation) -> list[Li
     go to ``evaluation``."""
     grid, axes = evaluation.grid, evaluation.grid_axes
     out = []
-    progress = Progress(None, f"{data.kind} limits on {len(grid)} grid points", "limits")
-    for mode in (m for m in MODES if m in analysis.config.modes):
-        for label, log_likelihood in MODES[mode](analysis, data).items():
-            log.info("%s limits: %s", data.kind, label)
-            limit = Limit.from_grid(label, data.kind, log_likelihood(grid), grid, axes, refine=log_likelihood)
-            progress.update(1)
-            if limit.unresolved:
-                names = ", ".join(analysis.setup.parameter_names[int(i)] for i in limit.unresolved)
-                _warn(evaluation, f"{data.kind} {label}: the 68% region in {names} is narrower than the grid "
-                                  "spacing; its intervals are interpolated from the best fit alone. Refine "
-                                  "evaluation.grid around the best fit")
-            if data.kind == "expected":
-                _check_asimov_fit(evaluation, label, log_likelihood, limit, analysis.theta_true)
-            out.append(limit)
-    progress.close()
+    with Progress(None, f"{data.kind} limits on {len(grid)} grid points", "limits") as progress:
+        for mode in (m for m in MODES if m in analysis.config.modes):
+            for label, log_likelihood in MODES[mode](analysis, data).items():
+                log.info("%s limits: %s", data.kind, label)
+                limit = Limit.from_grid(label, data.kind, log_likelihood(grid), grid, axes, refine=log_likelihood)
+                progress.update(1)
+                if limit.unresolved:
+                    names = ", ".join(analysis.setup.parameter_names[int(i)] for i in limit.unresolved)
+                    _warn(evaluation, f"{data.kind} {label}: the 68% region in {names} is narrower than the grid "
+                                      "spacing; its intervals are interpolated from the best fit alone. Refine "
+                                      "evaluation.grid around the best fit")
+                if data.kind == "expected":
+                    _check_asimov_fit(evaluation, label, log_likelihood, limit, analysis.theta_true)
+                out.append(limit)
     return out
 
 
