@@ -365,19 +365,25 @@ esac
 MU_WEIGHTS = {"mu_nuisance_param_0_benchmark_0": "8", "mu_nuisance_param_0_benchmark_1": "1"}
 
 
+def _systematics_job(tmp_path: Path, examples: Path, fixture: str, events: str, sample: tuple[str, str]) -> str:
+    """One job of the example with its scale systematic on the real MG5 run ``fixture`` of
+    tests/fixtures/mg5-systematics; the run card goldmine handed MadGraph."""
+    seen = tmp_path / "seen"
+    seen.mkdir()
+    result = _madgraph_job(tmp_path, examples, _LAUNCH_KEEPS_RUN_CARD.format(seen=seen, lhe=SYSTEMATICS_FIXTURES / fixture),
+                           events=events, sample=sample, scale_systematics=True)
+    assert result.exit_code == 0, result.output
+    return (seen / "run_card.dat").read_text()
+
+
 def test_madgraph_signal_job_takes_the_scale_variations_from_madgraphs_systematics(tmp_path, examples) -> None:
     """The example with its scale systematic, a job sampled at w_pos on the real MG5 run of
     tests/fixtures/mg5-systematics: goldmine switched MadGraph's systematics on for μ × ½, 2;
     the job's LHE holds MadGraph's reweighting weights and, at each nuisance benchmark, the
     reference benchmark's (sm) weight times MadGraph's variation over XWGTUP; HepMC carries
     them; generate.json names MadGraph's weights."""
-    seen = tmp_path / "seen"
-    seen.mkdir()
     source = SYSTEMATICS_FIXTURES / "wh_wpos_syst_200.lhe.gz"
-    result = _madgraph_job(tmp_path, examples, _LAUNCH_KEEPS_RUN_CARD.format(seen=seen, lhe=source), events="30",
-                           sample=("--benchmark", "w_pos"), scale_systematics=True)
-    assert result.exit_code == 0, result.output
-    card = (seen / "run_card.dat").read_text()
+    card = _systematics_job(tmp_path, examples, source.name, "30", ("--benchmark", "w_pos"))
     assert re.search(r"^\s*True\s*=\s*use_syst\b", card, re.MULTILINE)
     assert "'--mur=0.5,1.0,2.0', '--muf=0.5,1.0,2.0', '--together=mur,muf', '--dyn=-1', '--pdf=central'" in card
 
@@ -402,13 +408,9 @@ def test_madgraph_background_job_varies_the_nominal_weight(tmp_path, examples) -
     """A tt̄ background job on the real MG5 run with systematics weights: every physics
     benchmark's weight is XWGTUP as written, each nuisance benchmark's XWGTUP times
     MadGraph's variation over it (σ × 0.77 at μ × 2)."""
-    seen = tmp_path / "seen"
-    seen.mkdir()
     source = SYSTEMATICS_FIXTURES / "tt_semilep_syst_200.lhe.gz"
-    result = _madgraph_job(tmp_path, examples, _LAUNCH_KEEPS_RUN_CARD.format(seen=seen, lhe=source), events="20",
-                           sample=("--background", "ttbar"), scale_systematics=True)
-    assert result.exit_code == 0, result.output
-    assert re.search(r"^\s*True\s*=\s*use_syst\b", (seen / "run_card.dat").read_text(), re.MULTILINE)
+    card = _systematics_job(tmp_path, examples, source.name, "20", ("--background", "ttbar"))
+    assert re.search(r"^\s*True\s*=\s*use_syst\b", card, re.MULTILINE)
     (header, written), = iter_lhe_events(tmp_path / "job" / "events.lhe.gz")
     (original_header, original), = iter_lhe_events(source)
     assert header.weight_names == (*THETA, *MU_WEIGHTS)
