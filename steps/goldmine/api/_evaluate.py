@@ -42,7 +42,8 @@ def evaluate(setup: str | Path, data: str | Path, config: str | Path, output: st
     augmentation = analysis.augmentation
     simulated = load_simulated(data_path, loaded, setup_path, events=events,  # type: ignore[arg-type]
                                validation_fraction=augmentation.validation_fraction,
-                               test_fraction=augmentation.test_fraction)
+                               test_fraction=augmentation.test_fraction,
+                               mixture=augmentation.mixture_weights)
     observed_events = load_observed(observed_path, loaded, setup_path) if observed_path else None
     groups = []
     if model_directories:

@@ -111,7 +111,7 @@ def augment_partition(
     """Draw ``n_rows`` rows from one partition and write their columns to ``directory``."""
     assert setup.morpher is not None
     pool = EventPool(events, partition, setup.morpher, len(setup.benchmarks), chunk_size,
-                     nuisances=NuisanceColumns.of(setup))
+                     nuisances=NuisanceColumns.of(setup), mixture=config.mixture_weights)
     statistics = pool.statistics()
     plan = plan_draws(sampler, config.thetas[sampler], n_rows, rng)  # type: ignore[arg-type]
     check_in_range(plan.thetas, setup.parameters, f"{sampler} ({partition.name})")

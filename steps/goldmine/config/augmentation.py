@@ -27,6 +27,8 @@ class AugmentationConfig:
     validation_fraction: float
     test_fraction: float
     sample_only_from_closest_benchmark: bool
+    #: how the samples of several sampling benchmarks weigh together (goldmine.events.mixture)
+    mixture_weights: str
     max_weight_ratio: float | None
     min_effective_events: float
     thetas: Mapping[str, Mapping[str, ThetaSpec]]
@@ -115,6 +117,7 @@ def build_augmentation(
         validation_fraction=raw["validation_fraction"],
         test_fraction=raw["test_fraction"],
         sample_only_from_closest_benchmark=raw["sample_only_from_closest_benchmark"],
+        mixture_weights=raw["mixture_weights"],
         max_weight_ratio=raw["max_weight_ratio"],
         min_effective_events=raw["min_effective_events"],
         thetas=thetas,

@@ -123,8 +123,10 @@ def load_simulated(
     events: Literal["test", "all"],
     validation_fraction: float,
     test_fraction: float,
+    mixture: str = "shares",
 ) -> SimulatedEvents:
-    """Read the test partition (as ``augment`` cut it, from the same fractions) or all events."""
+    """Read the test partition (as ``augment`` cut it, from the same fractions) or all events,
+    the samples weighted together by ``mixture`` (goldmine.events.mixture)."""
     if setup.morpher is None:
         raise GoldmineError("evaluation needs a setup with morphing (the config's morphing section)")
     setup = read_event_setup(path, setup, setup_path)
@@ -139,7 +141,8 @@ def load_simulated(
         partition = split_events(n_events, validation_fraction, test_fraction)["test"]
     if len(partition) == 0:
         raise GoldmineError(f"{path}: the {'file' if events == 'all' else 'test partition'} holds no events")
-    pool = EventPool(path, partition, setup.morpher, len(setup.benchmarks), nuisances=NuisanceColumns.of(setup))
+    pool = EventPool(path, partition, setup.morpher, len(setup.benchmarks), nuisances=NuisanceColumns.of(setup),
+                     mixture=mixture)
     chunks = list(pool.chunks())
     has_truth = all(c.true_component_weights is not None for c in chunks)
     return SimulatedEvents(path, partition, np.concatenate([c.observations for c in chunks]),

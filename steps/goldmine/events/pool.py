@@ -3,8 +3,8 @@
 With morphing, an event's weight at any θ is dσ(z_i|θ) = Σ_c f_c(θ) g_ic, where
 g_i = M · w_i[:C] are its component weights (pb) from its basis-benchmark weights w_i
 and the morphing matrix M (1907.10621 eq. 6), times its mixture factor (the share of its
-sampling benchmark, goldmine.io.samples), so that Σ_i g_i estimates σ over the whole
-file. Everything the samplers need, per event, is its observations x_i, g_i and its
+sampling benchmark, goldmine.io.samples, or the balance heuristic's factor:
+goldmine.events.mixture), so that Σ_i g_i estimates σ over the whole file. Everything the samplers need, per event, is its observations x_i, g_i and its
 sampling benchmark, and with shape nuisances the log ratios a, b of its weight's nuisance
 morphing (goldmine.physics.nuisance).
 """
@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from goldmine.errors import InputFileError
+from goldmine.events.mixture import MIXTURES, balance_factors
 from goldmine.events.partitions import Partition
 from goldmine.io.samples import check_finite_weights, iter_samples, mixture_factors, sampling_shares
 from goldmine.physics.morphing import Morpher
@@ -62,7 +63,7 @@ class PoolStatistics:
 @dataclass(frozen=True)
 class EventPool:
     """A partition of an event file, read through a morpher (and the weight columns of its
-    shape nuisances)."""
+    shape nuisances), its samples weighted together by ``mixture`` (goldmine.events.mixture)."""
 
     path: Path
     partition: Partition
@@ -70,11 +71,28 @@ class EventPool:
     n_benchmarks: int
     chunk_size: int = 50_000
     nuisances: NuisanceColumns | None = None
+    mixture: str = "shares"
+
+    def __post_init__(self) -> None:
+        if self.mixture not in MIXTURES:
+            raise ValueError(f"mixture must be one of {MIXTURES}, got {self.mixture!r}")
 
     @cached_property
     def sampling_shares(self) -> np.ndarray:
         """n_b / N_signal (B,) of the whole file."""
         return sampling_shares(self.path, self.n_benchmarks)
+
+    @cached_property
+    def benchmark_cross_sections(self) -> np.ndarray:
+        """σ(θ_b) (B,) in pb of the whole file's signal events, weighted by their shares: the
+        normalisations of the balance heuristic's densities."""
+        sigma = np.zeros(self.n_benchmarks)
+        for chunk in iter_samples(self.path, chunk_size=max(self.chunk_size, 100_000), read_observations=False):
+            check_finite_weights(chunk.weights, chunk.start, self.path)
+            signal = chunk.sampling_benchmarks >= 0
+            factors = self._mixture_factors(chunk.start, chunk.sampling_benchmarks)
+            sigma += factors[signal] @ chunk.weights[signal, : self.n_benchmarks]
+        return sigma
 
     def chunks(self, *, observations: bool = True) -> Iterator[EventChunk]:
         """The partition chunk by chunk; without ``observations`` they are not read."""
@@ -88,19 +106,29 @@ class EventPool:
             read_observations=observations,
         ):
             check_finite_weights(chunk.weights, chunk.start, self.path)
-            factors = self._mixture_factors(chunk.start, chunk.sampling_benchmarks)
+            factors = self._factors(chunk.start, chunk.weights, chunk.sampling_benchmarks)
             component_weights = chunk.weights[:, :n_basis] @ to_components
             component_weights *= factors[:, np.newaxis]
             true_component_weights = None
             if chunk.true_weights is not None:
                 check_finite_weights(chunk.true_weights, chunk.start, self.path)
-                true_component_weights = (chunk.true_weights[:, :n_basis] @ to_components) * factors[:, np.newaxis]
+                # the balance heuristic of the true weights uses their own densities, functions of x
+                # alone: the joint ones' factors, depending on z, would bias the sums of true weights
+                true_factors = self._factors(chunk.start, chunk.true_weights, chunk.sampling_benchmarks)
+                true_component_weights = (chunk.true_weights[:, :n_basis] @ to_components) * true_factors[:, np.newaxis]
             if self.nuisances is None:
                 a = b = np.empty((len(component_weights), 0))
             else:
                 a, b = nuisance_log_ratios(chunk.weights, self.nuisances)
             yield EventChunk(chunk.start, chunk.observations, component_weights, chunk.sampling_benchmarks, factors,
                              chunk.background_processes, a, b, true_component_weights)
+
+    def _factors(self, start: int, weights: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """Each event's mixture factor (n,) from its weights (n, ≥B) by ``mixture``."""
+        shares = self._mixture_factors(start, ids)
+        if self.mixture == "shares":
+            return shares
+        return balance_factors(weights, ids, self.sampling_shares, self.benchmark_cross_sections)
 
     def _mixture_factors(self, start: int, ids: np.ndarray) -> np.ndarray:
         shares = self.sampling_shares
