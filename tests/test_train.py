@@ -70,6 +70,26 @@ def test_sally_learns_the_true_score(data) -> None:
     assert not np.allclose(truth, 2 * x, atol=0.1), "the true score differs from the joint score 2z"
 
 
+def test_a_score_regression_learns_every_component_whatever_its_units(tmp_path) -> None:
+    """Two score components 10⁶ apart in size (t₁ ~ 1000 x₁, t₂ ~ 0.001 sin 3x₂, each with
+    label noise): trained on standardised scores, the network learns both, and its output
+    layer returns them in their own units."""
+    rng = np.random.default_rng(3)
+    n = 12_000
+    x = rng.uniform(-1, 1, size=(n, 2))
+    joint_score = np.column_stack([1000 * (x[:, 0] + 0.3 * rng.normal(size=n)),
+                                   0.001 * (np.sin(3 * x[:, 1]) + 0.3 * rng.normal(size=n))])
+    for name, values in {"x": x, "theta": np.zeros((n, 2)), "t_xz": joint_score}.items():
+        np.save(tmp_path / f"{name}_train.npy", values)
+    fitted = fit("sally", tmp_path, EstimatorSettings(2, 2, (32, 32), "tanh"),
+                 TrainSettings(epochs=20, validation_split=0.2), seed=1, device=CPU)
+    grid = rng.uniform(-1, 1, size=(2000, 2))
+    t_hat = evaluate(LoadedModel(fitted.model.eval(), METHODS["sally"], {}), {"x": grid})["t_hat"]
+    assert np.corrcoef(t_hat[:, 1], np.sin(3 * grid[:, 1]))[0, 1] > 0.95  # trained in its own units: -0.02
+    np.testing.assert_allclose(np.polyfit(grid[:, 0], t_hat[:, 0], 1)[0], 1000, rtol=0.05)
+    np.testing.assert_allclose(np.polyfit(np.sin(3 * grid[:, 1]), t_hat[:, 1], 1)[0], 0.001, rtol=0.1)
+
+
 def test_score_methods_beat_carl_at_equal_training_size(data, ratio_test_points) -> None:
     """The central claim of arXiv:1805.00013/1805.00020: with the same 8000 training rows
     and network, using t(x,z) gives a better log r than the classifier alone."""

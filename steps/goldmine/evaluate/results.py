@@ -104,10 +104,12 @@ def validation_metrics(columns: dict[str, np.ndarray]) -> dict[str, Any]:
 
 
 def weighted_correlation(a: np.ndarray, b: np.ndarray, weights: np.ndarray) -> float:
-    """Pearson's correlation of a and b (n,) over events weighted by ``weights`` (n,)."""
+    """Pearson's correlation of a and b (n,) over events weighted by ``weights`` (n,); NaN
+    where either is constant (an estimator that learned nothing)."""
     a, b = a - np.average(a, weights=weights), b - np.average(b, weights=weights)
     covariance = np.average(a * b, weights=weights)
-    return float(covariance / np.sqrt(np.average(a**2, weights=weights) * np.average(b**2, weights=weights)))
+    variances = np.average(a**2, weights=weights) * np.average(b**2, weights=weights)
+    return float(covariance / np.sqrt(variances)) if variances > 0 else math.nan
 
 
 def summary(setup: Setup, evaluation: Evaluation, settings: dict[str, Any], provenance: Provenance) -> dict[str, Any]:

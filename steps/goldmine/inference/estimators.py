@@ -154,6 +154,14 @@ class ScoreEstimator(Estimator):
     def predict(self, prepared: Columns, *, score: bool = True) -> dict[str, torch.Tensor]:
         return {"t_hat": self.net(prepared["inputs"])}
 
+    @torch.no_grad()
+    def absorb_target_scaling(self, mean: torch.Tensor, std: torch.Tensor) -> None:
+        """Trained on standardised scores (t − mean)/std (P + K,), the network's output layer
+        takes the scale over, so that t̂ comes out in the score's own units."""
+        output = self.net[-1]
+        output.weight.mul_(std.to(output.weight)[:, None])
+        output.bias.mul_(std.to(output.bias)).add_(mean.to(output.bias))
+
 
 class ParameterizedRatioEstimator(Estimator):
     """log r̂(x|θ0) = log p̂(x|θ0)/p̂(x|θ_ref), one network f of (θ0, x).

@@ -85,6 +85,9 @@ def fit(
         rows = np.random.default_rng(seed).choice(rows, size=len(rows), replace=True)
     if len(rows) == 0:
         raise GoldmineError(f"{data_directory}: no training rows left")
+    target_scaling = _score_scaling(arrays["t_xz"][rows]) if family.family == "score" else None
+    if target_scaling is not None:
+        arrays, validation_arrays = (_standardised(a, *target_scaling) for a in (arrays, validation_arrays))
     training = to_tensors(arrays, device, rows)
     validation = to_tensors(validation_arrays, device) if validation_arrays is not None else None
 
@@ -97,4 +100,25 @@ def fit(
     training = prepared(model, training, objective.columns)
     validation = prepared(model, validation, objective.columns) if validation is not None else None
     result = train(model, objective, training, validation, settings, seed=seed)
+    if target_scaling is not None:
+        model.absorb_target_scaling(*(torch.as_tensor(v) for v in target_scaling))
     return FitResult(model, method, result, len(rows), n_validation)
+
+
+def _score_scaling(joint_score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and spread (P + K,) of the training rows' joint scores. A score regression
+    trains on them standardised: its loss then weighs every component alike, where in
+    the score's own units a component with 4× the variance of another (CWL2 beside the
+    CP-odd CPWL2 in W h) would take the network's capacity; each component's minimiser,
+    E[t|x], is the same either way."""
+    mean, spread = joint_score.mean(axis=0), joint_score.std(axis=0)
+    # a component constant to float32 precision (the training rows say nothing about it)
+    # keeps the unit scale, else the validation rows' differences would be multiplied by 10¹⁸
+    varies = spread > 1e-6 * np.hypot(mean, spread)
+    return mean, np.where(varies, spread, 1.0)
+
+
+def _standardised(arrays: dict[str, np.ndarray] | None, mean: np.ndarray, std: np.ndarray) -> dict[str, np.ndarray] | None:
+    if arrays is None:
+        return None
+    return {**arrays, "t_xz": (np.asarray(arrays["t_xz"]) - mean) / std}
