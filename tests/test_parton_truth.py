@@ -104,8 +104,12 @@ def test_evaluate_compares_sally_with_the_true_score(chain) -> None:
         validation_joint = file["validation/sally/joint"][()]
     x = simulated.observations[: len(validation_true)]
     columns = {o.name: i for i, o in enumerate(setup.observables)}
-    four = lambda name: x[:, [columns[f"{c}_{name}"] for c in ("e", "px", "py", "pz")]]
-    lepton, neutrino, higgs = four("l"), four("nu"), four("h")
+    # the example's momenta are the event's rotated into its own frame (h along x, the W h
+    # system along +z): the likelihood, a function of invariants, is the same there
+    frame = lambda name: x[:, [columns[c.format(name)] for c in ("e_{}", "pt_{}_along_h", "pt_{}_across_h",
+                                                                  "pz_{}_signed")]]
+    lepton, neutrino = frame("l"), frame("nu")
+    higgs = np.column_stack([x[:, columns["e_h"]], x[:, columns["pt_h"]], np.zeros(len(x)), x[:, columns["pz_h_signed"]]])
     w_plus = x[:, columns["charge_l"]] > 0
     # the lepton pair's fermion is ν for a W⁺, ℓ⁻ for a W⁻
     fermion = np.where(w_plus[:, None], neutrino, lepton)
