@@ -4,9 +4,10 @@ With morphing, an event's weight at any θ is dσ(z_i|θ) = Σ_c f_c(θ) g_ic, w
 g_i = M · w_i[:C] are its component weights (pb) from its basis-benchmark weights w_i
 and the morphing matrix M (1907.10621 eq. 6), times its mixture factor (the share of its
 sampling benchmark, goldmine.io.samples, or the balance heuristic's factor:
-goldmine.events.mixture), so that Σ_i g_i estimates σ over the whole file. Everything the samplers need, per event, is its observations x_i, g_i and its
-sampling benchmark, and with shape nuisances the log ratios a, b of its weight's nuisance
-morphing (goldmine.physics.nuisance).
+goldmine.events.mixture), so that Σ_i g_i estimates σ over the whole file. Everything
+the samplers need, per event, is its observations x_i, g_i and its sampling benchmark,
+and with shape nuisances the log ratios a, b of its weight's nuisance morphing
+(goldmine.physics.nuisance).
 """
 
 from __future__ import annotations
