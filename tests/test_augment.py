@@ -220,6 +220,53 @@ def test_sample_only_from_closest_benchmark(toy, tmp_path) -> None:
     assert resampled_ks(z[:, 0], lambda z1: toys.marginal_cdf(z1, np.array([0.9, 0.1])), pool) > 1e-3
 
 
+@pytest.fixture(scope="module")
+def weighted(toy, tmp_path_factory):
+    directory = tmp_path_factory.mktemp("weighted")
+    config = toys.write_config(directory / "weighted.yml", **{**AUGMENTATION, "score_rows": "weighted"})
+    result = run_augment(toy, "sally", directory / "out", "--chunk-size", "7000", config=config)
+    assert result.exit_code == 0, result.output
+    return directory
+
+
+def test_weighted_rows_hold_every_event_once_with_its_weight(weighted) -> None:
+    summary = json.loads((weighted / "out" / "augment.json").read_text())
+    assert summary["columns"] == ["x", "theta", "t_xz", "weight"]
+    for partition, (start, stop) in summary["all_partitions"].items():
+        if partition == "test":
+            assert not (weighted / "out" / "x_test.npy").exists()
+            continue
+        data = load(weighted, "out", partition)
+        np.testing.assert_array_equal(np.sort(data["x"][:, 2]), np.arange(start, stop))
+        assert summary["partitions"][partition]["n_rows"] == stop - start
+        np.testing.assert_allclose(data["weight"].mean(), 1.0, rtol=1e-12)
+        np.testing.assert_allclose(data["t_xz"], toys.score(data["x"][:, :2], data["theta"]), rtol=1e-6, atol=1e-9)
+
+
+def test_weighted_rows_follow_the_density(weighted) -> None:
+    """Under p(x|θ) the CDF value u = F(z1) is uniform: its weighted mean is 1/2 and the
+    weighted mean of the joint score is 0, within the errors of n_eff events."""
+    data = load(weighted, "out")
+    weight, n_eff = data["weight"], n_effective(weighted, "out")[0]
+    u = toys.marginal_cdf(data["x"][:, 0], np.array([0.6, -0.4]))
+    assert abs(np.average(u, weights=weight) - 0.5) < 4 * np.sqrt(1 / 12 / n_eff)
+    other = toys.marginal_cdf(data["x"][:, 0], np.array([-0.6, 0.0]))
+    assert abs(np.average(other, weights=weight) - 0.5) > 20 * np.sqrt(1 / 12 / n_eff)
+    error = np.sqrt(np.average(data["t_xz"] ** 2, axis=0, weights=weight) / n_eff)
+    assert np.all(np.abs(np.average(data["t_xz"], axis=0, weights=weight)) < 4 * error)
+
+
+def test_weighted_rows_are_for_the_local_sampler_alone(toy, weighted, tmp_path) -> None:
+    config = weighted / "weighted.yml"
+    assert run_augment(toy, "alices", tmp_path / "alices", config=config).exit_code == 0
+    assert not (tmp_path / "alices" / "weight_train.npy").exists(), "the ratio samplers still draw"
+    closest = toys.write_config(tmp_path / "closest.yml", **{**AUGMENTATION, "score_rows": "weighted",
+                                                             "sample_only_from_closest_benchmark": True})
+    result = run_augment(toy, "sally", tmp_path / "closest", config=closest)
+    assert result.exit_code != 0 and "sample_only_from_closest_benchmark" in result.output
+    assert not (tmp_path / "closest").exists()
+
+
 def test_weight_cap_changes_only_the_drawing(toy, tmp_path) -> None:
     config = toys.write_config(tmp_path / "cap.yml", **{**AUGMENTATION, "max_weight_ratio": 1.5})
     assert run_augment(toy, "sally", tmp_path / "out", config=config).exit_code == 0

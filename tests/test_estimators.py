@@ -9,6 +9,7 @@ import pytest
 import torch
 from torch import nn
 
+from goldmine.errors import GoldmineError
 from goldmine.inference import losses
 from goldmine.inference.estimators import (
     DoublyParameterizedRatioEstimator,
@@ -158,6 +159,19 @@ def test_losses_are_the_batch_means_of_their_per_sample_formulas() -> None:
     expected_mse = ((1 - y) * (torch.exp(-log_r) - 1 / r_xz) ** 2 + y * (torch.exp(log_r) - r_xz) ** 2).mean()
     torch.testing.assert_close(losses.ratio_mse(log_r, y, r_xz), expected_mse)
     torch.testing.assert_close(losses.negative_log_likelihood(log_r), -log_r.mean())
+
+
+def test_a_weighted_score_loss_counts_a_row_of_weight_k_as_k_rows() -> None:
+    generator = torch.Generator().manual_seed(2)
+    t_hat, t_xz = torch.randn(4, 3, generator=generator), torch.randn(4, 3, generator=generator)
+    weight = torch.tensor([1.0, 3.0, 0.0, 2.0])
+    repeated = torch.repeat_interleave(torch.arange(4), weight.long())
+    torch.testing.assert_close(losses.weighted_score_mse(t_hat, t_xz, weight) * 4 / weight.sum(),
+                               losses.score_mse(t_hat[repeated], t_xz[repeated]))
+    objective = losses.Objective.of((("mse_score", "one"),), 1.0, weighted=True)
+    assert objective.names == ("weighted_mse_score",) and "weight" in objective.columns
+    with pytest.raises(GoldmineError, match="improved_xe has no form for weighted rows"):
+        losses.Objective.of((("improved_xe", "one"), ("mse_score0", "alpha")), 1.0, weighted=True)
 
 
 def test_ensemble_mean_and_covariance() -> None:

@@ -90,6 +90,28 @@ def test_a_score_regression_learns_every_component_whatever_its_units(tmp_path) 
     np.testing.assert_allclose(np.polyfit(np.sin(3 * grid[:, 1]), t_hat[:, 1], 1)[0], 0.001, rtol=0.1)
 
 
+def test_weighted_rows_train_the_score_of_the_weighted_distribution(tmp_path) -> None:
+    """Rows with z uniform carry weights 1 + z (mean 1), x = z + noise, t(x,z) = z: the
+    weighted regression learns E_w[z|x] under the density (1 + z)/2, not the uniform E[z|x]."""
+    rng = np.random.default_rng(4)
+    n, smearing = 20_000, 0.5
+    z = rng.uniform(-1, 1, size=n)
+    x = z + smearing * rng.normal(size=n)
+    for name, values in {"x": x[:, None], "theta": np.zeros((n, 1)), "t_xz": z[:, None], "weight": 1 + z}.items():
+        np.save(tmp_path / f"{name}_train.npy", values)
+    fitted = fit("sally", tmp_path, EstimatorSettings(1, 1, (32, 32), "tanh"),
+                 TrainSettings(epochs=20, validation_split=0.2), seed=1, device=CPU)
+    assert fitted.result.history[0].keys() >= {"train_weighted_mse_score", "validation_weighted_mse_score"}
+    grid = np.linspace(-1.0, 1.0, 201)
+    t_hat = evaluate(LoadedModel(fitted.model.eval(), METHODS["sally"], {}), {"x": grid[:, None]})["t_hat"][:, 0]
+    nodes = np.linspace(-1, 1, 4001)
+    likelihood = np.exp(-0.5 * ((grid[:, None] - nodes[None, :]) / smearing) ** 2)
+    weighted_truth = (likelihood * nodes * (1 + nodes)).sum(1) / (likelihood * (1 + nodes)).sum(1)
+    uniform_truth = (likelihood * nodes).sum(1) / likelihood.sum(1)
+    error_weighted = np.mean((t_hat - weighted_truth) ** 2)
+    assert error_weighted < 0.2 * np.mean((t_hat - uniform_truth) ** 2), error_weighted
+
+
 def test_score_methods_beat_carl_at_equal_training_size(data, ratio_test_points) -> None:
     """The central claim of arXiv:1805.00013/1805.00020: with the same 8000 training rows
     and network, using t(x,z) gives a better log r than the classifier alone."""

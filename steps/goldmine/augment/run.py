@@ -1,4 +1,5 @@
-"""Augmented data for one method: unweighted samples with r(x,z) and t(x,z) per partition.
+"""Augmented data for one method: samples with r(x,z) and t(x,z) per partition, drawn
+by weight (unweighted), or for the local sampler optionally every event once with its weight.
 
 Training methods get the train partition (and the validation partition, if the config
 has one); ``test`` gets the test partition, which no training sample ever reads.
@@ -15,6 +16,7 @@ import numpy as np
 
 from goldmine.augment.samplers import SAMPLER_COLUMNS, DrawPlan, plan_draws, row_columns
 from goldmine.augment.unweighting import UnweightingRequest, draw_events
+from goldmine.augment.weighted import weighted_events
 from goldmine.config.augmentation import AugmentationConfig
 from goldmine.errors import GoldmineError
 from goldmine.events.partitions import Partition, split_events
@@ -28,7 +30,7 @@ from goldmine.progress import Progress
 from goldmine.setup import Setup
 from goldmine.thetas import check_in_range
 
-__all__ = ["PartitionResult", "augment_partition", "augment_method", "partition_sizes"]
+__all__ = ["PartitionResult", "augment_partition", "augment_method", "partition_sizes", "row_columns_of"]
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,21 @@ class PartitionResult:
 
 def _spread(values: np.ndarray) -> dict[str, float]:
     return {"min": float(values.min()), "median": float(np.median(values)), "max": float(values.max())}
+
+
+def weighted_rows(sampler: str, config: AugmentationConfig) -> bool:
+    """Whether the sampler writes every event once with its weight (goldmine.augment.weighted)."""
+    if sampler != "local" or config.score_rows != "weighted":
+        return False
+    if config.sample_only_from_closest_benchmark:
+        msg = "augmentation.score_rows: weighted rows take every event; sample_only_from_closest_benchmark draws"
+        raise GoldmineError(msg)
+    return True
+
+
+def row_columns_of(sampler: str, config: AugmentationConfig) -> tuple[str, ...]:
+    """The columns the sampler's rows get; weighted rows add their ``weight``."""
+    return SAMPLER_COLUMNS[sampler] + (("weight",) if weighted_rows(sampler, config) else ())
 
 
 def partition_sizes(config: AugmentationConfig, sampler: str, partitions: dict[str, Partition]) -> dict[str, int]:
@@ -108,28 +125,35 @@ def augment_partition(
     rng: np.random.Generator,
     chunk_size: int,
 ) -> PartitionResult:
-    """Draw ``n_rows`` rows from one partition and write their columns to ``directory``."""
+    """Draw ``n_rows`` rows from one partition (or with weighted rows take every event once
+    per θ) and write their columns to ``directory``."""
     assert setup.morpher is not None
     pool = EventPool(events, partition, setup.morpher, len(setup.benchmarks), chunk_size,
                      nuisances=NuisanceColumns.of(setup), mixture=config.mixture_weights)
     statistics = pool.statistics()
-    plan = plan_draws(sampler, config.thetas[sampler], n_rows, rng)  # type: ignore[arg-type]
+    weighted = weighted_rows(sampler, config)
+    plan = plan_draws(sampler, config.thetas[sampler], n_rows, rng,  # type: ignore[arg-type]
+                      rows_per_theta=len(partition) if weighted else None)
+    n_rows = len(plan.draw_theta)
     check_in_range(plan.thetas, setup.parameters, f"{sampler} ({partition.name})")
 
     sigma = component_values(plan.thetas, setup.morpher.components) @ statistics.sigma_components
-    eligible = (
-        _closest_benchmarks(plan.thetas, setup, statistics)
-        if config.sample_only_from_closest_benchmark
-        else np.full(len(plan.thetas), -1)
-    )
     max_weight = (
         config.max_weight_ratio * sigma / statistics.n_events
         if config.max_weight_ratio is not None
         else np.full(len(plan.thetas), np.inf)
     )
-    drawn_chunks, n_effective = draw_events(
-        pool, UnweightingRequest(plan.thetas, plan.draw_theta, eligible, max_weight), rng
-    )
+    if weighted:
+        drawn_chunks, n_effective = weighted_events(pool, plan.thetas, max_weight)
+    else:
+        eligible = (
+            _closest_benchmarks(plan.thetas, setup, statistics)
+            if config.sample_only_from_closest_benchmark
+            else np.full(len(plan.thetas), -1)
+        )
+        drawn_chunks, n_effective = draw_events(
+            pool, UnweightingRequest(plan.thetas, plan.draw_theta, eligible, max_weight), rng
+        )
     if n_effective.min() < config.min_effective_events:
         worst = int(np.argmin(n_effective))
         log.warning(
@@ -146,7 +170,7 @@ def augment_partition(
         )
 
     n_score = len(setup.parameters) + (len(setup.nuisance_parameters) if sampler == "local" else 0)
-    shapes = column_shapes(SAMPLER_COLUMNS[sampler], len(setup.observables), len(setup.parameters), n_score)
+    shapes = column_shapes(row_columns_of(sampler, config), len(setup.observables), len(setup.parameters), n_score)
     arrays = ArraySet(directory, partition.name, n_rows, shapes)
     positions = rng.permutation(n_rows)
     drawn_events = []
@@ -155,7 +179,7 @@ def augment_partition(
             columns = row_columns(plan, drawn, setup.morpher.components, statistics.sigma_components,
                                   statistics.nuisance_sigma_components)
             arrays.write(positions[drawn.rows], columns)
-            drawn_events.append(drawn.event_index)
+            drawn_events.append(drawn.event_index if drawn.weight is None else drawn.event_index[drawn.weight > 0])
             progress.update(len(drawn.rows))
     files = arrays.close()
     distinct = len(np.unique(np.concatenate(drawn_events))) if drawn_events else 0
@@ -203,7 +227,7 @@ def augment_method(
     return {
         "method": method,
         "sampler": sampler,
-        "columns": list(SAMPLER_COLUMNS[sampler]),
+        "columns": list(row_columns_of(sampler, config)),
         "parameters": setup.parameter_names,
         "nuisances": [n.name for n in setup.nuisance_parameters] if sampler == "local" else [],
         "observables": [o.name for o in setup.observables],

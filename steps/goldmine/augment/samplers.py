@@ -57,13 +57,19 @@ def _even_counts(n_rows: int, n_groups: int) -> np.ndarray:
 
 
 def plan_draws(
-    sampler: SamplerName, specs: Mapping[str, ThetaSpec], n_rows: int, rng: np.random.Generator
+    sampler: SamplerName, specs: Mapping[str, ThetaSpec], n_rows: int, rng: np.random.Generator,
+    *, rows_per_theta: int | None = None,
 ) -> DrawPlan:
-    """Resolve the θ specifications and assign every output row its θ."""
+    """Resolve the θ specifications and assign every output row its θ: ``n_rows`` split
+    evenly over them, or for a single-θ sampler ``rows_per_theta`` at each (weighted rows:
+    row k·N + i is event i at θ_k)."""
     if sampler in ("local", "density", "test", "plain"):
         thetas = resolve_thetas(specs["theta"], rng)
-        draw_theta = np.repeat(np.arange(len(thetas)), _even_counts(n_rows, len(thetas)))
+        counts = _even_counts(n_rows, len(thetas)) if rows_per_theta is None else np.full(len(thetas), rows_per_theta)
+        draw_theta = np.repeat(np.arange(len(thetas)), counts)
         return DrawPlan(sampler, thetas, draw_theta, {"theta": thetas[draw_theta]})
+    if rows_per_theta is not None:
+        raise GoldmineError(f"the {sampler} sampler draws its rows; weighted rows are for one-θ samplers")
 
     theta0, theta1 = resolve_thetas(specs["theta0"], rng), resolve_thetas(specs["theta1"], rng)
     n_pairs = max(len(theta0), len(theta1))
@@ -98,6 +104,8 @@ def row_columns(
     Σ_i g_i a_i of the partition's events."""
     rows = drawn.rows
     out: dict[str, np.ndarray] = {"x": drawn.observations}
+    if drawn.weight is not None:
+        out["weight"] = drawn.weight
     terms = {
         "component_weights": drawn.component_weights,
         "components": components,

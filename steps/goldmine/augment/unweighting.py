@@ -46,13 +46,15 @@ class UnweightingRequest:
 @dataclass(frozen=True, eq=False)
 class DrawnEvents:
     """Output rows ``rows`` (m,) and the events drawn for them: file index (m,),
-    observations (m, O), component weights (m, C), the nuisance morphing's a (m, K)."""
+    observations (m, O), component weights (m, C), the nuisance morphing's a (m, K);
+    for weighted rows (goldmine.augment.weighted) each row's weight (m,), else None."""
 
     rows: np.ndarray
     event_index: np.ndarray
     observations: np.ndarray
     component_weights: np.ndarray
     nuisance_a: np.ndarray
+    weight: np.ndarray | None = None
 
 
 def _blocks(n_thetas: int, n_events: int) -> list[slice]:

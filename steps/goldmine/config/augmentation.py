@@ -29,6 +29,8 @@ class AugmentationConfig:
     sample_only_from_closest_benchmark: bool
     #: how the samples of several sampling benchmarks weigh together (goldmine.events.mixture)
     mixture_weights: str
+    #: the local sampler's rows: "drawn" by weight, or "weighted" (every event once, with its weight)
+    score_rows: str
     max_weight_ratio: float | None
     min_effective_events: float
     thetas: Mapping[str, Mapping[str, ThetaSpec]]
@@ -118,6 +120,7 @@ def build_augmentation(
         test_fraction=raw["test_fraction"],
         sample_only_from_closest_benchmark=raw["sample_only_from_closest_benchmark"],
         mixture_weights=raw["mixture_weights"],
+        score_rows=raw["score_rows"],
         max_weight_ratio=raw["max_weight_ratio"],
         min_effective_events=raw["min_effective_events"],
         thetas=thetas,

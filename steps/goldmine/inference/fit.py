@@ -14,7 +14,7 @@ from goldmine.errors import GoldmineError
 from goldmine.inference.estimators import FAMILIES, Estimator, EstimatorSettings
 from goldmine.inference.losses import Objective
 from goldmine.inference.training import TrainResult, TrainSettings, train
-from goldmine.io.augmented import load_columns
+from goldmine.io.augmented import has_column, load_columns
 from goldmine.methods import METHODS, Method
 
 __all__ = ["FitResult", "fit", "resolve_device"]
@@ -70,7 +70,7 @@ def fit(
     partition, optionally bootstrap the training rows, build the estimator and train it."""
     method = METHODS[method_name]
     family = FAMILIES[method.family]
-    objective = Objective.of(method.terms, settings.alpha)
+    objective = Objective.of(method.terms, settings.alpha, weighted=has_column(data_directory, "weight"))
     columns = tuple(dict.fromkeys(family.inputs + objective.columns))
     arrays = load_columns(data_directory, method.name, columns, "train")
     assert arrays is not None
@@ -85,7 +85,8 @@ def fit(
         rows = np.random.default_rng(seed).choice(rows, size=len(rows), replace=True)
     if len(rows) == 0:
         raise GoldmineError(f"{data_directory}: no training rows left")
-    target_scaling = _score_scaling(arrays["t_xz"][rows]) if family.family == "score" else None
+    row_weights = np.asarray(arrays["weight"])[rows] if "weight" in arrays else None
+    target_scaling = _score_scaling(arrays["t_xz"][rows], row_weights) if family.family == "score" else None
     if target_scaling is not None:
         arrays, validation_arrays = (_standardised(a, *target_scaling) for a in (arrays, validation_arrays))
     training = to_tensors(arrays, device, rows)
@@ -105,13 +106,15 @@ def fit(
     return FitResult(model, method, result, len(rows), n_validation)
 
 
-def _score_scaling(joint_score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and spread (P + K,) of the training rows' joint scores. A score regression
+def _score_scaling(joint_score: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and spread (P + K,) of the training rows' joint scores (weighted rows: with
+    their weights (n,)). A score regression
     trains on them standardised: its loss then weighs every component alike, where in
     the score's own units a component with 4× the variance of another (CWL2 beside the
     CP-odd CPWL2 in W h) would take the network's capacity; each component's minimiser,
     E[t|x], is the same either way."""
-    mean, spread = joint_score.mean(axis=0), joint_score.std(axis=0)
+    mean = np.average(joint_score, axis=0, weights=weights)
+    spread = np.sqrt(np.average((joint_score - mean) ** 2, axis=0, weights=weights))
     # a component constant to float32 precision (the training rows say nothing about it)
     # keeps the unit scale, else the validation rows' differences would be multiplied by 10¹⁸
     varies = spread > 1e-6 * np.hypot(mean, spread)

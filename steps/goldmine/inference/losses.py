@@ -26,6 +26,8 @@ from functools import cached_property
 import torch
 import torch.nn.functional as F
 
+from goldmine.errors import GoldmineError
+
 __all__ = [
     "TERMS",
     "Objective",
@@ -37,7 +39,11 @@ __all__ = [
     "score_mse",
     "score_mse_denominator",
     "score_mse_numerator",
+    "weighted_score_mse",
 ]
+
+#: The terms that have a form for weighted rows, and its name.
+WEIGHTED_TERMS = {"mse_score": "weighted_mse_score"}
 
 #: ROLR clips log r and log r̂ to ±10 before exponentiating, as MadMiner does.
 LOG_R_CLIP = 10.0
@@ -48,6 +54,13 @@ def score_mse(t_hat: torch.Tensor, t_xz: torch.Tensor) -> torch.Tensor:
     """SALLY, SALLINO: |t̂(x) − t(x,z)|² / P, minimised by t̂(x) = E[t(x,z)|x] = t(x)
     (score regression: arXiv:1805.00020, 1805.12244)."""
     return F.mse_loss(t_hat, t_xz)
+
+
+def weighted_score_mse(t_hat: torch.Tensor, t_xz: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """SALLY, SALLINO on weighted rows (goldmine.augment.weighted): w |t̂(x) − t(x,z)|² / P
+    with the event weights w (mean 1), the same expectation and minimiser as
+    :func:`score_mse` on rows drawn by weight."""
+    return (weight[:, None] * (t_hat - t_xz) ** 2).mean()
 
 
 def ratio_xe(log_r_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -119,6 +132,7 @@ class Term:
 #: Every loss term by the name that methods and training histories use.
 TERMS: dict[str, Term] = {
     "mse_score": Term(score_mse, ("t_hat", "t_xz")),
+    "weighted_mse_score": Term(weighted_score_mse, ("t_hat", "t_xz", "weight")),
     "xe": Term(ratio_xe, ("log_r_hat", "y")),
     "improved_xe": Term(ratio_augmented_xe, ("log_r_hat", "r_xz")),
     "mse_r": Term(ratio_mse, ("log_r_hat", "y", "r_xz")),
@@ -136,9 +150,17 @@ class Objective:
     weights: tuple[float, ...]
 
     @classmethod
-    def of(cls, terms: tuple[tuple[str, str], ...], alpha: float) -> Objective:
-        """From (term name, "one" | "alpha") pairs and the value of α."""
-        return cls(tuple(name for name, _ in terms), tuple(alpha if weight == "alpha" else 1.0 for _, weight in terms))
+    def of(cls, terms: tuple[tuple[str, str], ...], alpha: float, *, weighted: bool = False) -> Objective:
+        """From (term name, "one" | "alpha") pairs and the value of α; ``weighted``: for
+        rows that carry event weights (each term's weighted form)."""
+        names = tuple(name for name, _ in terms)
+        if weighted:
+            missing = [name for name in names if name not in WEIGHTED_TERMS]
+            if missing:
+                msg = f"the loss term {missing[0]} has no form for weighted rows (augmentation.score_rows: weighted)"
+                raise GoldmineError(msg)
+            names = tuple(WEIGHTED_TERMS[name] for name in names)
+        return cls(names, tuple(alpha if weight == "alpha" else 1.0 for _, weight in terms))
 
     def __post_init__(self) -> None:
         # resolved once: a training step calls the objective some 10⁵ times

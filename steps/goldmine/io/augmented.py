@@ -2,7 +2,8 @@
 
     {column}_{partition}.npy   one float64 array per column and partition, MadMiner's
                                names: x_train.npy (n, O), theta0_validation.npy (n, P),
-                               y_train.npy and r_xz_train.npy (n,), t_xz0_train.npy (n, P)
+                               y_train.npy and r_xz_train.npy (n,), t_xz0_train.npy (n, P);
+                               weighted rows (goldmine.augment.weighted): weight_train.npy (n,)
     augment.json               method, sampler, columns, partitions, provenance (seed)
 
 Rows are written at shuffled positions, so consecutive rows come from different θ and
@@ -21,7 +22,7 @@ import numpy as np
 from goldmine.errors import InputFileError
 from goldmine.io.atomic import reserve
 
-__all__ = ["SUMMARY_NAME", "ArraySet", "column_shapes", "load_columns", "read_summary", "single_point"]
+__all__ = ["SUMMARY_NAME", "ArraySet", "column_shapes", "has_column", "load_columns", "read_summary", "single_point"]
 
 SUMMARY_NAME = "augment.json"
 
@@ -35,9 +36,9 @@ def column_path(directory: Path, column: str, partition: str) -> Path:
 
 def column_shapes(columns: tuple[str, ...], n_observables: int, n_parameters: int,
                   n_score: int | None = None) -> dict[str, tuple[int, ...]]:
-    """The per-row shape of each column: x (O,), theta*/t_xz* (P,), y and r_xz (); t_xz
+    """The per-row shape of each column: x (O,), theta*/t_xz* (P,), y, r_xz and weight (); t_xz
     (``n_score``,) where given (the local sampler's score with its nuisance components)."""
-    shapes = {"x": (n_observables,), "y": (), "r_xz": (), "t_xz": (n_score or n_parameters,)}
+    shapes = {"x": (n_observables,), "y": (), "r_xz": (), "weight": (), "t_xz": (n_score or n_parameters,)}
     return {name: shapes.get(name, (n_parameters,)) for name in columns}
 
 
@@ -64,6 +65,10 @@ class ArraySet:
             shapes[self.paths[name].name] = list(array.shape)
         self.arrays = {}
         return shapes
+
+
+def has_column(directory: Path, column: str, partition: str = "train") -> bool:
+    return column_path(directory, column, partition).exists()
 
 
 def load_columns(directory: Path, method: str, columns: tuple[str, ...], partition: str) -> dict[str, np.ndarray] | None:

@@ -1,0 +1,58 @@
+"""Weighted rows: every event of a partition once per θ, carrying its weight.
+
+The alternative to unweighting (goldmine.augment.unweighting) for a loss that is an
+expectation over p(x, z|θ), such as SALLY's: Σ_i w_i(θ) ℓ_i / Σ_i w_i(θ) estimates it from
+every event once, where rows drawn by weight repeat some events (Poisson multiplicities)
+and leave others out, adding variance for the same events. A network trained on drawn
+rows fits that extra noise too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from goldmine.augment.unweighting import DrawnEvents
+from goldmine.errors import GoldmineError
+from goldmine.events.pool import EventPool
+from goldmine.physics.morphing import component_values
+
+__all__ = ["weighted_events"]
+
+
+def _weights(component_weights: np.ndarray, f: np.ndarray, max_weight: np.ndarray) -> np.ndarray:
+    """dσ(z_i|θ_k) (n, K) in pb, negative weights (morphing noise) set to zero, capped."""
+    return np.clip(component_weights @ f.T, 0.0, max_weight[np.newaxis, :])
+
+
+def weighted_events(
+    pool: EventPool, thetas: np.ndarray, max_weight: np.ndarray
+) -> tuple[Iterator[DrawnEvents], np.ndarray]:
+    """Row k·N + i is event i of the partition's N at ``thetas[k]`` (K, P), with weight
+    dσ(z_i|θ_k) N / Σ_j dσ(z_j|θ_k): mean 1 over the partition at each θ. ``max_weight``
+    (K,) in pb caps the weights. Returns the rows chunk by chunk, and the effective number
+    of events n_eff = (Σw)²/Σw² at each θ (K,)."""
+    f = component_values(thetas, pool.morpher.components)  # (K, C)
+    sums, squared_sums = np.zeros(len(f)), np.zeros(len(f))
+    for chunk in pool.chunks(observations=False):
+        weights = _weights(chunk.component_weights, f, max_weight)
+        sums += weights.sum(axis=0)
+        squared_sums += np.einsum("ij,ij->j", weights, weights)
+    empty = np.flatnonzero(~(sums > 0))
+    if empty.size:
+        theta = thetas[empty[0]].tolist()
+        msg = f"no event has a positive weight at theta = {theta} in the {pool.partition.name} partition"
+        raise GoldmineError(msg)
+    n_events = len(pool.partition)
+
+    def rows() -> Iterator[DrawnEvents]:
+        for chunk in pool.chunks():
+            weights = _weights(chunk.component_weights, f, max_weight) * (n_events / sums)
+            in_partition = chunk.start - pool.partition.start + np.arange(len(weights))
+            event_index = chunk.start + np.arange(len(weights))
+            for k in range(len(f)):
+                yield DrawnEvents(k * n_events + in_partition, event_index, chunk.observations,
+                                  chunk.component_weights, chunk.nuisance_a, weights[:, k])
+
+    return rows(), sums**2 / squared_sums
