@@ -13,6 +13,7 @@ import torch
 from goldmine.errors import GoldmineError
 from goldmine.inference.estimators import FAMILIES, Estimator, EstimatorSettings
 from goldmine.inference.losses import Objective
+from goldmine.inference.networks import Standardize
 from goldmine.inference.training import TrainResult, TrainSettings, train
 from goldmine.io.augmented import has_column, load_columns
 from goldmine.methods import METHODS, Method
@@ -88,7 +89,7 @@ def fit(
     row_weights = np.asarray(arrays["weight"])[rows] if "weight" in arrays else None
     target_scaling = _score_scaling(arrays["t_xz"][rows], row_weights) if family.family == "score" else None
     if target_scaling is not None:
-        arrays, validation_arrays = (_standardised(a, *target_scaling) for a in (arrays, validation_arrays))
+        arrays, validation_arrays = (_standardised(a, target_scaling) for a in (arrays, validation_arrays))
     training = to_tensors(arrays, device, rows)
     validation = to_tensors(validation_arrays, device) if validation_arrays is not None else None
 
@@ -102,26 +103,23 @@ def fit(
     validation = prepared(model, validation, objective.columns) if validation is not None else None
     result = train(model, objective, training, validation, settings, seed=seed)
     if target_scaling is not None:
-        model.absorb_target_scaling(*(torch.as_tensor(v) for v in target_scaling))
+        model.absorb_target_scaling(target_scaling.mean, target_scaling.std)
     return FitResult(model, method, result, len(rows), n_validation)
 
 
-def _score_scaling(joint_score: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and spread (P + K,) of the training rows' joint scores (weighted rows: with
-    their weights (n,)). A score regression
-    trains on them standardised: its loss then weighs every component alike, where in
-    the score's own units a component with 4× the variance of another (CWL2 beside the
-    CP-odd CPWL2 in W h) would take the network's capacity; each component's minimiser,
-    E[t|x], is the same either way."""
-    mean = np.average(joint_score, axis=0, weights=weights)
-    spread = np.sqrt(np.average((joint_score - mean) ** 2, axis=0, weights=weights))
-    # a component constant to float32 precision (the training rows say nothing about it)
-    # keeps the unit scale, else the validation rows' differences would be multiplied by 10¹⁸
-    varies = spread > 1e-6 * np.hypot(mean, spread)
-    return mean, np.where(varies, spread, 1.0)
+def _score_scaling(joint_score: np.ndarray, weights: np.ndarray | None) -> Standardize:
+    """The standardisation of the training rows' joint scores (P + K,), weighted rows with
+    their weights (n,). A score regression trains on them standardised: its loss then
+    weighs every component alike, where in the score's own units a component with 4× the
+    variance of another (CWL2 beside the CP-odd CPWL2 in W h) would take the network's
+    capacity; each component's minimiser, E[t|x], is the same either way."""
+    scaling = Standardize(joint_score.shape[1])
+    as_tensor = torch.as_tensor
+    return scaling.fit(as_tensor(joint_score, dtype=torch.float64),
+                       None if weights is None else as_tensor(weights, dtype=torch.float64))
 
 
-def _standardised(arrays: dict[str, np.ndarray] | None, mean: np.ndarray, std: np.ndarray) -> dict[str, np.ndarray] | None:
+def _standardised(arrays: dict[str, np.ndarray] | None, scaling: Standardize) -> dict[str, np.ndarray] | None:
     if arrays is None:
         return None
-    return {**arrays, "t_xz": (np.asarray(arrays["t_xz"]) - mean) / std}
+    return {**arrays, "t_xz": (np.asarray(arrays["t_xz"]) - scaling.mean.numpy()) / scaling.std.numpy()}

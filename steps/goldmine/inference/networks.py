@@ -25,18 +25,27 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
 
 class Standardize(nn.Module):
     """(v - mean) / std with mean and std as buffers, so the transform is saved with the
-    weights and applied wherever the model runs. Features with zero spread keep std 1."""
+    weights and applied wherever the model runs. A feature constant to float32 precision
+    keeps std 1: the sample says nothing about its scale, and dividing by a spread of
+    rounding noise would multiply other samples' differences by 10¹⁸."""
 
     def __init__(self, n_features: int) -> None:
         super().__init__()
         self.register_buffer("mean", torch.zeros(n_features))
         self.register_buffer("std", torch.ones(n_features))
 
-    def fit(self, values: torch.Tensor) -> Standardize:
-        """Set mean and std from a sample (n, n_features)."""
-        std = values.std(dim=0)
-        self.mean.copy_(values.mean(dim=0))
-        self.std.copy_(torch.where(std > 0, std, torch.ones_like(std)))
+    def fit(self, values: torch.Tensor, weights: torch.Tensor | None = None) -> Standardize:
+        """Set mean and std from a sample (n, n_features), its rows weighted by ``weights``
+        (n,) where given."""
+        if weights is None:
+            mean, std = values.mean(dim=0), values.std(dim=0)
+        else:
+            shares = (weights / weights.sum())[:, None]
+            mean = (shares * values).sum(dim=0)
+            std = (shares * (values - mean) ** 2).sum(dim=0).sqrt()
+        varies = std > 1e-6 * torch.hypot(mean, std)
+        self.mean.copy_(mean)
+        self.std.copy_(torch.where(varies, std, torch.ones_like(std)))
         return self
 
     def forward(self, values: torch.Tensor) -> torch.Tensor:
