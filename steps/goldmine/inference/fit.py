@@ -68,7 +68,8 @@ def fit(
     bootstrap: bool = False,
 ) -> FitResult:
     """Load the method's columns, hold out validation rows if the data has no validation
-    partition, optionally bootstrap the training rows, build the estimator and train it."""
+    partition, optionally bootstrap the training rows, build the estimator and train it;
+    on weighted rows (a ``weight`` column: goldmine.augment.weighted) with the weighted loss."""
     method = METHODS[method_name]
     family = FAMILIES[method.family]
     objective = Objective.of(method.terms, settings.alpha, weighted=has_column(data_directory, "weight"))
