@@ -294,6 +294,7 @@ def test_background_widens_the_histogram_and_rate_limits_as_the_brute_force_like
     summary = json.loads((directory / "results.json").read_text())
     ratios = summary["background_area_ratios_68"]
     assert set(ratios) == {"rate", "histo:z"} and ratios["histo:z"] > 1
+    assert not [w for w in summary["warnings"] if "no background MC event" in w], summary["warnings"]
 
     # the plots stack signal and background, and summary.md states S and B
     result = invoke("plot", "--results", directory / "results.h5", "--output", directory / "plots")
@@ -323,6 +324,32 @@ def test_background_widens_the_histogram_and_rate_limits_as_the_brute_force_like
     np.testing.assert_allclose(per_process[:, :-1], np.outer(list(BACKGROUND_SHARES.values()), by_hand), rtol=1e-12,
                                atol=1e-15)
     assert f"| flat_b | {0.75 * BACKGROUND_DENSITY * 2:.4g} | {luminosity * 0.75 * BACKGROUND_DENSITY * 2:.4g} |" in text
+
+
+def test_histogram_cells_that_no_background_event_reaches_are_warned_about(line_toy, tmp_path) -> None:
+    """The flat background carried by two MC events, in the first and the last bin: the
+    three bins between see the signal without background, and evaluate says how much of it."""
+    setup = read_setup(line_toy / "setup.h5")
+    z, quadrature = toys.gauss_legendre(EDGES, NODES)
+    signal = quadrature[:, None] * (1 + np.outer(z, setup.benchmark_values[:, 0])) ** 2
+    background = np.full((2, len(setup.benchmarks)), BACKGROUND_DENSITY)  # each event one unit of z
+    with h5py.File(tmp_path / "events.h5", "w") as file:
+        write_setup_sections(file, setup)
+        SampleWriter(file, 1, 3, process_names=["flat"]).append(
+            np.concatenate([z, [-0.7, 0.8]])[:, None], np.concatenate([signal, background]),
+            np.concatenate([np.zeros(len(z), dtype=int), [-1, -1]]), np.concatenate([np.full(len(z), -1), [0, 0]]))
+        write_sample_summary(file, np.array([len(z), 0, 0]), 2)
+    config = yaml.safe_load((line_toy / "line.yml").read_text())
+    config["evaluation"]["modes"] = ["rate", "histo"]
+    (tmp_path / "line.yml").write_text(yaml.safe_dump(config))
+    result = invoke("evaluate", "--setup", line_toy / "setup.h5", "--data", tmp_path / "events.h5", "--config",
+                    tmp_path / "line.yml", "--output", tmp_path / "results.h5", "--events", "all")
+    assert result.exit_code == 0, result.output
+    per_bin = _bin_integrals(np.array([0.3]))[0]
+    share = per_bin[1:4].sum() / per_bin.sum()
+    warnings = json.loads((tmp_path / "results.json").read_text())["warnings"]
+    expected = f"histo:z: {share:.0%} of the signal's cross section lies in 3 of its 6 cells that hold no background"
+    assert [w for w in warnings if expected in w], warnings
 
 
 def test_truth_information_with_background_is_that_of_the_mixture(line_toy, tmp_path) -> None:

@@ -23,6 +23,7 @@ from scipy import stats
 from goldmine.config.evaluation import EvaluationConfig
 from goldmine.errors import GoldmineError
 from goldmine.evaluate import information as info
+from goldmine.evaluate.coverage import uncovered_signal
 from goldmine.evaluate.events import SimulatedEvents
 from goldmine.evaluate.histograms import Histogram, adaptive_edges, cell_indices
 from goldmine.evaluate.likelihood import Limit
@@ -186,6 +187,22 @@ class Analysis:
     def columns(self, observations: np.ndarray, names: Sequence[str]) -> list[np.ndarray]:
         return [observations[:, _index(self.setup, name)] for name in names]
 
+    def score_histogram(self, method: str) -> Histogram:
+        """The sally mode's histogram of a score model's t̂ (P axes, ``score_bins`` each)."""
+        return histogram_of(list(self.mean_t[method].T), self.weights_true, self.simulated, self.config.score_bins)
+
+    def counting_histograms(self) -> dict[str, tuple[list[np.ndarray], Histogram]]:
+        """Every histogram a counting mode of the config bins the simulated events in, with
+        the events' value columns, by mode label."""
+        out: dict[str, tuple[list[np.ndarray], Histogram]] = {}
+        if "histo" in self.config.modes:
+            out.update({label: (self.columns(self.simulated.observations, spec.observables), histogram)
+                        for label, (spec, histogram) in self.histograms.items()})
+        if "sally" in self.config.modes:
+            out.update({f"sally:{g.method}": (list(self.mean_t[g.method].T), self.score_histogram(g.method))
+                        for g in self.score_groups})
+        return out
+
 
 def information_matrices(analysis: Analysis) -> list[info.Information]:
     """Fisher information at θ_true: truth, rate, each histogram, each score model."""
@@ -240,12 +257,9 @@ def _histograms(analysis: Analysis, data: DataSet) -> dict[str, LogLikelihood]:
 def _sally(analysis: Analysis, data: DataSet) -> dict[str, LogLikelihood]:
     modes = {}
     for group in analysis.score_groups:
-        t_sim = analysis.mean_t[group.method]
-        histogram = histogram_of(list(t_sim.T), analysis.weights_true, analysis.simulated,
-                                 analysis.config.score_bins)
-        modes[f"sally:{group.method}"] = histogram_mode(histogram, analysis.simulated, data,
-                                                        list(data.features[group.method].T), analysis.luminosity,
-                                                        analysis.log_factors)
+        modes[f"sally:{group.method}"] = histogram_mode(analysis.score_histogram(group.method), analysis.simulated,
+                                                        data, list(data.features[group.method].T),
+                                                        analysis.luminosity, analysis.log_factors)
     return modes
 
 
@@ -368,6 +382,8 @@ def evaluate_analysis(
                           f"{', '.join(n.name for n in simulated.nuisances)} (train them on data augmented with them)")
     evaluation.information = information_matrices(analysis)
     _check_below_truth(evaluation, [g.method for g in analysis.score_groups])
+    if simulated.background.any():
+        _check_background_coverage(analysis, evaluation)
     evaluation.information_distribution = information_distribution(analysis)
     for data in data_sets(analysis, observed):
         evaluation.limits += limits(analysis, data, evaluation)
@@ -460,6 +476,27 @@ def _interval_box(limit: Limit, axes: tuple[np.ndarray, ...]) -> float:
     """Π_i of the 68% interval widths of each parameter, clipped to its grid axis."""
     widths = [min(high, axis[-1]) - max(low, axis[0]) for (low, high), axis in zip(limit.intervals["68"], axes)]
     return float(np.prod(widths))
+
+
+#: Share of the signal's σ in histogram cells without any background MC event above which
+#: evaluate warns (goldmine.evaluate.coverage).
+UNCOVERED_SIGNAL_WARNED = 0.05
+
+
+def _check_background_coverage(analysis: Analysis, evaluation: Evaluation) -> None:
+    """Warn where a counting mode's histogram has much of the signal in cells that no
+    background MC event reaches: there it sees no background, and its region is too narrow."""
+    simulated = analysis.simulated
+    background_share = float(analysis.weights_true[simulated.background].sum() / analysis.weights_true.sum())
+    for label, (columns, histogram) in analysis.counting_histograms().items():
+        cells, n_cells = cell_indices(columns, histogram.edges)
+        uncovered = uncovered_signal(cells, n_cells, simulated.background, analysis.weights_true)
+        if uncovered.share > UNCOVERED_SIGNAL_WARNED:
+            _warn(evaluation, f"{label}: {uncovered.share:.0%} of the signal's cross section lies in {uncovered.cells} "
+                              f"of its {uncovered.n_cells} cells that hold no background MC event, though the "
+                              f"background is {background_share:.1%} of the total: there the histogram sees no "
+                              "background, and its limits are too narrow. Generate more background events (or "
+                              "bias their generation towards the selection), or use fewer bins")
 
 
 def _check_asimov_fit(evaluation: Evaluation, label: str, log_likelihood: LogLikelihood, limit: Limit,
