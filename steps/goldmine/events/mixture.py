@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from goldmine.io.samples import mixture_factors
+
 __all__ = ["MIXTURES", "balance_factors"]
 
 #: The mixture weightings a config can choose (``augmentation.mixture_weights``).
@@ -44,10 +46,9 @@ def balance_factors(
     sampled = np.flatnonzero(shares > 0)
     densities = weights[:, sampled] / sigma[sampled]  # (n, S) q_b up to one factor per event
     mixture = densities @ shares[sampled]
-    signal = ids >= 0
-    own_column = np.searchsorted(sampled, np.maximum(ids, 0))
-    own = densities[np.arange(len(ids)), np.minimum(own_column, len(sampled) - 1)] * shares[np.maximum(ids, 0)]
-    usable = signal & np.all(densities > 0, axis=1)
-    factors = np.where(signal, shares[np.maximum(ids, 0)], 1.0)
+    own_column = np.minimum(np.searchsorted(sampled, np.maximum(ids, 0)), len(sampled) - 1)
+    factors = mixture_factors(ids, shares)  # the own sample's share n_b / N; 1 for background
+    own = densities[np.arange(len(ids)), own_column] * factors
+    usable = (ids >= 0) & np.all(densities > 0, axis=1)
     factors[usable] = own[usable] / mixture[usable]
     return factors
