@@ -20,7 +20,7 @@ from goldmine.errors import GoldmineError
 from goldmine.events.pool import EventChunk, EventPool
 from goldmine.physics.morphing import component_values
 
-__all__ = ["DrawnEvents", "UnweightingRequest", "draw_events"]
+__all__ = ["DrawnEvents", "UnweightingRequest", "draw_events", "effective_events"]
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,16 @@ def _sampling_weights(
     return weights, negative
 
 
+def effective_events(sums: np.ndarray, squared_sums: np.ndarray, thetas: np.ndarray, partition: str) -> np.ndarray:
+    """n_eff = (Σw)²/Σw² (K,) from the sums of the weights used at each of K θ (K, P);
+    refused, naming the θ, where no event of the partition has a positive weight."""
+    empty = np.flatnonzero(~(sums > 0))
+    if empty.size:
+        msg = f"no event has a positive weight at theta = {thetas[empty[0]].tolist()} in the {partition} partition"
+        raise GoldmineError(msg)
+    return sums**2 / squared_sums
+
+
 def _locate(normalized_cumulative: np.ndarray, column: np.ndarray, fraction: np.ndarray) -> np.ndarray:
     """For each (column, fraction) the first row whose normalised cumulative weight in
     that column exceeds the fraction; ``normalized_cumulative`` (L, K) ends at 1 per column."""
@@ -117,12 +127,7 @@ def draw_events(
             negative,
         )
     totals = sums_per_chunk.sum(axis=0)
-    empty = np.flatnonzero(~(totals > 0))
-    if empty.size:
-        theta = request.thetas[empty[0]].tolist()
-        msg = f"no event has a positive weight at theta = {theta} in the {pool.partition.name} partition"
-        raise GoldmineError(msg)
-    n_effective = totals**2 / squared_sums
+    n_effective = effective_events(totals, squared_sums, request.thetas, pool.partition.name)
 
     cumulative = np.cumsum(sums_per_chunk, axis=0)
     column = request.draw_theta

@@ -13,8 +13,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from goldmine.augment.unweighting import DrawnEvents
-from goldmine.errors import GoldmineError
+from goldmine.augment.unweighting import DrawnEvents, effective_events
 from goldmine.events.pool import EventPool
 from goldmine.physics.morphing import component_values
 
@@ -39,11 +38,7 @@ def weighted_events(
         weights = _weights(chunk.component_weights, f, max_weight)
         sums += weights.sum(axis=0)
         squared_sums += np.einsum("ij,ij->j", weights, weights)
-    empty = np.flatnonzero(~(sums > 0))
-    if empty.size:
-        theta = thetas[empty[0]].tolist()
-        msg = f"no event has a positive weight at theta = {theta} in the {pool.partition.name} partition"
-        raise GoldmineError(msg)
+    n_effective = effective_events(sums, squared_sums, thetas, pool.partition.name)
     n_events = len(pool.partition)
 
     def rows() -> Iterator[DrawnEvents]:
@@ -55,4 +50,4 @@ def weighted_events(
                 yield DrawnEvents(k * n_events + in_partition, event_index, chunk.observations,
                                   chunk.component_weights, chunk.nuisance_a, weights[:, k])
 
-    return rows(), sums**2 / squared_sums
+    return rows(), n_effective
