@@ -241,6 +241,17 @@ def line_toy_with_background(line_toy, tmp_path_factory):
     return directory
 
 
+def _evaluate_rate_and_histogram(line_toy, directory) -> None:
+    """evaluate the line toy's rate and histogram modes on ``directory/events.h5`` (all
+    events) into ``directory/results.h5``."""
+    config = yaml.safe_load((line_toy / "line.yml").read_text())
+    config["evaluation"]["modes"] = ["rate", "histo"]
+    (directory / "line.yml").write_text(yaml.safe_dump(config))
+    result = invoke("evaluate", "--setup", line_toy / "setup.h5", "--data", directory / "events.h5", "--config",
+                    directory / "line.yml", "--output", directory / "results.h5", "--events", "all")
+    assert result.exit_code == 0, result.output
+
+
 def test_background_widens_the_histogram_and_rate_limits_as_the_brute_force_likelihood_says(
         line_toy, line_toy_with_background) -> None:
     """Expected counts per bin ν(a) = L [∫_bin s(z|a) dz + b · width]: the histogram and rate
@@ -249,12 +260,7 @@ def test_background_widens_the_histogram_and_rate_limits_as_the_brute_force_like
     events at the same node are one observation).
     """
     directory = line_toy_with_background
-    config = yaml.safe_load((line_toy / "line.yml").read_text())
-    config["evaluation"]["modes"] = ["rate", "histo"]
-    (directory / "line.yml").write_text(yaml.safe_dump(config))
-    result = invoke("evaluate", "--setup", line_toy / "setup.h5", "--data", directory / "events.h5", "--config",
-                    directory / "line.yml", "--output", directory / "results.h5", "--events", "all")
-    assert result.exit_code == 0, result.output
+    _evaluate_rate_and_histogram(line_toy, directory)
     luminosity, a_true = 50.0, 0.3
     widths = np.diff(EDGES)
     grid = np.linspace(-1, 1, 41)
@@ -339,12 +345,7 @@ def test_histogram_cells_that_no_background_event_reaches_are_warned_about(line_
             np.concatenate([z, [-0.7, 0.8]])[:, None], np.concatenate([signal, background]),
             np.concatenate([np.zeros(len(z), dtype=int), [-1, -1]]), np.concatenate([np.full(len(z), -1), [0, 0]]))
         write_sample_summary(file, np.array([len(z), 0, 0]), 2)
-    config = yaml.safe_load((line_toy / "line.yml").read_text())
-    config["evaluation"]["modes"] = ["rate", "histo"]
-    (tmp_path / "line.yml").write_text(yaml.safe_dump(config))
-    result = invoke("evaluate", "--setup", line_toy / "setup.h5", "--data", tmp_path / "events.h5", "--config",
-                    tmp_path / "line.yml", "--output", tmp_path / "results.h5", "--events", "all")
-    assert result.exit_code == 0, result.output
+    _evaluate_rate_and_histogram(line_toy, tmp_path)
     per_bin = _bin_integrals(np.array([0.3]))[0]
     share = per_bin[1:4].sum() / per_bin.sum()
     warnings = json.loads((tmp_path / "results.json").read_text())["warnings"]
