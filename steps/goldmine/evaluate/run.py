@@ -187,9 +187,12 @@ class Analysis:
     def columns(self, observations: np.ndarray, names: Sequence[str]) -> list[np.ndarray]:
         return [observations[:, _index(self.setup, name)] for name in names]
 
-    def score_histogram(self, method: str) -> Histogram:
-        """The sally mode's histogram of a score model's t̂ (P axes, ``score_bins`` each)."""
-        return histogram_of(list(self.mean_t[method].T), self.weights_true, self.simulated, self.config.score_bins)
+    @cached_property
+    def score_histograms(self) -> dict[str, Histogram]:
+        """The sally mode's histogram of each score model's t̂ (P axes, ``score_bins`` each),
+        by method: filled once for every data set and check."""
+        return {g.method: histogram_of(list(self.mean_t[g.method].T), self.weights_true, self.simulated,
+                                       self.config.score_bins) for g in self.score_groups}
 
     def counting_histograms(self) -> dict[str, tuple[list[np.ndarray], Histogram]]:
         """Every histogram a counting mode of the config bins the simulated events in, with
@@ -199,8 +202,8 @@ class Analysis:
             out.update({label: (self.columns(self.simulated.observations, spec.observables), histogram)
                         for label, (spec, histogram) in self.histograms.items()})
         if "sally" in self.config.modes:
-            out.update({f"sally:{g.method}": (list(self.mean_t[g.method].T), self.score_histogram(g.method))
-                        for g in self.score_groups})
+            out.update({f"sally:{method}": (list(self.mean_t[method].T), histogram)
+                        for method, histogram in self.score_histograms.items()})
         return out
 
 
@@ -257,7 +260,7 @@ def _histograms(analysis: Analysis, data: DataSet) -> dict[str, LogLikelihood]:
 def _sally(analysis: Analysis, data: DataSet) -> dict[str, LogLikelihood]:
     modes = {}
     for group in analysis.score_groups:
-        modes[f"sally:{group.method}"] = histogram_mode(analysis.score_histogram(group.method), analysis.simulated,
+        modes[f"sally:{group.method}"] = histogram_mode(analysis.score_histograms[group.method], analysis.simulated,
                                                         data, list(data.features[group.method].T),
                                                         analysis.luminosity, analysis.log_factors)
     return modes
