@@ -373,12 +373,15 @@ def test_mismatched_theta_counts(toy, tmp_path) -> None:
     assert not (tmp_path / "out").exists()
 
 
-def test_background_events_carry_flat_joint_terms_into_every_draw(toy, tmp_path) -> None:
-    """Background events (sampling benchmark -1, σ_b = 2 pb at every benchmark, marked by
-    z1 = 5) beside the toy's signal. p(x,z|θ) = dσ_b / σ(θ) with σ = σ_s + σ_b: their joint
-    score is −∇σ/σ and their joint ratio r(x,z|θ0,θ1) = σ(θ1)/σ(θ0), the mixture's
-    normalisation alone; and they make up σ_b / σ(θ) of the rows drawn at θ (they belong
-    to every draw)."""
+SIGMA_BACKGROUND = 2.0  # pb, the same at every benchmark
+
+
+@pytest.fixture(scope="module")
+def with_background(toy, tmp_path_factory):
+    """The toy's signal and background events (sampling benchmark -1, σ_b = 2 pb at every
+    benchmark, marked by z1 = 5): per partition (train, validation, test: 0.7, 0.1, 0.2 of
+    60k) a moment-exact signal block and half as many background events, shuffled within
+    the partition: each partition's σ(θ) and ∇σ(θ) are the exact ones."""
     import h5py
 
     from goldmine.io.samples import SampleWriter, write_sample_summary
@@ -386,10 +389,6 @@ def test_background_events_carry_flat_joint_terms_into_every_draw(toy, tmp_path)
 
     setup = read_setup(toy / "setup.h5")
     rng = np.random.default_rng(6)
-    sigma_background = 2.0
-    # per partition (train, validation, test: 0.7, 0.1, 0.2 of 60k) a moment-exact signal
-    # block and half as many background events, shuffled within the partition: each
-    # partition's σ(θ) and ∇σ(θ) are the exact ones
     rows, weights, ids = [], [], []
     for n_signal in (28_000, 4_000, 8_000):
         n_background = n_signal // 2
@@ -398,17 +397,26 @@ def test_background_events_carry_flat_joint_terms_into_every_draw(toy, tmp_path)
         order = rng.permutation(n_signal + n_background)
         rows.append(np.concatenate([z, background_z])[order])
         weights.append(np.concatenate([v[:, None] * (1.0 + z @ setup.benchmark_values.T) ** 2 * 4.0 / 40_000,
-                                       np.full((n_background, len(setup.benchmarks)), sigma_background / 20_000)])[order])
+                                       np.full((n_background, len(setup.benchmarks)), SIGMA_BACKGROUND / 20_000)])[order])
         ids.append(np.concatenate([np.zeros(n_signal, dtype=int), np.full(n_background, -1)])[order])
     observations = np.concatenate(rows)
     observations = np.column_stack([observations, np.arange(len(observations))])
-    with h5py.File(tmp_path / "events.h5", "w") as file:
+    path = tmp_path_factory.mktemp("with_background") / "events.h5"
+    with h5py.File(path, "w") as file:
         write_setup_sections(file, setup)
         SampleWriter(file, 3, len(setup.benchmarks)).append(observations, np.concatenate(weights), np.concatenate(ids))
         write_sample_summary(file, np.eye(len(setup.benchmarks), dtype=int)[0] * 40_000, 20_000)
+    return path
+
+
+def test_background_events_carry_flat_joint_terms_into_every_draw(toy, with_background, tmp_path) -> None:
+    """p(x,z|θ) = dσ_b / σ(θ) for background events, σ = σ_s + σ_b: their joint score is
+    −∇σ/σ and their joint ratio r(x,z|θ0,θ1) = σ(θ1)/σ(θ0), the mixture's normalisation
+    alone; and they make up σ_b / σ(θ) of the rows drawn at θ (they belong to every draw)."""
+    sigma_background = SIGMA_BACKGROUND
     config = toy / "toy.yml"
     for method in ("sally", "alices"):
-        result = CliRunner().invoke(cli, ["augment", "--input", str(tmp_path / "events.h5"), "--setup",
+        result = CliRunner().invoke(cli, ["augment", "--input", str(with_background), "--setup",
                                           str(toy / "setup.h5"), "--config", str(config), "--method", method,
                                           "--output", str(tmp_path / method), "--seed", "3"])
         assert result.exit_code == 0, result.output
@@ -437,3 +445,45 @@ def test_background_events_carry_flat_joint_terms_into_every_draw(toy, tmp_path)
     expected = sigma_background / sigma(theta0[drawn_at_theta0])
     observed = is_background[drawn_at_theta0]
     assert abs(observed.mean() - expected.mean()) < 4 * np.sqrt(np.mean(expected * (1 - expected)) / observed.size)
+
+
+def test_signal_alone_draws_no_background_and_learns_the_signal_density(toy, with_background, tmp_path) -> None:
+    """With augmentation.processes: signal, the rows come from the signal's events alone and
+    carry the signal's own joint terms (σ_s, not σ_s + σ_b, normalises them): SALLY's rows
+    follow p_s(x|θ) with the toy's exact score, ALICES' ratios are the toy's."""
+    config = toys.write_config(tmp_path / "signal.yml", **AUGMENTATION, processes="signal")
+    # on events without background, the signal alone is all there is: the same rows
+    for name, chosen in (("signal", config), ("all", None)):
+        result = run_augment(toy, "sally", tmp_path / f"sally_{name}", "--seed", "3", config=chosen)
+        assert result.exit_code == 0, result.output
+    for column in ("x", "t_xz"):
+        np.testing.assert_array_equal(np.load(tmp_path / "sally_signal" / f"{column}_train.npy"),
+                                      np.load(tmp_path / "sally_all" / f"{column}_train.npy"))
+    for method in ("sally", "alices"):
+        result = CliRunner().invoke(cli, ["augment", "--input", str(with_background), "--setup", str(toy / "setup.h5"),
+                                          "--config", str(config), "--method", method, "--output",
+                                          str(tmp_path / f"{method}_bg"), "--seed", "3"])
+        assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "sally_bg" / "augment.json").read_text())
+    assert summary["processes"] == "signal"
+    sally = {name: np.load(tmp_path / "sally_bg" / f"{name}_train.npy") for name in ("x", "theta", "t_xz")}
+    assert not np.any(sally["x"][:, 0] == 5.0)
+    z, theta = sally["x"][:, :2], sally["theta"]
+    np.testing.assert_allclose(sally["t_xz"], toys.score(z, theta), rtol=1e-6, atol=1e-9)
+    n_eff = summary["partitions"]["train"]["n_effective"][0]
+    assert resampled_ks(z[:, 0], lambda z1: toys.marginal_cdf(z1, theta[0]), n_eff) > 1e-3
+    np.testing.assert_allclose(summary["partitions"]["train"]["sigma_pb"][0], toys.sigma(theta[0]), rtol=1e-9)
+    alices = {name: np.load(tmp_path / "alices_bg" / f"{name}_train.npy") for name in ("x", "theta0", "theta1", "r_xz")}
+    assert not np.any(alices["x"][:, 0] == 5.0)
+    truth = np.exp(toys.log_p(alices["x"][:, :2], alices["theta0"]) - toys.log_p(alices["x"][:, :2], alices["theta1"]))
+    np.testing.assert_allclose(alices["r_xz"], truth, rtol=1e-6)
+    # weighted rows: every signal event of the partition once, none of the background's
+    config = toys.write_config(tmp_path / "weighted.yml", **AUGMENTATION, processes="signal", score_rows="weighted")
+    result = CliRunner().invoke(cli, ["augment", "--input", str(with_background), "--setup", str(toy / "setup.h5"),
+                                      "--config", str(config), "--method", "sally", "--output",
+                                      str(tmp_path / "weighted"), "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    x, weight = (np.load(tmp_path / "weighted" / f"{name}_train.npy") for name in ("x", "weight"))
+    assert len(x) == 28_000 and not np.any(x[:, 0] == 5.0)
+    assert len(np.unique(x[:, 2])) == 28_000  # the index column: each event once
+    assert weight.mean() == pytest.approx(1.0)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import yaml
 from click.testing import CliRunner
-from scipy import integrate, special, stats
+from scipy import integrate, optimize, special, stats
 
 import toys
 from goldmine.cli import cli
@@ -719,3 +719,125 @@ def test_a_likelihood_model_is_validated_by_its_ratio(toy, tmp_path) -> None:
     assert estimated.shape == joint.shape and estimated.ndim == 1
     metrics = json.loads((tmp_path / "results.json").read_text())["validation"]["nde"]
     assert metrics["against"] == "joint" and metrics["correlation"][0] > 0.7
+
+
+# --- models of the signal alone, and the per-θ histograms of a ratio ---------------------------
+
+
+def test_ratio_histogram_mode_is_calibrated_whatever_the_ratio_estimate(line_toy, monkeypatch) -> None:
+    """carl's histogram calibration: the likelihood of the per-θ histograms of log r̂(x|θ, θ₁)
+    takes its expectations from the simulated events, so it depends on log r̂ only through
+    the order of the events. An estimate with a θ-dependent normalisation and three times the
+    slope gives the exact ratio's likelihood, which on Asimov data is 0 (a deviance) at
+    θ_true = 0.3 and below it elsewhere; Σ log r̂ (the ml mode's kinematic term) with that
+    estimate peaks far from θ_true."""
+    from goldmine.config.loader import load_config
+    from goldmine.evaluate.run import MODES, Analysis, data_sets
+
+    setup = read_setup(line_toy / "setup.h5")
+    events = load_simulated(line_toy / "events.h5", setup, line_toy / "setup.h5", events="all",
+                            validation_fraction=0.0, test_fraction=0.0)
+    config = load_config(line_toy / "line.yml").evaluation
+    group = types.SimpleNamespace(method="alices", log_likelihood_output="log_r_hat", score_output=None,
+                                  signal_only=False, nuisances=[])
+    analysis = Analysis.of(setup, config, events, [group])
+    (asimov,) = data_sets(analysis, None)
+    grid = np.linspace(-0.9, 0.9, 37)[:, None]
+
+    def exact(a: np.ndarray, z: np.ndarray) -> np.ndarray:  # log r(z|a, 0) of s(z|a) = (1 + a z)², σ = 2 + 2a²/3
+        return np.log((1 + a * z) ** 2) - np.log((2 + 2 * a**2 / 3) / 2)
+
+    def likelihood(estimate) -> np.ndarray:  # noqa: ANN001
+        monkeypatch.setattr(evaluate_run, "log_ratios", lambda group, x, thetas, reference, batch_size:
+                            estimate(thetas[:, :1], x[np.newaxis, :, 0]))
+        (mode,) = MODES["ratio_histo"](analysis, asimov).values()
+        return mode(grid)
+
+    calibrated = likelihood(exact)
+    biased = likelihood(lambda a, z: 3 * exact(a, z) + 2 * a)
+    np.testing.assert_allclose(biased, calibrated, rtol=1e-12, atol=1e-9)
+    at_true = int(np.argmin(np.abs(grid[:, 0] - 0.3)))
+    assert calibrated[at_true] == pytest.approx(0.0, abs=1e-9)
+    assert np.all(np.delete(calibrated, at_true) < -1e-3)
+    counts = asimov.counts
+    summed = np.array([(3 * exact(a, events.observations[:, 0]) + 2 * a) @ counts for a in grid[:, 0]])
+    assert grid[np.argmax(summed), 0] > 0.6
+
+
+def test_ml_mode_refuses_a_ratio_of_the_signal_alone_among_background(line_toy, line_toy_with_background) -> None:
+    from goldmine.config.loader import load_config
+    from goldmine.evaluate.run import MODES, Analysis, data_sets
+
+    setup = read_setup(line_toy / "setup.h5")
+    events = load_simulated(line_toy_with_background / "events.h5", setup, line_toy / "setup.h5", events="all",
+                            validation_fraction=0.0, test_fraction=0.0)
+    group = types.SimpleNamespace(method="alices", log_likelihood_output="log_r_hat", score_output=None,
+                                  signal_only=True, nuisances=[])
+    analysis = Analysis.of(setup, load_config(line_toy / "line.yml").evaluation, events, [group])
+    (asimov,) = data_sets(analysis, None)
+    with pytest.raises(GoldmineError, match="alices.*learned the signal alone.*ratio_histo"):
+        MODES["ml"](analysis, asimov)
+
+
+def test_sally_of_the_signal_alone_among_background(line_toy, tmp_path) -> None:
+    """SALLY trained on the line toy's signal alone (augmentation.processes: signal) among a
+    flat background at other points: its information is the signal's own, L ∫ 4z² = 8/3 L at
+    every a, within 10 % (``signal_only:sally``); with the background, that of its histogram
+    filled with every event (``sally:sally``), the analytic one of its cells; validated on
+    the signal's events; summary.md shows both."""
+    setup = read_setup(line_toy / "setup.h5")
+    z, quadrature = toys.gauss_legendre(np.linspace(-1.0, 1.0, 201), 8)
+    signal = quadrature[:, None] * (1 + np.outer(z, setup.benchmark_values[:, 0])) ** 2
+    background_z = z[::-1] + 1e-4  # other observations: no signal event shares a background one
+    background = np.repeat((quadrature * BACKGROUND_DENSITY)[:, None], len(setup.benchmarks), axis=1)
+    order = np.random.default_rng(2).permutation(2 * len(z))
+    with h5py.File(tmp_path / "events.h5", "w") as file:
+        write_setup_sections(file, setup)
+        SampleWriter(file, 1, 3, process_names=["flat"]).append(
+            np.concatenate([z, background_z])[order, None], np.concatenate([signal, background])[order],
+            np.concatenate([np.zeros(len(z), dtype=int), np.full(len(z), -1)])[order],
+            np.concatenate([np.full(len(z), -1), np.zeros(len(z), dtype=int)])[order])
+        write_sample_summary(file, np.array([len(z), 0, 0]), len(z))
+    config = yaml.safe_load((line_toy / "line.yml").read_text())
+    config["augmentation"] = {"processes": "signal", "n_samples": 20_000, "validation_fraction": 0.0,
+                              "test_fraction": 0.0, "local": {"theta": {"point": [0.3]}}}
+    config["training"] = {"hidden": [16, 16], "epochs": 10, "batch_size": 128}
+    config["evaluation"].update(modes=["sally"], score_bins=8, histograms=[])
+    (tmp_path / "line.yml").write_text(yaml.safe_dump(config))
+    common = ("--setup", line_toy / "setup.h5", "--config", tmp_path / "line.yml")
+    result = invoke("augment", "--input", tmp_path / "events.h5", *common, "--method", "sally", "--output",
+                    tmp_path / "data", "--seed", "4")
+    assert result.exit_code == 0, result.output
+    result = invoke("train", "--method", "sally", "--data", tmp_path / "data", "--config", tmp_path / "line.yml",
+                    "--output", tmp_path / "sally", "--seed", "4", "--device", "cpu")
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "sally" / "settings.json").read_text())["processes"] == "signal"
+    result = invoke("evaluate", "--data", tmp_path / "events.h5", *common, "--models", tmp_path / "sally",
+                    "--output", tmp_path / "results.h5", "--events", "all", "--device", "cpu")
+    assert result.exit_code == 0, result.output
+    luminosity = 50.0
+    with h5py.File(tmp_path / "results.h5") as file:
+        alone = file["fisher/signal_only:sally/full"][()][0, 0]
+        assert "sally" not in file["fisher"]  # its L σ E[t̂²] over signal and background would mean nothing
+        with_background, truth = file["fisher/sally:sally/full"][()][0, 0], file["fisher/truth/full"][()][0, 0]
+        estimated, joint = file["validation/sally/estimated"][()], file["validation/sally/joint"][()]
+    assert alone == pytest.approx(8 / 3 * luminosity, rel=0.1)
+    # t̂ rises with z: its 8 cells of equal expected events are those of z, whose information
+    # is L Σ_cells (∫ ∂_a s)² / ∫ (s + b), below the mixture's L ∫ (∂_a s)² / (s + b)
+    a, b = 0.3, BACKGROUND_DENSITY
+    total = lambda z: (1 + a * z) ** 2 + b  # noqa: E731
+    cumulative = lambda z: integrate.quad(total, -1, z)[0]  # noqa: E731
+    edges = [-1.0, *(optimize.brentq(lambda z, k=k: cumulative(z) - k * cumulative(1) / 8, -1, 1)
+                     for k in range(1, 8)), 1.0]
+    slope = lambda z: 2 * z * (1 + a * z)  # noqa: E731
+    histogram = luminosity * sum(integrate.quad(slope, low, high)[0] ** 2 / integrate.quad(total, low, high)[0]
+                                 for low, high in zip(edges[:-1], edges[1:]))
+    mixture = luminosity * integrate.quad(lambda z: slope(z) ** 2 / total(z), -1, 1)[0]
+    assert with_background == pytest.approx(histogram, rel=0.01)
+    assert histogram < mixture < 0.6 * alone  # the background costs information
+    assert truth == pytest.approx(8 / 3 * luminosity)  # no background event shares a signal event's z
+    assert len(estimated) == len(z) and np.corrcoef(estimated[:, 0], joint[:, 0])[0, 1] > 0.99
+    result = invoke("plot", "--results", tmp_path / "results.h5", "--output", tmp_path / "plots")
+    assert result.exit_code == 0, result.output
+    summary = (tmp_path / "plots" / "summary.md").read_text()
+    assert f"| sally | — | {alone:.4g} |" in summary and f"| sally:sally | {with_background:.4g} | — |" in summary

@@ -38,9 +38,11 @@ def train(data: str | Path, config: str | Path, output: str | Path, *, method: s
     if member is not None and seed is not None:
         raise UsageError("give --seed or --member, not both")
     nuisances: list[str] = []  # shape nuisances whose score components the data holds (the local sampler)
+    processes = "all"  # the events the rows were drawn from (augmentation.processes)
     if method is None or member is not None or (data_directory / SUMMARY_NAME).is_file():
         augmented = read_summary(data_directory)
         nuisances = augmented.get("nuisances", [])
+        processes = augmented.get("processes", "all")
         method = method or augmented["method"]
         _check_sampler(method, augmented["method"], data_directory)
         if member is not None:
@@ -69,7 +71,7 @@ def train(data: str | Path, config: str | Path, output: str | Path, *, method: s
             "training": optimisation.to_dict(), "bootstrap": bootstrap, "n_train": fitted.n_train,
             "n_validation": fitted.n_validation, "member": member, "best_epoch": fitted.result.best_epoch,
             "best_loss": fitted.result.best_loss, "stopped_early": fitted.result.stopped_early,
-            "parameters": analysis.parameter_names, "nuisances": nuisances,
+            "parameters": analysis.parameter_names, "nuisances": nuisances, "processes": processes,
             "observables": [o.name for o in analysis.observables],
             "score_theta": single_point(data_directory) if fitted.model.score_output else None,
             "denominator_theta": denominator,

@@ -129,11 +129,11 @@ def augment_partition(
     per θ) and write their columns to ``directory``."""
     assert setup.morpher is not None
     pool = EventPool(events, partition, setup.morpher, len(setup.benchmarks), chunk_size,
-                     nuisances=NuisanceColumns.of(setup), mixture=config.mixture_weights)
+                     nuisances=NuisanceColumns.of(setup), mixture=config.mixture_weights, processes=config.processes)
     statistics = pool.statistics()
     weighted = weighted_rows(sampler, config)
     plan = plan_draws(sampler, config.thetas[sampler], n_rows, rng,  # type: ignore[arg-type]
-                      rows_per_theta=len(partition) if weighted else None)
+                      rows_per_theta=statistics.n_events if weighted else None)
     n_rows = len(plan.draw_theta)
     check_in_range(plan.thetas, setup.parameters, f"{sampler} ({partition.name})")
 
@@ -228,6 +228,7 @@ def augment_method(
         "method": method,
         "sampler": sampler,
         "columns": list(row_columns_of(sampler, config)),
+        "processes": config.processes,
         "parameters": setup.parameter_names,
         "nuisances": [n.name for n in setup.nuisance_parameters] if sampler == "local" else [],
         "observables": [o.name for o in setup.observables],

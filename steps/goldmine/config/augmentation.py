@@ -31,6 +31,8 @@ class AugmentationConfig:
     mixture_weights: str
     #: the local sampler's rows: "drawn" by weight, or "weighted" (every event once, with its weight)
     score_rows: str
+    #: which events the estimators learn from: "all" (the mixture) or "signal" (the signal alone)
+    processes: str
     max_weight_ratio: float | None
     min_effective_events: float
     thetas: Mapping[str, Mapping[str, ThetaSpec]]
@@ -121,6 +123,7 @@ def build_augmentation(
         sample_only_from_closest_benchmark=raw["sample_only_from_closest_benchmark"],
         mixture_weights=raw["mixture_weights"],
         score_rows=raw["score_rows"],
+        processes=raw["processes"],
         max_weight_ratio=raw["max_weight_ratio"],
         min_effective_events=raw["min_effective_events"],
         thetas=thetas,

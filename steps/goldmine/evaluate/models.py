@@ -16,8 +16,8 @@ import numpy as np
 from goldmine.errors import GoldmineError
 from goldmine.setup import Setup
 
-__all__ = ["ModelGroup", "kinematic_log_likelihood", "load_groups", "log_ratio_normalisation", "mean_theta_score",
-           "member_scores"]
+__all__ = ["ModelGroup", "kinematic_log_likelihood", "load_groups", "log_ratio_normalisation", "log_ratios",
+           "mean_theta_score", "member_scores"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,12 @@ class ModelGroup:
     def nuisances(self) -> list[str]:
         """The shape nuisances whose score components a score model learned after θ's."""
         return list(self.members[0].settings.get("nuisances") or [])
+
+    @property
+    def signal_only(self) -> bool:
+        """Whether the members learned the signal alone (augmentation.processes: signal):
+        its score or ratios p_S(x|θ), not the mixture's with the background."""
+        return self.members[0].settings.get("processes", "all") == "signal"
 
 
 def _check_against_setup(directory: Path, settings: dict[str, Any], setup: Setup) -> None:
@@ -175,6 +181,15 @@ def kinematic_log_likelihood(
         if mean is not None:
             mean.add(theta_rows, event_rows, values)
     return totals if mean is None else totals - counts.sum() * mean.value()
+
+
+def log_ratios(group: ModelGroup, x: np.ndarray, thetas: np.ndarray, reference: np.ndarray,
+               batch_size: int) -> np.ndarray:
+    """The ensemble mean of log r̂(x|θ) (or log p̂) (G, n) of events x (n, O) at thetas (G, P)."""
+    values = np.empty((len(thetas), len(x)))
+    for theta_rows, event_rows, block in _ensemble_log_ratios(group, x, thetas, reference, batch_size):
+        values[theta_rows, event_rows] = block
+    return values
 
 
 def log_ratio_normalisation(

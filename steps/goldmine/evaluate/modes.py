@@ -1,14 +1,16 @@
 """The limit modes as log likelihood functions of θ (G, P) → (G,), for one data set.
 
-    rate      Poisson count only
-    histo     Poisson counts in the cells of a histogram of one or two observables
-    sally     ... of the estimated score t̂(x) (P dimensions, equal-expectation bins)
-    sallino   ... of the 1-D projection t̂(x)·(θ − θ_score), one histogram per θ
-    ml        Σ_events log r̂(x|θ) (or log p̂) of a ratio or likelihood model + the rate
+    rate         Poisson count only
+    histo        Poisson counts in the cells of a histogram of one or two observables
+    sally        ... of the estimated score t̂(x) (P dimensions, equal-expectation bins)
+    sallino      ... of the 1-D projection t̂(x)·(θ − θ_score), one histogram per θ
+    ratio_histo  ... of a ratio model's log r̂(x|θ, θ₁), one histogram per θ (carl's
+                 histogram calibration, 1506.02169)
+    ml           Σ_events log r̂(x|θ) (or log p̂) of a ratio or likelihood model + the rate
 
 The expectations always come from the simulated events; the data set is either Asimov
 data (every simulated event counted L·w(θ_true) times) or observed events (once each).
-Counting modes (rate, histo, sally, sallino) profile every nuisance: the shape nuisances of
+Counting modes (rate, histo, sally, sallino, ratio_histo) profile every nuisance: the shape nuisances of
 the events (each cell's expectation expanded to second order in ν, exactly for the events'
 morphing) and the normalisation systematics; the ml mode's kinematic term knows no ν, so
 its rate term profiles the normalisation systematics only (`profiled_poisson_log_likelihood`).
@@ -25,7 +27,8 @@ from goldmine.evaluate.events import SimulatedEvents
 from goldmine.evaluate.histograms import Histogram, adaptive_edges, cell_indices
 from goldmine.evaluate.likelihood import profiled_poisson_log_likelihood, saturated_log_likelihood
 
-__all__ = ["DataSet", "LogLikelihood", "histogram_of", "histogram_mode", "ml_mode", "rate_mode", "sallino_mode"]
+__all__ = ["DataSet", "LogLikelihood", "Summary", "histogram_of", "histogram_mode", "ml_mode", "per_theta_histogram_mode",
+           "rate_mode", "sallino_mode"]
 
 LogLikelihood = Callable[[np.ndarray], np.ndarray]
 
@@ -109,6 +112,40 @@ def histogram_mode(
     return log_likelihood
 
 
+#: The values of a per-θ summary: θ (P,) → its value on the simulated events (n,) and on
+#: the data set's events (m,).
+Summary = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def per_theta_histogram_mode(
+    simulated: SimulatedEvents,
+    summary: Summary,
+    data: DataSet,
+    binning_weights: np.ndarray,
+    n_bins: int,
+    luminosity: float,
+    log_factors: np.ndarray,
+) -> LogLikelihood:
+    """For each θ, the histogram of a 1-D summary h_θ(x), binned with equal expected events
+    under ``binning_weights`` (the weights at θ_true). Each θ has its own binning, so the
+    Poisson term is taken against the saturated model (as a deviance: binnings with n = μ
+    compare equal whatever their number of cells). The expectations come from the simulated
+    events whatever h is, so the likelihood is that of the summary: exact (calibrated) however
+    well or badly h was learned."""
+
+    def one(theta: np.ndarray) -> float:
+        simulated_values, data_values = summary(theta)
+        histogram = histogram_of([simulated_values], binning_weights, simulated, n_bins)
+        observed = _counts(histogram, [data_values], data.counts)
+        profiled = _profiled(observed, histogram, theta, simulated.components, luminosity, log_factors)
+        return float(profiled[0] - saturated_log_likelihood(observed))
+
+    def log_likelihood(thetas: np.ndarray) -> np.ndarray:
+        return np.array([one(theta) for theta in np.atleast_2d(thetas)])
+
+    return log_likelihood
+
+
 def sallino_mode(
     simulated: SimulatedEvents,
     simulated_score: np.ndarray,
@@ -120,26 +157,17 @@ def sallino_mode(
     luminosity: float,
     log_factors: np.ndarray,
 ) -> LogLikelihood:
-    """For each θ, the histogram of h(x) = t̂(x)·(θ − θ_score), binned with equal expected
-    events under ``binning_weights`` (the weights at θ_true). Each θ has its own binning, so
-    the Poisson term is taken against the saturated model (as a deviance: binnings with
-    n = μ compare equal whatever their number of cells)."""
+    """The per-θ histograms of h(x) = t̂(x)·(θ − θ_score) (:func:`per_theta_histogram_mode`)."""
 
-    def one(theta: np.ndarray) -> float:
+    def projected(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # Only the direction matters for the counts; at θ_score itself any direction keeps the
         # same number of cells, so every θ's deviance carries the same fluctuation penalty.
         direction = theta - score_theta
         norm = np.linalg.norm(direction)
         direction = direction / norm if norm > 0 else np.eye(len(theta))[0]
-        histogram = histogram_of([simulated_score @ direction], binning_weights, simulated, n_bins)
-        observed = _counts(histogram, [data_score @ direction], data.counts)
-        profiled = _profiled(observed, histogram, theta, simulated.components, luminosity, log_factors)
-        return float(profiled[0] - saturated_log_likelihood(observed))
+        return simulated_score @ direction, data_score @ direction
 
-    def log_likelihood(thetas: np.ndarray) -> np.ndarray:
-        return np.array([one(theta) for theta in np.atleast_2d(thetas)])
-
-    return log_likelihood
+    return per_theta_histogram_mode(simulated, projected, data, binning_weights, n_bins, luminosity, log_factors)
 
 
 def ml_mode(

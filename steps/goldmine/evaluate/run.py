@@ -31,6 +31,7 @@ from goldmine.evaluate.models import (
     ModelGroup,
     kinematic_log_likelihood,
     log_ratio_normalisation,
+    log_ratios,
     mean_theta_score,
     member_scores,
 )
@@ -40,6 +41,7 @@ from goldmine.evaluate.modes import (
     histogram_mode,
     histogram_of,
     ml_mode,
+    per_theta_histogram_mode,
     rate_mode,
     sallino_mode,
 )
@@ -194,6 +196,13 @@ class Analysis:
         return {g.method: histogram_of(list(self.mean_t[g.method].T), self.weights_true, self.simulated,
                                        self.config.score_bins) for g in self.score_groups}
 
+    def summarised(self, group: ModelGroup) -> bool:
+        """Whether a model is a summary here, not an estimate of these events' score or
+        ratio: it learned the signal alone (augmentation.processes: signal) and the events
+        hold background, so only histograms of its output, filled with every event, say what
+        it knows."""
+        return group.signal_only and bool(self.simulated.background.any())
+
     def counting_histograms(self) -> dict[str, tuple[list[np.ndarray], Histogram]]:
         """Every histogram a counting mode of the config bins the simulated events in, with
         the events' value columns, by mode label."""
@@ -208,7 +217,9 @@ class Analysis:
 
 
 def information_matrices(analysis: Analysis) -> list[info.Information]:
-    """Fisher information at θ_true: truth, rate, each histogram, each score model."""
+    """Fisher information at θ_true: truth, rate, each histogram, each score model: L σ
+    E[t̂ t̂ᵀ] + rate, or for a model of the signal alone among events with background that
+    of its sally histogram, as ``sally:<model>`` (:meth:`Analysis.summarised`)."""
     simulated, theta_true, luminosity = analysis.simulated, analysis.theta_true, analysis.luminosity
     nuisances, log_ratios = shape_and_norm_nuisances(analysis.setup, simulated), analysis.log_ratios
     n_parameters = len(theta_true)
@@ -222,6 +233,12 @@ def information_matrices(analysis: Analysis) -> list[info.Information]:
     out = [info.information_from(name, [matrix], n_parameters, nuisances) for name, matrix in counted.items()]
     norms, log_factors = norm_log_factors(analysis.setup)
     for group in analysis.score_groups:
+        if analysis.summarised(group):
+            cells, n_cells = cell_indices(list(analysis.mean_t[group.method].T),
+                                          analysis.score_histograms[group.method].edges)
+            matrix = info.binned_matrix(cells, n_cells, simulated, theta_true, luminosity, log_ratios)
+            out.append(info.information_from(f"sally:{group.method}", [matrix], n_parameters, nuisances))
+            continue
         matrices = info.score_matrices(analysis.member_t[group.method], simulated, theta_true, luminosity,
                                        log_factors)
         out.append(info.information_from(group.method, matrices, n_parameters, group.nuisances + norms))
@@ -235,8 +252,9 @@ def information_distribution(analysis: Analysis) -> dict[str, np.ndarray]:
     bins = config.information_bins
     edges = adaptive_edges(column, analysis.weights_true, bins) if isinstance(bins, int) else np.asarray(bins[0])
     indices, n_cells = cell_indices([column], [edges])
+    estimates = {g.method: analysis.mean_t[g.method] for g in analysis.score_groups if not analysis.summarised(g)}
     distribution = info.information_distribution(indices, n_cells, analysis.simulated, analysis.theta_true,
-                                                 analysis.luminosity, analysis.mean_t)
+                                                 analysis.luminosity, estimates)
     if analysis.simulated.background.any():
         background = np.where(analysis.simulated.background, analysis.weights_true, 0.0)
         distribution["sigma_background"] = np.bincount(indices, weights=background, minlength=n_cells)
@@ -281,6 +299,10 @@ def _ml(analysis: Analysis, data: DataSet) -> dict[str, LogLikelihood]:
     reference = analysis.setup.benchmark_values[analysis.setup.benchmark_index(config.reference)]
     modes = {}
     for group in (g for g in analysis.groups if g.log_likelihood_output):
+        if analysis.summarised(group):
+            raise GoldmineError(f"evaluation.modes: ml sums log r of {group.method} over the events, but it learned "
+                                "the signal alone (augmentation.processes: signal) and the events hold background: "
+                                "evaluate it with the ratio_histo mode, or train it on all events")
         denominator_weights = _calibration_weights(analysis, group, reference) if config.calibrate_ratios else None
 
         def kinematic(thetas: np.ndarray, group: ModelGroup = group,
@@ -301,6 +323,27 @@ def _ml(analysis: Analysis, data: DataSet) -> dict[str, LogLikelihood]:
     return modes
 
 
+def _ratio_histograms(analysis: Analysis, data: DataSet) -> dict[str, LogLikelihood]:
+    config = analysis.config
+    reference = analysis.setup.benchmark_values[analysis.setup.benchmark_index(config.reference)]
+    asimov = data.observations is analysis.simulated.observations
+    modes = {}
+    for group in (g for g in analysis.groups if g.log_likelihood_output == "log_r_hat"):
+
+        def summary(theta: np.ndarray, group: ModelGroup = group) -> tuple[np.ndarray, np.ndarray]:
+            (simulated,) = log_ratios(group, analysis.simulated.observations, theta[np.newaxis], reference,
+                                      config.batch_size)
+            if asimov:
+                return simulated, simulated
+            (observed,) = log_ratios(group, data.observations, theta[np.newaxis], reference, config.batch_size)
+            return simulated, observed
+
+        modes[f"ratio_histo:{group.method}"] = per_theta_histogram_mode(
+            analysis.simulated, summary, data, analysis.weights_true, config.projected_score_bins,
+            analysis.luminosity, analysis.log_factors)
+    return modes
+
+
 def _calibration_weights(analysis: Analysis, group: ModelGroup, reference: np.ndarray) -> np.ndarray | None:
     """The simulated events' weights (n,) at the denominator θ₁ of a ratio model, under which
     a calibrated r̂(x|θ, θ₁) averages to one; None for likelihood models (log p̂ needs none)."""
@@ -315,7 +358,8 @@ def _calibration_weights(analysis: Analysis, group: ModelGroup, reference: np.nd
 
 
 #: The limit modes of ``evaluation.modes``, each building its log-likelihoods of θ on one data set.
-MODES: dict[str, ModeBuilder] = {"rate": _rate, "histo": _histograms, "sally": _sally, "sallino": _sallino, "ml": _ml}
+MODES: dict[str, ModeBuilder] = {"rate": _rate, "histo": _histograms, "sally": _sally, "sallino": _sallino,
+                                 "ratio_histo": _ratio_histograms, "ml": _ml}
 
 
 def data_sets(analysis: Analysis, observed: np.ndarray | None) -> list[DataSet]:
@@ -384,7 +428,7 @@ def evaluate_analysis(
                           "only: they learned no score in the shape nuisances "
                           f"{', '.join(n.name for n in simulated.nuisances)} (train them on data augmented with them)")
     evaluation.information = information_matrices(analysis)
-    _check_below_truth(evaluation, [g.method for g in analysis.score_groups])
+    _check_below_truth(evaluation, [g.method for g in analysis.score_groups if not analysis.summarised(g)])
     if simulated.background.any():
         _check_background_coverage(analysis, evaluation)
     evaluation.information_distribution = information_distribution(analysis)
@@ -420,12 +464,17 @@ SIGNAL_ONLY = "signal_only"
 def without_background(analysis: Analysis, evaluation: Evaluation) -> None:
     """What the background costs: the truth, rate and histogram information of the signal
     events alone (``signal_only:<name>``; histograms with the bins they have with the
-    background), their expected limits (kind ``signal_only``), and per mode the size of the
-    68% region with the background over that without (:func:`_limits_of_variant`)."""
-    signal = Analysis.of(analysis.setup, analysis.config, analysis.simulated.signal_only(), [])
+    background) and that of each score model that learned the signal alone (L σ E[t̂ t̂ᵀ] +
+    rate, comparable with the truth's), their expected limits (kind ``signal_only``), and per
+    mode the size of the 68% region with the background over that without
+    (:func:`_limits_of_variant`)."""
+    signal = Analysis.of(analysis.setup, analysis.config, analysis.simulated.signal_only(),
+                         [g for g in analysis.score_groups if g.signal_only])
     signal.histograms.update(_refilled(analysis, signal.simulated, signal.weights_true))
     evaluation.information += [dataclasses.replace(item, name=f"{SIGNAL_ONLY}:{item.name}")
                                for item in information_matrices(signal)]
+    _check_below_truth(evaluation, [f"{SIGNAL_ONLY}:{g.method}" for g in signal.score_groups],
+                       f"{SIGNAL_ONLY}:truth")
     evaluation.background_area_ratios.update(
         _limits_of_variant(signal, SIGNAL_ONLY_MODES, SIGNAL_ONLY, evaluation))
 
@@ -518,11 +567,12 @@ def _check_asimov_fit(evaluation: Evaluation, label: str, log_likelihood: LogLik
 BOUND_TOLERANCE = 0.1
 
 
-def _check_below_truth(evaluation: Evaluation, methods: Sequence[str]) -> None:
-    """No estimator of x carries more information than the joint (truth-level) one: a score
-    model above it has a t̂ that is partly noise, which L σ E[t̂ t̂ᵀ] counts as information."""
+def _check_below_truth(evaluation: Evaluation, methods: Sequence[str], truth_name: str = "truth") -> None:
+    """No estimator of x carries more information than the joint (truth-level) one,
+    ``truth_name``: a score model above it has a t̂ that is partly noise, which L σ E[t̂ t̂ᵀ]
+    counts as information."""
     by_name = {item.name: item.profiled for item in evaluation.information}
-    truth = by_name.get("truth")
+    truth = by_name.get(truth_name)
     if truth is None:
         return
     scale = max(float(np.linalg.eigvalsh(truth).max()), 0.0)
@@ -557,28 +607,30 @@ def _validation(
     scatter around the true ones (z is latent), which the estimators learn. ``weights``: the
     events' weights at the θ the estimator learned under (a score's θ, a ratio's
     denominator), so that summaries weigh them as that distribution does (the simulated
-    events mix several sampling benchmarks). Likelihood models give log p̂(x|θ) − log p̂(x|reference)."""
-    n = min(config.validation_events, len(simulated))
-    if n == 0:
-        return {}
-    weightings = {"joint": simulated}
-    if simulated.has_truth:
-        weightings["true"] = simulated.with_true_weights()
-
-    def terms(thetas: np.ndarray) -> dict[str, Any]:
-        """Joint terms at θ (n, P) under each weighting; empty when one has a weight ≤ 0."""
-        out = {name: _joint(events, thetas) for name, events in weightings.items()}
-        return {} if any(value is None for value in out.values()) else out
-
+    events mix several sampling benchmarks). Likelihood models give log p̂(x|θ) − log p̂(x|reference).
+    A model of the signal alone is compared on the signal's events, with the signal's values."""
+    signal = ~simulated.background
     out = {}
     for group in groups:
+        events = simulated.signal_only() if group.signal_only else simulated
+        n = min(config.validation_events, len(events))
+        if n == 0:
+            continue
+        weightings = {"joint": events, **({"true": events.with_true_weights()} if events.has_truth else {})}
+
+        def terms(thetas: np.ndarray, weightings: dict[str, SimulatedEvents] = weightings) -> dict[str, Any]:
+            """Joint terms at θ (n, P) under each weighting; empty when one has a weight ≤ 0."""
+            out = {name: _joint(weighted, thetas) for name, weighted in weightings.items()}
+            return {} if any(value is None for value in out.values()) else out
+
         if group.score_output:
             theta = np.asarray(group.score_theta if group.score_theta is not None else config.theta_true)
             thetas = np.broadcast_to(theta, (n, len(theta)))
             scores = {name: value.t_xz for name, value in terms(thetas).items()}
+            estimated_t = mean_t[group.method][signal] if group.signal_only else mean_t[group.method]
             if scores:
-                out[group.method] = {"estimated": mean_t[group.method][:n], **scores, "theta": thetas,
-                                     "weights": simulated.weights(theta)[:n]}
+                out[group.method] = {"estimated": estimated_t[:n], **scores, "theta": thetas,
+                                     "weights": events.weights(theta)[:n]}
             continue
         if group.log_likelihood_output is None:
             continue
@@ -589,10 +641,10 @@ def _validation(
         numerator, denominator = terms(thetas), terms(np.broadcast_to(reference, thetas.shape))
         if not numerator or not denominator:
             continue
-        estimated = _estimated_log_ratio(group, simulated.observations[:n], thetas, reference)
+        estimated = _estimated_log_ratio(group, events.observations[:n], thetas, reference)
         log_ratios = {name: numerator[name].log_p_xz - denominator[name].log_p_xz for name in numerator}
         out[group.method] = {"estimated": estimated, **log_ratios, "theta": thetas,
-                             "weights": simulated.weights(reference)[:n]}
+                             "weights": events.weights(reference)[:n]}
     return out
 
 

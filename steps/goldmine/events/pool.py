@@ -7,7 +7,9 @@ sampling benchmark, goldmine.io.samples, or the balance heuristic's factor:
 goldmine.events.mixture), so that Σ_i g_i estimates σ over the whole file. Everything
 the samplers need, per event, is its observations x_i, g_i and its sampling benchmark,
 and with shape nuisances the log ratios a, b of its weight's nuisance morphing
-(goldmine.physics.nuisance).
+(goldmine.physics.nuisance). A pool of the signal alone (``processes = "signal"``) gives
+the background's events the factor 0: every sum then runs over the signal, σ(θ) is the
+signal's, and no sampler draws a background event.
 """
 
 from __future__ import annotations
@@ -26,7 +28,10 @@ from goldmine.io.samples import check_finite_weights, iter_samples, mixture_fact
 from goldmine.physics.morphing import Morpher
 from goldmine.physics.nuisance import NuisanceColumns, nuisance_log_ratios
 
-__all__ = ["EventChunk", "EventPool", "PoolStatistics"]
+__all__ = ["PROCESSES", "EventChunk", "EventPool", "PoolStatistics"]
+
+#: Which events a pool holds: the signal and the backgrounds, or the signal alone.
+PROCESSES = ("all", "signal")
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,11 +53,17 @@ class EventChunk:
     nuisance_b: np.ndarray
     true_component_weights: np.ndarray | None = None
 
+    @property
+    def held(self) -> np.ndarray:
+        """Which of the chunk's events (n,) the pool holds: those with a mixture factor (a pool
+        of the signal alone gives the background's events none)."""
+        return self.mixture_factors != 0
+
 
 @dataclass(frozen=True, eq=False)
 class PoolStatistics:
-    """Sums over the partition: ``sigma_components`` Σ_i g_i (C,) in pb, so that
-    σ(θ) = f(θ)·Σ_i g_i, the event count per sampling benchmark (B,), and with K shape
+    """Sums over the partition: the events the pool holds, ``sigma_components`` Σ_i g_i (C,)
+    in pb, so that σ(θ) = f(θ)·Σ_i g_i, the event count per sampling benchmark (B,), and with K shape
     nuisances ``nuisance_sigma_components`` Σ_i g_i a_i (C, K)."""
 
     n_events: int
@@ -73,10 +84,13 @@ class EventPool:
     chunk_size: int = 50_000
     nuisances: NuisanceColumns | None = None
     mixture: str = "shares"
+    processes: str = "all"
 
     def __post_init__(self) -> None:
         if self.mixture not in MIXTURES:
             raise ValueError(f"mixture must be one of {MIXTURES}, got {self.mixture!r}")
+        if self.processes not in PROCESSES:
+            raise ValueError(f"processes must be one of {PROCESSES}, got {self.processes!r}")
 
     @cached_property
     def sampling_shares(self) -> np.ndarray:
@@ -125,11 +139,12 @@ class EventPool:
                              chunk.background_processes, a, b, true_component_weights)
 
     def _factors(self, start: int, weights: np.ndarray, ids: np.ndarray) -> np.ndarray:
-        """Each event's mixture factor (n,) from its weights (n, ≥B) by ``mixture``."""
-        shares = self._mixture_factors(start, ids)
-        if self.mixture == "shares":
-            return shares
-        return balance_factors(weights, ids, self.sampling_shares, self.benchmark_cross_sections)
+        """Each event's mixture factor (n,) from its weights (n, ≥B) by ``mixture``; 0 for
+        the background's events in a pool of the signal alone."""
+        factors = self._mixture_factors(start, ids)
+        if self.mixture == "balance":
+            factors = balance_factors(weights, ids, self.sampling_shares, self.benchmark_cross_sections)
+        return np.where(ids < 0, 0.0, factors) if self.processes == "signal" else factors
 
     def _mixture_factors(self, start: int, ids: np.ndarray) -> np.ndarray:
         shares = self.sampling_shares
@@ -146,10 +161,12 @@ class EventPool:
         sigma = np.zeros(self.morpher.n_components)
         nuisance_sigma = np.zeros((self.morpher.n_components, len(self.nuisances or ())))
         per_benchmark = np.zeros(self.n_benchmarks, dtype=np.int64)
+        n_events = 0
         for chunk in self.chunks(observations=False):
+            n_events += int(np.count_nonzero(chunk.held))
             sigma += chunk.component_weights.sum(axis=0)
             nuisance_sigma += chunk.component_weights.T @ chunk.nuisance_a
             signal = chunk.sampling_benchmarks >= 0
             per_benchmark += np.bincount(chunk.sampling_benchmarks[signal], minlength=self.n_benchmarks)
-        return PoolStatistics(len(self.partition), sigma, per_benchmark, nuisance_sigma)
+        return PoolStatistics(n_events, sigma, per_benchmark, nuisance_sigma)
 

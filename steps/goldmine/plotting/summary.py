@@ -74,12 +74,13 @@ def _signal_and_background(summary: dict, results: Results, names: list[str]) ->
         lines += [f"| {process} | {sigma:.4g} | {sigma * luminosity:.4g} |" for process, sigma in per_process.items()]
         lines.append("")
     lines += ["| information (profiled diagonal) | with background | signal only |", "|---|---|---|"]
-    for name, entry in results.fisher.items():
-        alone = results.fisher.get(f"signal_only:{name}")
-        if alone is None:
-            continue
-        cell = lambda matrix: ", ".join(f"{matrix[i, i]:.4g}" for i in range(len(names)))
-        lines.append(f"| {name} | {cell(entry['profiled'])} | {cell(alone['profiled'])} |")
+    alone = {name.removeprefix("signal_only:"): entry for name, entry in results.fisher.items()
+             if name.startswith("signal_only:")}
+    together = {name: entry for name, entry in results.fisher.items() if not name.startswith("signal_only:")}
+    cell = lambda entry: ", ".join(f"{entry['profiled'][i, i]:.4g}" for i in range(len(names))) if entry else "—"
+    for name in [*together, *(name for name in alone if name not in together)]:
+        if name in alone or name.split(":")[0] == "sally":  # a model of the signal alone: its histogram and itself
+            lines.append(f"| {name} | {cell(together.get(name))} | {cell(alone.get(name))} |")
     ratios = summary.get("background_area_ratios_68") or {}
     if ratios:
         lines += ["", "Size of the expected 68% region (product of the profiled interval widths) with the "

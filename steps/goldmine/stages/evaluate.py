@@ -30,7 +30,7 @@ def evaluate(setup_path: Path, data_path: Path, model_directories: tuple[Path, .
              observed_path: Path | None, events_choice: str, device: str) -> None:
     """Fisher information (truth, rate, histograms, score models; nuisances profiled and
     projected) at theta_true, and expected (Asimov) and observed limits on the theta grid
-    in the modes rate, histo, sally, sallino and ml."""
+    in the modes rate, histo, sally, sallino, ratio_histo and ml."""
     from goldmine.api import evaluate as evaluate_analysis
 
     evaluate_analysis(setup_path, data_path, config, output, models=model_directories, observed=observed_path,
