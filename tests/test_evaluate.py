@@ -802,7 +802,7 @@ def test_sally_of_the_signal_alone_among_background(line_toy, tmp_path) -> None:
     config["augmentation"] = {"processes": "signal", "n_samples": 20_000, "validation_fraction": 0.0,
                               "test_fraction": 0.0, "local": {"theta": {"point": [0.3]}}}
     config["training"] = {"hidden": [16, 16], "epochs": 10, "batch_size": 128}
-    config["evaluation"].update(modes=["sally"], score_bins=8, histograms=[])
+    config["evaluation"].update(modes=["sally", "sallino"], score_bins=8, histograms=[])
     (tmp_path / "line.yml").write_text(yaml.safe_dump(config))
     common = ("--setup", line_toy / "setup.h5", "--config", tmp_path / "line.yml")
     result = invoke("augment", "--input", tmp_path / "events.h5", *common, "--method", "sally", "--output",
@@ -837,6 +837,10 @@ def test_sally_of_the_signal_alone_among_background(line_toy, tmp_path) -> None:
     assert histogram < mixture < 0.6 * alone  # the background costs information
     assert truth == pytest.approx(8 / 3 * luminosity)  # no background event shares a signal event's z
     assert len(estimated) == len(z) and np.corrcoef(estimated[:, 0], joint[:, 0])[0, 1] > 0.99
+    # without the background, its limits are the signal's: narrower
+    summary = json.loads((tmp_path / "results.json").read_text())
+    assert set(summary["limits"]["signal_only"]) == {"sally:sally", "sallino:sally"}
+    assert summary["background_area_ratios_68"]["sally:sally"] > 1.2
     result = invoke("plot", "--results", tmp_path / "results.h5", "--output", tmp_path / "plots")
     assert result.exit_code == 0, result.output
     summary = (tmp_path / "plots" / "summary.md").read_text()

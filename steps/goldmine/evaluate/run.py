@@ -455,9 +455,10 @@ def evaluate_analysis(
     return evaluation
 
 
-#: The modes whose likelihood is defined without the background as well (the models were
-#: trained on the events with it).
-SIGNAL_ONLY_MODES = ("rate", "histo")
+#: The modes whose likelihood is defined without the background as well: all, for the models
+#: that learned the signal alone (a model trained on the events with the background has no
+#: signal-only counterpart).
+SIGNAL_ONLY_MODES = ("rate", "histo", "sally", "sallino", "ratio_histo", "ml")
 SIGNAL_ONLY = "signal_only"
 
 
@@ -465,11 +466,11 @@ def without_background(analysis: Analysis, evaluation: Evaluation) -> None:
     """What the background costs: the truth, rate and histogram information of the signal
     events alone (``signal_only:<name>``; histograms with the bins they have with the
     background) and that of each score model that learned the signal alone (L σ E[t̂ t̂ᵀ] +
-    rate, comparable with the truth's), their expected limits (kind ``signal_only``), and per
-    mode the size of the 68% region with the background over that without
-    (:func:`_limits_of_variant`)."""
+    rate, comparable with the truth's), their expected limits and those of the models of the
+    signal alone (kind ``signal_only``), and per mode the size of the 68% region with the
+    background over that without (:func:`_limits_of_variant`)."""
     signal = Analysis.of(analysis.setup, analysis.config, analysis.simulated.signal_only(),
-                         [g for g in analysis.score_groups if g.signal_only])
+                         [g for g in analysis.groups if g.signal_only])
     signal.histograms.update(_refilled(analysis, signal.simulated, signal.weights_true))
     evaluation.information += [dataclasses.replace(item, name=f"{SIGNAL_ONLY}:{item.name}")
                                for item in information_matrices(signal)]
