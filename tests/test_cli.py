@@ -42,7 +42,7 @@ def test_configure_writes_setup_and_plan(tmp_path, examples) -> None:
     setup = read_setup(tmp_path / "setup.h5")
     assert setup.benchmark_names[:6] == ["sm", "w_pos", "w_neg", "pw_pos", "pw_neg", "mixed"]
     assert setup.morpher.matrix.shape == (6, 6)
-    assert [o.name for o in setup.observables][:5] == ["e_l", "px_l", "py_l", "pz_l", "charge_l"]
+    assert [o.name for o in setup.observables][:5] == ["e_l", "pt_l_along_h", "pt_l_across_h", "pz_l_signed", "charge_l"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.yml", "setup.h5"]
 
     with h5py.File(tmp_path / "setup.h5") as file:
