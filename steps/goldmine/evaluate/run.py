@@ -324,6 +324,8 @@ def _ml(analysis: Analysis, data: DataSet) -> dict[str, LogLikelihood]:
 
 
 def _ratio_histograms(analysis: Analysis, data: DataSet) -> dict[str, LogLikelihood]:
+    """Per ratio model, the per-θ histograms of its log r̂(x|θ, θ₁), evaluated at each θ on the
+    simulated events (and on observed ones; Asimov data are the simulated events)."""
     config = analysis.config
     reference = analysis.setup.benchmark_values[analysis.setup.benchmark_index(config.reference)]
     asimov = data.observations is analysis.simulated.observations
