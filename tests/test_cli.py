@@ -33,6 +33,17 @@ def test_version() -> None:
     assert result.exit_code == 0 and __version__ in result.output
 
 
+def test_every_example_configures(tmp_path, examples) -> None:
+    """The shipped examples stay valid configs: each configures, with its observables."""
+    for config in sorted(examples.glob("*.yml")):
+        output = tmp_path / config.stem
+        result = CliRunner().invoke(cli, ["configure", str(config), "--output", str(output / "setup.h5"),
+                                          "--plan", str(output / "plan.yml")])
+        assert result.exit_code == 0, f"{config.name}: {result.output}"
+        raw = yaml.safe_load(config.read_text())
+        assert [o.name for o in read_setup(output / "setup.h5").observables] == [o["name"] for o in raw["observables"]]
+
+
 def test_configure_writes_setup_and_plan(tmp_path, examples) -> None:
     config = examples / "wh-builtin.yml"
     result = CliRunner().invoke(
