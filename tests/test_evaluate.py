@@ -748,7 +748,7 @@ def test_ratio_histogram_mode_is_calibrated_whatever_the_ratio_estimate(line_toy
         return np.log((1 + a * z) ** 2) - np.log((2 + 2 * a**2 / 3) / 2)
 
     def likelihood(estimate) -> np.ndarray:  # noqa: ANN001
-        monkeypatch.setattr(evaluate_run, "log_ratios", lambda group, x, thetas, reference, batch_size:
+        monkeypatch.setattr(evaluate_run, "log_ratio_grid", lambda group, x, thetas, reference, batch_size:
                             estimate(thetas[:, :1], x[np.newaxis, :, 0]))
         (mode,) = MODES["ratio_histo"](analysis, asimov).values()
         return mode(grid)

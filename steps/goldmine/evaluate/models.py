@@ -16,7 +16,7 @@ import numpy as np
 from goldmine.errors import GoldmineError
 from goldmine.setup import Setup
 
-__all__ = ["ModelGroup", "kinematic_log_likelihood", "load_groups", "log_ratio_normalisation", "log_ratios",
+__all__ = ["ModelGroup", "kinematic_log_likelihood", "load_groups", "log_ratio_grid", "log_ratio_normalisation",
            "mean_theta_score", "member_scores"]
 
 
@@ -183,8 +183,8 @@ def kinematic_log_likelihood(
     return totals if mean is None else totals - counts.sum() * mean.value()
 
 
-def log_ratios(group: ModelGroup, x: np.ndarray, thetas: np.ndarray, reference: np.ndarray,
-               batch_size: int) -> np.ndarray:
+def log_ratio_grid(group: ModelGroup, x: np.ndarray, thetas: np.ndarray, reference: np.ndarray,
+                   batch_size: int) -> np.ndarray:
     """The ensemble mean of log r̂(x|θ) (or log p̂) (G, n) of events x (n, O) at thetas (G, P)."""
     values = np.empty((len(thetas), len(x)))
     for theta_rows, event_rows, block in _ensemble_log_ratios(group, x, thetas, reference, batch_size):

@@ -30,8 +30,8 @@ from goldmine.evaluate.likelihood import Limit
 from goldmine.evaluate.models import (
     ModelGroup,
     kinematic_log_likelihood,
+    log_ratio_grid,
     log_ratio_normalisation,
-    log_ratios,
     mean_theta_score,
     member_scores,
 )
@@ -189,6 +189,11 @@ class Analysis:
     def columns(self, observations: np.ndarray, names: Sequence[str]) -> list[np.ndarray]:
         return [observations[:, _index(self.setup, name)] for name in names]
 
+    @property
+    def reference(self) -> np.ndarray:
+        """θ (P,) of ``evaluation.reference``: the denominator of doubly parameterized ratios."""
+        return self.setup.benchmark_values[self.setup.benchmark_index(self.config.reference)]
+
     @cached_property
     def score_histograms(self) -> dict[str, Histogram]:
         """The sally mode's histogram of each score model's t̂ (P axes, ``score_bins`` each),
@@ -295,8 +300,7 @@ def _sallino(analysis: Analysis, data: DataSet) -> dict[str, LogLikelihood]:
 
 
 def _ml(analysis: Analysis, data: DataSet) -> dict[str, LogLikelihood]:
-    config = analysis.config
-    reference = analysis.setup.benchmark_values[analysis.setup.benchmark_index(config.reference)]
+    config, reference = analysis.config, analysis.reference
     modes = {}
     for group in (g for g in analysis.groups if g.log_likelihood_output):
         if analysis.summarised(group):
@@ -327,17 +331,17 @@ def _ratio_histograms(analysis: Analysis, data: DataSet) -> dict[str, LogLikelih
     """Per ratio model, the per-θ histograms of its log r̂(x|θ, θ₁), evaluated at each θ on the
     simulated events (and on observed ones; Asimov data are the simulated events)."""
     config = analysis.config
-    reference = analysis.setup.benchmark_values[analysis.setup.benchmark_index(config.reference)]
     asimov = data.observations is analysis.simulated.observations
     modes = {}
     for group in (g for g in analysis.groups if g.log_likelihood_output == "log_r_hat"):
 
         def summary(theta: np.ndarray, group: ModelGroup = group) -> tuple[np.ndarray, np.ndarray]:
-            (simulated,) = log_ratios(group, analysis.simulated.observations, theta[np.newaxis], reference,
-                                      config.batch_size)
+            (simulated,) = log_ratio_grid(group, analysis.simulated.observations, theta[np.newaxis],
+                                          analysis.reference, config.batch_size)
             if asimov:
                 return simulated, simulated
-            (observed,) = log_ratios(group, data.observations, theta[np.newaxis], reference, config.batch_size)
+            (observed,) = log_ratio_grid(group, data.observations, theta[np.newaxis], analysis.reference,
+                                         config.batch_size)
             return simulated, observed
 
         modes[f"ratio_histo:{group.method}"] = per_theta_histogram_mode(
@@ -613,13 +617,22 @@ def _validation(
     events mix several sampling benchmarks). Likelihood models give log p̂(x|θ) − log p̂(x|reference).
     A model of the signal alone is compared on the signal's events, with the signal's values."""
     signal = ~simulated.background
+    weightings_of: dict[bool, dict[str, SimulatedEvents]] = {}  # by signal_only: the events, under each weighting
+
+    def weightings_for(signal_only: bool) -> dict[str, SimulatedEvents]:
+        if signal_only not in weightings_of:
+            events = simulated.signal_only() if signal_only else simulated
+            weightings_of[signal_only] = {"joint": events,
+                                          **({"true": events.with_true_weights()} if events.has_truth else {})}
+        return weightings_of[signal_only]
+
     out = {}
     for group in groups:
-        events = simulated.signal_only() if group.signal_only else simulated
+        weightings = weightings_for(group.signal_only)
+        events = weightings["joint"]
         n = min(config.validation_events, len(events))
         if n == 0:
             continue
-        weightings = {"joint": events, **({"true": events.with_true_weights()} if events.has_truth else {})}
 
         def terms(thetas: np.ndarray, weightings: dict[str, SimulatedEvents] = weightings) -> dict[str, Any]:
             """Joint terms at θ (n, P) under each weighting; empty when one has a weight ≤ 0."""
