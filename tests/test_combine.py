@@ -268,3 +268,32 @@ def test_true_weights_are_carried_only_where_every_input_has_them(job_files, tmp
     with h5py.File(tmp_path / "mixed.h5") as file:
         assert "samples/true_weights" not in file
     assert f"true weights left out of the combined file: {paths[2]} have none" in caplog.text
+
+
+def test_a_background_file_needs_no_true_weights(job_files, tmp_path) -> None:
+    """A background's weights are the same at every θ, so with a signal file that has true
+    weights the combined file has them too: the background events' are their weights."""
+    directory, paths = job_files
+    setup = read_setup(directory / "setup.h5")
+    observations, weights, sampling = _read(paths[0])
+    signal = tmp_path / "signal.h5"
+    with h5py.File(signal, "w") as file:
+        write_setup_sections(file, setup)
+        writer = SampleWriter(file, 3, len(setup.benchmarks), true_weights=True)
+        writer.append(observations, weights, sampling, true_weights=2.0 * weights)
+        write_sample_summary(file, np.bincount(sampling, minlength=len(setup.benchmarks)), 0)
+    background = _background_file(tmp_path / "tt.h5", setup, "tt", 500, 3.0)
+    result = CliRunner().invoke(cli, ["combine", "--output", str(tmp_path / "c.h5"), "--seed", "4",
+                                      "--bucket-events", "700", str(signal), str(background)])
+    assert result.exit_code == 0, result.output
+    with h5py.File(tmp_path / "c.h5") as file:
+        is_background = file["samples/sampling_benchmarks"][()] < 0
+        true_weights, combined = file["samples/true_weights"][()], file["samples/weights"][()]
+    assert is_background.sum() == 500
+    np.testing.assert_allclose(true_weights[is_background], combined[is_background])
+    np.testing.assert_allclose(true_weights[~is_background], 2.0 * combined[~is_background])
+    np.testing.assert_allclose(true_weights[is_background].sum(axis=0), 3.0)
+    only_background = tmp_path / "only.h5"
+    assert CliRunner().invoke(cli, ["combine", "--output", str(only_background), str(background)]).exit_code == 0
+    with h5py.File(only_background) as file:
+        assert "samples/true_weights" not in file  # no input had any: nothing to carry

@@ -135,7 +135,7 @@ def combine_event_files(
     k_factors = scaled / np.where(totals > 0, totals, 1)
     n_buckets = max(1, -(-n_events // bucket_events))
     rng = np.random.default_rng(seed)
-    with_truth = _carry_true_weights(inputs)
+    with_truth = _carry_true_weights(inputs, background_only=counts[:, :-1].sum(axis=1) == 0)
 
     with (
         atomic_path(output) as temporary_output,
@@ -156,7 +156,10 @@ def combine_event_files(
                     bounds = np.searchsorted(target[order], np.arange(n_buckets + 1))
                     for bucket, writer in enumerate(writers):
                         rows = order[bounds[bucket] : bounds[bucket + 1]]
-                        true_weights = chunk.true_weights[rows] * scale[rows, np.newaxis] if with_truth else None
+                        true_weights = None
+                        if with_truth:  # a background-only input's weights are its true ones
+                            held = chunk.weights if chunk.true_weights is None else chunk.true_weights
+                            true_weights = held[rows] * scale[rows, np.newaxis]
                         writer.append(chunk.observations[rows], chunk.weights[rows] * scale[rows, np.newaxis],
                                       chunk.sampling_benchmarks[rows], processes[rows], true_weights)
             with open_for_writing(temporary_output) as file:
@@ -177,11 +180,15 @@ def combine_event_files(
     return CombineResult(n_events, tuple(int(n) for n in counts.sum(axis=1)), k_factors)
 
 
-def _carry_true_weights(inputs: Sequence[Path]) -> bool:
-    """Whether the combined file gets true weights: only where every input has them (a
-    true weight of some events only would mean nothing for the sample)."""
-    holding = [has_true_weights(path) for path in inputs]
-    if any(holding) and not all(holding):
-        lacking = [str(path) for path, held in zip(inputs, holding, strict=True) if not held]
+def _carry_true_weights(inputs: Sequence[Path], background_only: np.ndarray) -> bool:
+    """Whether the combined file gets true weights: where some input has them, only if every
+    input with signal events has them (a true weight of some events only would mean nothing
+    for the sample). An input of background events only (``background_only`` (F,) bool)
+    needs none: a background's weights are the same at every θ, so they are its true
+    weights whatever its latent variables."""
+    holding = np.array([has_true_weights(path) for path in inputs], dtype=bool)
+    covered = holding | background_only
+    if holding.any() and not covered.all():
+        lacking = [str(path) for path, held in zip(inputs, covered, strict=True) if not held]
         log.warning("true weights left out of the combined file: %s have none", ", ".join(lacking))
-    return all(holding)
+    return bool(holding.any() and covered.all())
