@@ -663,21 +663,32 @@ def test_information_plot_draws_coinciding_adaptive_edges_as_empty_bins(tmp_path
 
 def test_a_score_model_above_the_truth_bound_is_flagged() -> None:
     """No estimate of x carries more information than the joint one: a SALLY above it (its
-    t̂ partly noise, as with few distinct training events) gets a warning; one below, none."""
+    t̂ partly noise, as with few distinct training events) gets a warning; one below, none.
+    Where the events carry true weights the exact likelihood's information is the tighter
+    bound, with or without a prefix (the signal-only entries)."""
     truth = np.diag([100.0, 30.0])
 
     def information(name, matrix):
         return evaluate_info.Information(name, matrix, matrix, matrix)
 
-    def check(sally):
+    def check(sally, exact=None, prefix=""):
         evaluation = evaluate_run.Evaluation(np.zeros((1, 2)), (), np.zeros(2), [], 1.0, 10)
-        evaluation.information = [information("truth", truth), information("sally", sally)]
-        evaluate_run._check_below_truth(evaluation, ["sally"])
+        evaluation.information = [information(f"{prefix}truth", truth), information(f"{prefix}sally", sally)]
+        if exact is not None:
+            evaluation.information.append(information(f"{prefix}exact", exact))
+        evaluate_run._check_below_truth(evaluation, [f"{prefix}sally"], prefix)
         return evaluation.warnings
 
     assert check(np.diag([95.0, 29.0])) == []
     warnings = check(np.diag([90.0, 80.0]))  # 50 above the bound along CPWL2
-    assert len(warnings) == 1 and "exceeds the truth-level bound by 50" in warnings[0] and "(0.00, 1.00)" in warnings[0]
+    assert len(warnings) == 1 and "exceeds the `truth` bound by 50" in warnings[0] and "(0.00, 1.00)" in warnings[0]
+    assert "the joint information" in warnings[0]
+    exact = np.diag([90.0, 10.0])
+    assert check(np.diag([85.0, 15.0]), exact) == []  # within a tenth of the exact's largest eigenvalue
+    for prefix in ("", "signal_only:"):
+        warnings = check(np.diag([85.0, 29.0]), exact, prefix)  # below the joint bound, 19 above the exact one
+        assert len(warnings) == 1, warnings
+        assert f"exceeds the `{prefix}exact` bound by 19" in warnings[0] and "truth-level event" in warnings[0]
 
 
 def test_validation_metrics_weigh_events_as_the_learned_distribution() -> None:

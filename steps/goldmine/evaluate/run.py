@@ -480,8 +480,7 @@ def without_background(analysis: Analysis, evaluation: Evaluation) -> None:
     signal.histograms.update(_refilled(analysis, signal.simulated, signal.weights_true))
     evaluation.information += [dataclasses.replace(item, name=f"{SIGNAL_ONLY}:{item.name}")
                                for item in information_matrices(signal)]
-    _check_below_truth(evaluation, [f"{SIGNAL_ONLY}:{g.method}" for g in signal.score_groups],
-                       f"{SIGNAL_ONLY}:truth")
+    _check_below_truth(evaluation, [f"{SIGNAL_ONLY}:{g.method}" for g in signal.score_groups], f"{SIGNAL_ONLY}:")
     evaluation.background_area_ratios.update(
         _limits_of_variant(signal, SIGNAL_ONLY_MODES, SIGNAL_ONLY, evaluation))
 
@@ -569,27 +568,31 @@ def _check_asimov_fit(evaluation: Evaluation, label: str, log_likelihood: LogLik
                           "events or longer; check its validation plot)")
 
 
-#: How far (relative to the truth's largest eigenvalue) a score model's information may exceed the
-#: truth-level bound before evaluate warns: more than the test events' statistical scatter.
+#: How far (relative to the bound's largest eigenvalue) a score model's information may exceed the
+#: exact or joint bound before evaluate warns: more than the test events' statistical scatter.
 BOUND_TOLERANCE = 0.1
 
 
-def _check_below_truth(evaluation: Evaluation, methods: Sequence[str], truth_name: str = "truth") -> None:
-    """No estimator of x carries more information than the joint (truth-level) one,
-    ``truth_name``: a score model above it has a t̂ that is partly noise, which L σ E[t̂ t̂ᵀ]
-    counts as information."""
+def _check_below_truth(evaluation: Evaluation, methods: Sequence[str], prefix: str = "") -> None:
+    """No estimator of x carries more information than the exact likelihood of the
+    truth-level event (``<prefix>exact``, where the events carry true weights), nor than the
+    joint one (``<prefix>truth``) that bounds it: a score model above the tighter of the two
+    has a t̂ that is partly noise, which L σ E[t̂ t̂ᵀ] counts as information."""
     by_name = {item.name: item.profiled for item in evaluation.information}
-    truth = by_name.get(truth_name)
-    if truth is None:
+    bound_name = next((f"{prefix}{name}" for name in (EXACT, "truth") if f"{prefix}{name}" in by_name), None)
+    if bound_name is None:
         return
-    scale = max(float(np.linalg.eigvalsh(truth).max()), 0.0)
+    bound = by_name[bound_name]
+    what = ("the exact likelihood of the truth-level event" if bound_name.endswith(EXACT)
+            else "the joint information")
+    scale = max(float(np.linalg.eigvalsh(bound).max()), 0.0)
     for method in methods:
-        eigenvalues, vectors = np.linalg.eigh(by_name[method] - truth)
+        eigenvalues, vectors = np.linalg.eigh(by_name[method] - bound)
         if eigenvalues[-1] > BOUND_TOLERANCE * scale:
             direction = ", ".join(f"{v:.2f}" for v in vectors[:, -1])
-            _warn(evaluation, f"{method}: its Fisher information exceeds the truth-level bound by "
-                              f"{eigenvalues[-1]:.3g} along ({direction}); no estimate of x carries more than the "
-                              "joint information, so its t̂ is partly noise (too few distinct events behind its "
+            _warn(evaluation, f"{method}: its Fisher information exceeds the `{bound_name}` bound by "
+                              f"{eigenvalues[-1]:.3g} along ({direction}); no estimate of x carries more than "
+                              f"{what}, so its t̂ is partly noise (too few distinct events behind its "
                               "training rows, or overfitting): do not read its information as physics")
 
 
