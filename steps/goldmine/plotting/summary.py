@@ -43,6 +43,7 @@ def summary_markdown(results: Results, plots: list[Path], root: Path) -> str:
         values = [f"{matrix[i, j]:.4g}" for i in range(len(names)) for j in range(i, len(names))]
         widths = ", ".join(f"{1 / np.sqrt(matrix[i, i]):.3g}" if matrix[i, i] > 0 else "∞" for i in range(len(names)))
         lines.append(f"| {name} | " + " | ".join(values) + f" | {widths} |")
+    lines += _shares_of_the_bounds(results, names)
     for kind, modes in (summary.get("limits") or {}).items():
         lines += ["", f"### {kind.capitalize()} limits", "", "| mode | best fit | " +
                   " | ".join(f"{n} 68% | {n} 95%" for n in names) + " |", "|---" * (2 + 2 * len(names)) + "|"]
@@ -57,6 +58,36 @@ def summary_markdown(results: Results, plots: list[Path], root: Path) -> str:
     lines += ["", "### Plots", ""]
     lines += [f"- [{p.stem}]({p.relative_to(root).as_posix()})" for p in plots if p.suffix == ".png"]
     return "\n".join(lines) + "\n"
+
+
+#: The information no estimate of the observed event exceeds: the exact likelihood's of the
+#: truth-level event (events with true weights), and the joint one above it.
+BOUNDS = ("exact", "truth")
+
+
+def _shares_of_the_bounds(results: Results, names: list[str]) -> list[str]:
+    """Each estimate's profiled diagonal information as a share of the bounds' with the same
+    prefix (``signal_only:`` entries against ``signal_only:exact`` and ``signal_only:truth``)."""
+    rows = []
+    for name, entry in results.fisher.items():
+        prefix = "signal_only:" if name.startswith("signal_only:") else ""
+        if name.removeprefix(prefix) in BOUNDS:
+            continue
+        shares = []
+        for bound in BOUNDS:
+            reference = results.fisher.get(f"{prefix}{bound}")
+            shares.append("—" if reference is None else ", ".join(
+                f"{entry['profiled'][i, i] / reference['profiled'][i, i]:.0%}" if reference["profiled"][i, i] > 0
+                else "—" for i in range(len(names))))
+        if any(share != "—" for share in shares):
+            rows.append(f"| {name} | " + " | ".join(shares) + " |")
+    if not rows:
+        return []
+    return ["", "### Share of the truth-level information", "",
+            f"Profiled diagonal information ({', '.join(names)}) over that of the exact likelihood of the "
+            "truth-level event (`exact`: no estimate of the observed event exceeds it) and over the joint "
+            "bound (`truth`: it also counts the latent variables), each against the bound of its own event set.", "",
+            "| estimate | of exact | of truth |", "|---|---|---|", *rows]
 
 
 def _signal_and_background(summary: dict, results: Results, names: list[str]) -> list[str]:
