@@ -863,14 +863,14 @@ def test_summary_gives_each_estimate_as_a_share_of_its_own_bounds(tmp_path) -> N
     information of its own event set (signal-only entries over the signal-only bounds)."""
     from goldmine.plotting.summary import summary_markdown
 
-    diagonals = {"exact": [100.0, 10.0], "truth": [120.0, 40.0], "sally": [50.0, 5.0],
+    diagonals = {"exact": [100.0, 10.0], "truth": [120.0, 40.0], "sally": [50.0, 0.005],
                  "signal_only:exact": [100.0, 8.0], "signal_only:truth": [110.0, 32.0], "signal_only:sally": [80.0, 4.0]}
     fisher_entries = {name: {"profiled": np.diag(diagonal)} for name, diagonal in diagonals.items()}
     results = types.SimpleNamespace(parameter_names=["a", "b"], summary={}, fisher=fisher_entries,
                                     path=tmp_path / "results.h5")
     summary = summary_markdown(results, [], tmp_path)
-    assert "| sally | 50%, 50% | 42%, 12% |" in summary
+    assert "| sally | 50%, 0.05% | 42%, 0.013% |" in summary
     assert "| signal_only:sally | 80%, 50% | 73%, 12% |" in summary
     assert "| exact |" not in summary.split("### Share")[1]  # a bound is no estimate of itself
     del fisher_entries["exact"]
-    assert "| sally | — | 42%, 12% |" in summary_markdown(results, [], tmp_path)
+    assert "| sally | — | 42%, 0.013% |" in summary_markdown(results, [], tmp_path)

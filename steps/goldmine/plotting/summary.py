@@ -77,7 +77,7 @@ def _shares_of_the_bounds(results: Results, names: list[str]) -> list[str]:
         for bound in BOUNDS:
             reference = results.fisher.get(f"{prefix}{bound}")
             shares.append("—" if reference is None else ", ".join(
-                f"{entry['profiled'][i, i] / reference['profiled'][i, i]:.0%}" if reference["profiled"][i, i] > 0
+                f"{100 * entry['profiled'][i, i] / reference['profiled'][i, i]:.2g}%" if reference["profiled"][i, i] > 0
                 else "—" for i in range(len(names))))
         if any(share != "—" for share in shares):
             rows.append(f"| {name} | " + " | ".join(shares) + " |")
