@@ -874,3 +874,15 @@ def test_summary_gives_each_estimate_as_a_share_of_its_own_bounds(tmp_path) -> N
     assert "| exact |" not in summary.split("### Share")[1]  # a bound is no estimate of itself
     del fisher_entries["exact"]
     assert "| sally | — | 42%, 0.013% |" in summary_markdown(results, [], tmp_path)
+
+
+def test_fisher_plot_draws_the_signal_alone_in_its_own_panel() -> None:
+    """With signal-only entries the ellipses of the two event sets (orders of magnitude apart
+    in size) go into two panels, each entry by its name without the prefix."""
+    from goldmine.plotting.fisher import fisher_panels
+
+    entry = {"profiled": np.eye(2)}
+    assert fisher_panels({"truth": entry, "sally": entry}) == {"": {"truth": entry, "sally": entry}}
+    panels = fisher_panels({"truth": entry, "sally:sally": entry, "signal_only:truth": entry, "signal_only:sally": entry})
+    assert panels == {"with background": {"truth": entry, "sally:sally": entry},
+                      "signal alone": {"truth": entry, "sally": entry}}

@@ -21,6 +21,21 @@ def _radius(information: np.ndarray, directions: np.ndarray, level: float) -> np
     return np.sqrt(level / np.maximum(quadratic, 1e-300))
 
 
+#: The bounds no estimate of the observed event exceeds, drawn in black: the exact likelihood's
+#: information (solid) and the joint one (dotted).
+BOUND_STYLES = {"exact": "-", "truth": ":"}
+SIGNAL_ONLY = "signal_only:"
+
+
+def fisher_panels(fisher: dict[str, dict]) -> dict[str, dict[str, dict]]:
+    """The Fisher entries by event set, each panel's entries by name without its prefix: one
+    panel, or with signal-only entries "with background" and "signal alone" (their
+    ellipses differ by orders of magnitude, so each panel zooms to its own)."""
+    alone = {name.removeprefix(SIGNAL_ONLY): entry for name, entry in fisher.items() if name.startswith(SIGNAL_ONLY)}
+    together = {name: entry for name, entry in fisher.items() if not name.startswith(SIGNAL_ONLY)}
+    return {"with background": together, "signal alone": alone} if alone else {"": together}
+
+
 def plot_fisher_contours(results: Results, directory: Path) -> list[Path]:
     names = results.parameter_names
     if len(names) < 2:
@@ -31,22 +46,38 @@ def plot_fisher_contours(results: Results, directory: Path) -> list[Path]:
         axis.barh(labels, widths, color=COLORS[: len(labels)])
         axis.set_xlabel(f"1/√I: expected 68% CL half-width in {names[0]}")
         return save(figure, directory, "fisher_information")
+    panels = fisher_panels(results.fisher)
+    estimates = [n for n in dict.fromkeys(n for entries in panels.values() for n in entries) if n not in BOUND_STYLES]
+    colors = dict(zip(estimates, COLORS * 3))  # one estimate, one colour in every panel
+    figure, axes = new_figure(len(panels))
+    profiled = any(entry.get("nuisances") for entry in results.fisher.values())
+    for axis, (title, entries) in zip(axes[0], panels.items(), strict=True):
+        _draw_ellipses(axis, results, entries, colors)
+        axis.set_title(", ".join(filter(None, ["Fisher information, 68% CL", title])), fontsize=14)
+    if profiled:
+        figure.suptitle("nuisances profiled; dashed: fixed", fontsize=12)
+    return save(figure, directory, "fisher_information")
+
+
+def _draw_ellipses(axis, results: Results, entries: dict[str, dict], colors: dict[str, str]) -> None:
+    """The 68% CL ellipse of each entry around θ_true, zoomed to them: an estimate in its
+    colour (its members' band shaded, dashed with its nuisances fixed), a bound in black."""
+    names = results.parameter_names
     level = stats.chi2.ppf(0.68, df=2)
     angles = np.linspace(0, 2 * np.pi, 721)
     directions = np.stack([np.cos(angles), np.sin(angles)], axis=1)
     centre = results.theta_true[:2]
-    figure, axes = new_figure()
-    axis = axes[0, 0]
     extent = 0.0
-    for color, (name, entry) in zip(COLORS * 3, results.fisher.items()):
+    for name, entry in entries.items():
+        color, style = ("black", BOUND_STYLES[name]) if name in BOUND_STYLES else (colors[name], "-")
         information = entry["profiled"][:2, :2]
         radius = _radius(information, directions, level)
         finite = np.isfinite(radius) & (radius < 1e6)
         if not finite.any():
             continue
         points = centre + directions * radius[:, None]
-        axis.plot(points[finite, 0], points[finite, 1], color=color, label=name)
-        if entry.get("nuisances"):  # the same estimate with every nuisance fixed (known)
+        axis.plot(points[finite, 0], points[finite, 1], color=color, linestyle=style, label=name)
+        if entry.get("nuisances") and name not in BOUND_STYLES:  # the estimate with every nuisance fixed (known)
             fixed = centre + directions * _radius(entry["projected"][:2, :2], directions, level)[:, None]
             axis.plot(fixed[finite, 0], fixed[finite, 1], color=color, linestyle="--", linewidth=1)
         extent = max(extent, float(np.percentile(radius[finite], 90)))
@@ -62,11 +93,7 @@ def plot_fisher_contours(results: Results, directory: Path) -> list[Path]:
     axis.scatter(*centre, marker="*", color="black", zorder=5)
     axis.set_xlabel(names[0])
     axis.set_ylabel(names[1])
-    profiled = any(entry.get("nuisances") for entry in results.fisher.values())
-    axis.set_title("Fisher information, 68% CL" + (" (nuisances profiled; dashed: fixed)" if profiled else ""),
-                   fontsize=14)
-    axis.legend(fontsize=12, loc="upper right")
-    return save(figure, directory, "fisher_information")
+    axis.legend(fontsize=10, loc="upper right")
 
 
 def plot_information_distribution(results: Results, directory: Path) -> list[Path]:
