@@ -28,8 +28,10 @@ BENCHMARKS = ["sm", "w_pos", "w_neg", "pw_pos", "pw_neg", "mixed", "val_1", "val
 
 def _config(tmp_path: Path, examples: Path, *, shower: bool = True, cuts: list[str] | None = None,
             **builtin: object) -> Path:
+    """The example's config with these built-in settings; without true weights unless asked
+    (the tests here read the LHE's weight columns: the benchmarks only)."""
     raw = yaml.safe_load((examples / "wh-builtin.yml").read_text())
-    raw["generation"]["builtin"].update({"shower": shower, **builtin})
+    raw["generation"]["builtin"].update({"shower": shower, "true_weights": False, **builtin})
     if cuts is not None:
         raw["cuts"] = cuts
     path = tmp_path / "analysis.yml"
