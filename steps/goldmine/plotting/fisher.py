@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from goldmine.plotting.results import Results
+from goldmine.plotting.results import BOUNDS, Results, fisher_by_event_set
 from goldmine.plotting.style import COLORS, new_figure, save
 
 __all__ = ["plot_fisher_contours", "plot_information_distribution"]
@@ -21,18 +21,15 @@ def _radius(information: np.ndarray, directions: np.ndarray, level: float) -> np
     return np.sqrt(level / np.maximum(quadratic, 1e-300))
 
 
-#: The bounds no estimate of the observed event exceeds, drawn in black: the exact likelihood's
-#: information (solid) and the joint one (dotted).
-BOUND_STYLES = {"exact": "-", "truth": ":"}
-SIGNAL_ONLY = "signal_only:"
+#: The bounds (BOUNDS) are drawn in black: the exact likelihood's information solid, the joint one dotted.
+BOUND_STYLES = dict(zip(BOUNDS, ("-", ":"), strict=True))
 
 
 def fisher_panels(fisher: dict[str, dict]) -> dict[str, dict[str, dict]]:
     """The Fisher entries by event set, each panel's entries by name without its prefix: one
     panel, or with signal-only entries "with background" and "signal alone" (their
     ellipses differ by orders of magnitude, so each panel zooms to its own)."""
-    alone = {name.removeprefix(SIGNAL_ONLY): entry for name, entry in fisher.items() if name.startswith(SIGNAL_ONLY)}
-    together = {name: entry for name, entry in fisher.items() if not name.startswith(SIGNAL_ONLY)}
+    together, alone = fisher_by_event_set(fisher)
     return {"with background": together, "signal alone": alone} if alone else {"": together}
 
 

@@ -15,7 +15,13 @@ from goldmine.io.hdf5 import open_for_reading
 from goldmine.io.setup_file import read_setup
 from goldmine.setup import Setup
 
-__all__ = ["Results", "read_results"]
+__all__ = ["BOUNDS", "SIGNAL_ONLY", "Results", "fisher_by_event_set", "read_results"]
+
+#: evaluate's names: the prefix of the Fisher entries of the signal alone (beside those with the
+#: background), and the bounds no estimate of the observed event exceeds: the exact likelihood's
+#: information of the truth-level event (events with true weights) and the joint one above it.
+SIGNAL_ONLY = "signal_only:"
+BOUNDS = ("exact", "truth")
 
 
 @dataclass(eq=False)
@@ -38,6 +44,14 @@ class Results:
     @property
     def parameter_names(self) -> list[str]:
         return self.setup.parameter_names
+
+
+def fisher_by_event_set(fisher: dict[str, dict]) -> tuple[dict[str, dict], dict[str, dict]]:
+    """The Fisher entries with the background (or of a file without one) and those of the
+    signal alone, each by its name without the ``signal_only:`` prefix."""
+    together = {name: entry for name, entry in fisher.items() if not name.startswith(SIGNAL_ONLY)}
+    alone = {name.removeprefix(SIGNAL_ONLY): entry for name, entry in fisher.items() if name.startswith(SIGNAL_ONLY)}
+    return together, alone
 
 
 def _arrays(group: h5py.Group) -> dict[str, Any]:

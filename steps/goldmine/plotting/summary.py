@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from goldmine.plotting.results import Results
+from goldmine.plotting.results import BOUNDS, SIGNAL_ONLY, Results, fisher_by_event_set
 
 __all__ = ["summary_markdown"]
 
@@ -36,9 +36,7 @@ def summary_markdown(results: Results, plots: list[Path], root: Path) -> str:
     lines += ["### Fisher information (nuisances profiled)", "",
               "| estimate | " + " | ".join(f"I[{a},{b}]" for i, a in enumerate(names) for b in names[i:]) +
               " | 1/√I (diagonal) |", "|---" * (2 + len(names) * (len(names) + 1) // 2) + "|"]
-    for name, entry in results.fisher.items():
-        if name.startswith("signal_only:"):  # in the signal-and-background table
-            continue
+    for name, entry in fisher_by_event_set(results.fisher)[0].items():  # the signal alone: in its own table
         matrix = entry["profiled"]
         values = [f"{matrix[i, j]:.4g}" for i in range(len(names)) for j in range(i, len(names))]
         widths = ", ".join(f"{1 / np.sqrt(matrix[i, i]):.3g}" if matrix[i, i] > 0 else "∞" for i in range(len(names)))
@@ -60,27 +58,23 @@ def summary_markdown(results: Results, plots: list[Path], root: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-#: The information no estimate of the observed event exceeds: the exact likelihood's of the
-#: truth-level event (events with true weights), and the joint one above it.
-BOUNDS = ("exact", "truth")
-
-
 def _shares_of_the_bounds(results: Results, names: list[str]) -> list[str]:
-    """Each estimate's profiled diagonal information as a share of the bounds' with the same
-    prefix (``signal_only:`` entries against ``signal_only:exact`` and ``signal_only:truth``)."""
+    """Each estimate's profiled diagonal information as a share of the bounds' (BOUNDS) of
+    its own event set (``signal_only:`` entries against ``signal_only:exact`` and
+    ``signal_only:truth``)."""
     rows = []
-    for name, entry in results.fisher.items():
-        prefix = "signal_only:" if name.startswith("signal_only:") else ""
-        if name.removeprefix(prefix) in BOUNDS:
-            continue
-        shares = []
-        for bound in BOUNDS:
-            reference = results.fisher.get(f"{prefix}{bound}")
-            shares.append("—" if reference is None else ", ".join(
-                f"{100 * entry['profiled'][i, i] / reference['profiled'][i, i]:.2g}%" if reference["profiled"][i, i] > 0
-                else "—" for i in range(len(names))))
-        if any(share != "—" for share in shares):
-            rows.append(f"| {name} | " + " | ".join(shares) + " |")
+    for prefix, entries in zip(("", SIGNAL_ONLY), fisher_by_event_set(results.fisher), strict=True):
+        for name, entry in entries.items():
+            if name in BOUNDS:
+                continue
+            shares = []
+            for bound in BOUNDS:
+                reference = entries.get(bound)
+                shares.append("—" if reference is None else ", ".join(
+                    f"{100 * entry['profiled'][i, i] / reference['profiled'][i, i]:.2g}%"
+                    if reference["profiled"][i, i] > 0 else "—" for i in range(len(names))))
+            if any(share != "—" for share in shares):
+                rows.append(f"| {prefix}{name} | " + " | ".join(shares) + " |")
     if not rows:
         return []
     return ["", "### Share of the truth-level information", "",
@@ -105,9 +99,7 @@ def _signal_and_background(summary: dict, results: Results, names: list[str]) ->
         lines += [f"| {process} | {sigma:.4g} | {sigma * luminosity:.4g} |" for process, sigma in per_process.items()]
         lines.append("")
     lines += ["| information (profiled diagonal) | with background | signal only |", "|---|---|---|"]
-    alone = {name.removeprefix("signal_only:"): entry for name, entry in results.fisher.items()
-             if name.startswith("signal_only:")}
-    together = {name: entry for name, entry in results.fisher.items() if not name.startswith("signal_only:")}
+    together, alone = fisher_by_event_set(results.fisher)
     cell = lambda entry: ", ".join(f"{entry['profiled'][i, i]:.4g}" for i in range(len(names))) if entry else "—"
     for name in [*together, *(name for name in alone if name not in together)]:
         if name in alone or name.split(":")[0] == "sally":  # a model of the signal alone: its histogram and itself
@@ -129,9 +121,7 @@ def _systematics(summary: dict, results: Results, names: list[str]) -> list[str]
              "| estimate | nuisances | 1/√I profiled | 1/√I fixed |", "|---|---|---|---|"]
     width = lambda matrix: ", ".join(f"{1 / np.sqrt(matrix[i, i]):.3g}" if matrix[i, i] > 0 else "∞"
                                      for i in range(len(names)))
-    for name, entry in results.fisher.items():
-        if name.startswith("signal_only:"):
-            continue
+    for name, entry in fisher_by_event_set(results.fisher)[0].items():
         lines.append(f"| {name} | {', '.join(entry.get('nuisances', [])) or 'none'} | {width(entry['profiled'])} | "
                      f"{width(entry['projected'])} |")
     ratios = summary.get("systematics_area_ratios_68") or {}
