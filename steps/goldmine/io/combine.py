@@ -154,12 +154,11 @@ def combine_event_files(
                     target = rng.integers(n_buckets, size=len(chunk))
                     order = np.argsort(target, kind="stable")
                     bounds = np.searchsorted(target[order], np.arange(n_buckets + 1))
+                    # a background-only input's weights are its true ones
+                    true_source = chunk.weights if chunk.true_weights is None else chunk.true_weights
                     for bucket, writer in enumerate(writers):
                         rows = order[bounds[bucket] : bounds[bucket + 1]]
-                        true_weights = None
-                        if with_truth:  # a background-only input's weights are its true ones
-                            held = chunk.weights if chunk.true_weights is None else chunk.true_weights
-                            true_weights = held[rows] * scale[rows, np.newaxis]
+                        true_weights = true_source[rows] * scale[rows, np.newaxis] if with_truth else None
                         writer.append(chunk.observations[rows], chunk.weights[rows] * scale[rows, np.newaxis],
                                       chunk.sampling_benchmarks[rows], processes[rows], true_weights)
             with open_for_writing(temporary_output) as file:
